@@ -1,0 +1,36 @@
+# One entry point per job. `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# torch is pinned to the local CPU wheel; an already installed torch (e.g. a CUDA build) is kept.
+TORCH  ?= torch==2.13.0
+OUT    ?= reports
+
+.PHONY: setup run test test-fast eval-quick train clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+run: setup          ## verify the seed articles; reports in $(OUT)/
+	$(BIN)/verify claims seeds/ --out $(OUT)
+
+test: setup         ## the whole suite: fast tests with fakes + slow tests with the real models
+	$(BIN)/python -m pytest -m "slow or not slow" -q -p no:cacheprovider
+
+test-fast: setup    ## fakes only (< 30 s)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+eval-quick: setup   ## the quick evaluation suite (offline, a few minutes on CPU)
+	$(BIN)/verify eval run --suite quick
+
+train: setup        ## retrain the shipped NLI model (about 95 minutes on 2 CPU cores)
+	$(BIN)/python models/train_nli.py --out runs/nli-minilm --epochs 2.3 --eval-every 24000
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,51 @@
+"""Shared fixtures: deterministic fakes for fast tests, real models (slow) loaded once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No user verify.toml or VERIFY_* variables leak into tests; caches go to tmp."""
+    for key in list(os.environ):
+        if key.startswith("VERIFY_") and key not in ("VERIFY_MODELS_DIR",):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("VERIFY_CONFIG", str(tmp_path / "no-verify.toml"))
+    monkeypatch.setenv("VERIFY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def fake_settings(tmp_path):
+    """Settings that select the HashEmbedder and KeywordNLI fakes (registered in verify.registry)."""
+    from verify.config import Settings
+
+    return Settings(embed_model="hash", nli_model="keyword", cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture
+def fake_env(monkeypatch):
+    """Make the CLI use the fakes through the environment, as a user would with VERIFY_*."""
+    monkeypatch.setenv("VERIFY_EMBED_MODEL", "hash")
+    monkeypatch.setenv("VERIFY_NLI_MODEL", "keyword")
+
+
+@pytest.fixture(scope="session")
+def real_pipeline():
+    """The shipped models, loaded once per session (slow tests only)."""
+    from verify.config import Settings
+    from verify.pipeline import Pipeline
+
+    return Pipeline(Settings(device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def seed_report(real_pipeline):
+    return real_pipeline.run_paths([SEEDS])

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pytest
+
+from verify.aggregate import Aggregator, Thresholds, clusters, dates_compatible, distinct_entities, value_conflicts
+from verify.types import Claim, ClaimPair, Judgement
+
+E = {"entailment": 0.9, "neutral": 0.05, "contradiction": 0.05}
+N = {"entailment": 0.1, "neutral": 0.8, "contradiction": 0.1}
+C = {"entailment": 0.05, "neutral": 0.1, "contradiction": 0.85}
+
+
+def claim(cid: str, text: str, source: str = "A", article: str = "a:1", **kw) -> Claim:
+    return Claim(cid, article, source, text, text, (0, len(text)), **kw)
+
+
+def judge(a: Claim, b: Claim, fwd=N, bwd=N, sim: float = 0.8) -> Judgement:
+    return Judgement(ClaimPair(a, b, sim), fwd, bwd)
+
+
+@pytest.mark.parametrize(
+    "a, b, ok",
+    [("1945", "1945-08-08", True), ("1945-08-08", "1945-08-09", False), ("--08-15", "2024-08-15", True),
+     ("--08-15", "--08-16", False), ("1950/1953", "1950", True), ("1945-08", "1945-09-01", False)],
+)
+def test_dates_compatible(a, b, ok):
+    assert dates_compatible(a, b) is ok
+
+
+def test_value_conflicts_dates_and_units():
+    a = claim("1", "x", dates=("1945-08-08",), numbers=("1500 ton",))
+    b = claim("2", "y", source="B", article="a:2", dates=("1945-08-09",), numbers=("15000 ton",))
+    assert value_conflicts(a, b) == ["date: 1945-08-08 vs 1945-08-09", "ton: 1500 vs 15000"]
+    c = claim("3", "z", dates=("1945",), numbers=("1480 ton",))
+    assert value_conflicts(a, c) == []
+
+
+def test_value_conflict_overrides_nli_entailment():
+    a = claim("1", "The USSR declared war on Aug 8, 1945.", dates=("1945-08-08",))
+    b = claim("2", "The USSR declared war on Aug 9, 1945.", source="B", article="a:2", dates=("1945-08-09",))
+    v = Aggregator().decide(judge(a, b, E, E))
+    assert v.verdict == "contradict" and v.conflicts == ("date: 1945-08-08 vs 1945-08-09",)
+
+
+def test_different_monuments_are_not_a_contradiction():
+    a = claim("1", "Kim visited the Friendship Tower.", entities=("Kim Jong Un", "Friendship Tower"))
+    b = claim("2", "Kim visited the Liberation Tower.", source="B", article="a:2", entities=("Kim Jong Un", "Liberation Tower"))
+    assert distinct_entities(a, b) == ["monument: Friendship Tower vs Liberation Tower"]
+    v = Aggregator().decide(judge(a, b, C, C))
+    assert v.verdict == "neutral" and "different things" in v.reason
+
+
+def test_state_claims_years_apart_are_not_contradictions():
+    a = claim("1", "Russia is North Korea's main ally.", article="a:1")
+    b = claim("2", "China is North Korea's main ally.", source="B", article="a:2")
+    agg = Aggregator(article_dates={"a:1": "2019-04-23", "a:2": "2021-07-29"})
+    v = agg.decide(judge(a, b, C, C))
+    assert v.verdict == "neutral" and "years apart" in v.reason
+    same_time = Aggregator(article_dates={"a:1": "2021-07-01", "a:2": "2021-07-29"}).decide(judge(a, b, C, C))
+    assert same_time.verdict == "contradict"
+
+
+@pytest.mark.parametrize(
+    "fwd, bwd, verdict",
+    [(C, N, "contradict"), (N, C, "contradict"), (E, N, "support"), (E, E, "support"), (N, N, "neutral")],
+)
+def test_nli_verdicts(fwd, bwd, verdict):
+    a, b = claim("1", "a b c"), claim("2", "a b d", source="B", article="a:2")
+    v = Aggregator(Thresholds()).decide(judge(a, b, fwd, bwd))
+    assert v.verdict == verdict
+    assert 0 <= v.confidence <= 1
+    assert v.forward == fwd and v.backward == bwd
+
+
+def test_attribution_is_named_in_the_reason():
+    a = claim("1", "The Red Army liberated Korea.", attribution="the North")
+    b = claim("2", "US bombings forced Japan's surrender.", source="B", article="a:2")
+    assert "attributed to the North" in Aggregator().decide(judge(a, b, C, C)).reason
+
+
+def test_clusters_group_agreeing_and_disagreeing_sources():
+    a, b = claim("1", "x", "A"), claim("2", "y", "B", "a:2")
+    c, d = claim("3", "z", "C", "a:3"), claim("4", "w", "D", "a:4")
+    agg = Aggregator()
+    verdicts = [agg.decide(judge(a, b, E, E)), agg.decide(judge(b, c, C, C)), agg.decide(judge(c, d, N, N))]
+    (cluster,) = clusters(verdicts)
+    assert cluster.claim_ids == ("1", "2", "3")
+    assert cluster.agree == (("A", "B"),) and cluster.disagree == (("B", "C"),)
+    assert clusters([]) == []

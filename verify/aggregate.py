@@ -1,0 +1,187 @@
+"""Judgement -> PairVerdict and Cluster: NLI scores plus value, entity and time checks.
+
+Order of evidence for one pair:
+1. conflicting values (dates, numbers) in claims about the same fact -> contradict, whatever NLI says
+2. different specific entities of one kind (two monuments, two summits) -> neutral, not a contradiction
+3. NLI contradiction in either direction above the threshold -> contradict, unless the claims are
+   about changeable states (allies, leaders, ties) in articles written years apart -> neutral
+4. NLI entailment in either direction above the threshold -> support
+5. otherwise neutral
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .claims import entity_table
+from .types import Claim, Cluster, Judgement, PairVerdict, short_hash
+
+# kinds of entity where two different names mean two different things, not a disagreement
+DISTINCT_KINDS = {"monument", "event", "place", "person"}
+STATE_CUES = re.compile(
+    r"\b(ally|allies|ties|relations|leader|president|current|currently|now|once|former|main|expected|still|"
+    r"seeks|wants|struggles|has been|have been)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    contradict: float = 0.6
+    support: float = 0.6
+    same_fact_similarity: float = 0.6
+    years_apart: float = 1.0  # article dates this far apart make state claims "different time"
+
+
+# ---------------------------------------------------------------------------------------------
+# value checks
+# ---------------------------------------------------------------------------------------------
+def _date_parts(value: str) -> tuple[str | None, str | None, str | None]:
+    """("1945", "08", "08") from "1945-08-08"; "--08-15" -> (None, "08", "15"); ranges -> start year."""
+    if "/" in value:
+        return value.split("/")[0], None, None
+    if value.startswith("--"):
+        parts = value[2:].split("-")
+        return None, parts[0], parts[1] if len(parts) > 1 else None
+    parts = value.split("-")
+    return parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None
+
+
+def dates_compatible(a: str, b: str) -> bool:
+    """True when neither date contradicts the other (1945 vs 1945-08-08 agree; Aug 8 vs Aug 9 don't)."""
+    return all(x is None or y is None or x == y for x, y in zip(_date_parts(a), _date_parts(b)))
+
+
+def _number(value: str) -> tuple[float, str] | None:
+    m = re.match(r"^(\d+(?:\.\d+)?)\s*(.*)$", value)
+    return (float(m.group(1)), m.group(2)) if m else None
+
+
+def value_conflicts(a: Claim, b: Claim) -> list[str]:
+    """Dates of the same granularity that cannot both hold, and same-unit numbers that differ."""
+    conflicts = []
+    full_a = [d for d in a.dates if d.count("-") == 2 and not d.startswith("--")]
+    full_b = [d for d in b.dates if d.count("-") == 2 and not d.startswith("--")]
+    if full_a and full_b and not any(dates_compatible(x, y) for x in full_a for y in full_b):
+        conflicts.append(f"date: {', '.join(full_a)} vs {', '.join(full_b)}")
+    nums_a = [n for n in map(_number, a.numbers) if n and n[1]]
+    nums_b = [n for n in map(_number, b.numbers) if n and n[1]]
+    for value_a, unit in nums_a:
+        same_unit = [v for v, u in nums_b if u == unit]
+        if same_unit and not any(abs(v - value_a) <= 0.1 * max(v, value_a) for v in same_unit):
+            conflicts.append(f"{unit}: {value_a:g} vs {', '.join(f'{v:g}' for v in same_unit)}")
+    return conflicts
+
+
+def distinct_entities(a: Claim, b: Claim) -> list[str]:
+    """Specific entities of one kind that differ: ["monument: Friendship Tower vs Liberation Tower"]."""
+    types = entity_table().types
+    out = []
+    for kind in sorted(DISTINCT_KINDS):
+        ea = {e for e in a.entities if types.get(e) == kind}
+        eb = {e for e in b.entities if types.get(e) == kind}
+        if ea and eb and not (ea & eb):
+            out.append(f"{kind}: {', '.join(sorted(ea))} vs {', '.join(sorted(eb))}")
+    return out
+
+
+def _year(date: str | None) -> float | None:
+    if not date:
+        return None
+    m = re.match(r"(\d{4})(?:-(\d{2}))?", date)
+    return int(m.group(1)) + (int(m.group(2)) - 1) / 12 if m and m.group(2) else (int(m.group(1)) if m else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# the stage
+# ---------------------------------------------------------------------------------------------
+class Aggregator:
+    def __init__(self, thresholds: Thresholds | None = None, article_dates: Mapping[str, str | None] | None = None) -> None:
+        self.t = thresholds or Thresholds()
+        self.article_dates = dict(article_dates or {})
+
+    def decide(self, judgement: Judgement) -> PairVerdict:
+        pair, fwd, bwd = judgement.pair, judgement.forward, judgement.backward
+        a, b = pair.a, pair.b
+        contra = max(fwd["contradiction"], bwd["contradiction"])
+        entail = max(fwd["entailment"], bwd["entailment"])
+        conflicts = value_conflicts(a, b)
+        same_fact = pair.similarity >= self.t.same_fact_similarity
+
+        def verdict(v: str, conf: float, reason: str, extra: Sequence[str] = ()) -> PairVerdict:
+            return PairVerdict(pair, v, round(conf, 4), fwd, bwd, reason, tuple(extra))  # type: ignore[arg-type]
+
+        if conflicts and same_fact:
+            return verdict("contradict", max(contra, 0.8), "the claims give conflicting values for the same fact", conflicts)
+        different = distinct_entities(a, b)
+        if different:
+            return verdict("neutral", 1 - contra / 2, "the claims are about different things (" + "; ".join(different) + ")", different)
+        if contra >= self.t.contradict and contra > entail:
+            apart = self._years_apart(a, b)
+            if apart is not None and apart >= self.t.years_apart and (STATE_CUES.search(a.standalone) or STATE_CUES.search(b.standalone)):
+                return verdict(
+                    "neutral", 1 - contra / 2,
+                    f"NLI sees a conflict, but the articles are {apart:.1f} years apart and the claims describe a state "
+                    "that can change; likely different times",
+                )
+            direction = "both directions" if min(fwd["contradiction"], bwd["contradiction"]) >= self.t.contradict else "one direction"
+            reason = f"NLI: contradiction in {direction} (max {contra:.2f})"
+            attributed = [c for c in (a, b) if c.attribution]
+            if len(attributed) == 1:
+                reason += f"; one side is attributed to {attributed[0].attribution}"
+            return verdict("contradict", contra, reason)
+        if entail >= self.t.support and contra < self.t.contradict / 2:
+            direction = "both directions" if min(fwd["entailment"], bwd["entailment"]) >= self.t.support else "one direction"
+            return verdict("support", entail, f"NLI: entailment in {direction} (max {entail:.2f})")
+        neutral = (fwd["neutral"] + bwd["neutral"]) / 2
+        return verdict("neutral", max(neutral, 1 - max(contra, entail)), "NLI: neither entailment nor contradiction is clear")
+
+    def _years_apart(self, a: Claim, b: Claim) -> float | None:
+        ya, yb = _year(self.article_dates.get(a.article_id)), _year(self.article_dates.get(b.article_id))
+        return abs(ya - yb) if ya is not None and yb is not None else None
+
+    def aggregate(self, judgements: Sequence[Judgement]) -> tuple[list[PairVerdict], list[Cluster]]:
+        verdicts = [self.decide(j) for j in judgements]
+        return verdicts, clusters(verdicts)
+
+
+def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
+    """Connected components over support/contradict edges: claims about the same fact."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    claim_source: dict[str, str] = {}
+    edges = [v for v in verdicts if v.verdict in ("support", "contradict")]
+    for v in edges:
+        claim_source[v.pair.a.id], claim_source[v.pair.b.id] = v.pair.a.source, v.pair.b.source
+        parent[find(v.pair.a.id)] = find(v.pair.b.id)
+    groups: dict[str, list[str]] = {}
+    for claim_id in claim_source:
+        groups.setdefault(find(claim_id), []).append(claim_id)
+    out = []
+    for members in groups.values():
+        member_set = set(members)
+        agree, disagree = set(), set()
+        for v in edges:
+            if v.pair.a.id in member_set:
+                key = tuple(sorted((v.pair.a.source, v.pair.b.source)))
+                (agree if v.verdict == "support" else disagree).add(key)
+        ids = tuple(sorted(members))
+        out.append(
+            Cluster(
+                id="k:" + short_hash(*ids),
+                claim_ids=ids,
+                sources=tuple(sorted({claim_source[c] for c in members})),
+                agree=tuple(sorted(agree)),
+                disagree=tuple(sorted(disagree)),
+            )
+        )
+    return sorted(out, key=lambda c: (-len(c.claim_ids), c.id))

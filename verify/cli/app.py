@@ -1,0 +1,38 @@
+"""The root typer app; each command group lives in its own module."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from . import models
+from .claims import claims
+
+app = typer.Typer(
+    name="verify",
+    help="Find where news articles agree and contradict each other.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("claims")(claims)
+app.add_typer(models.app, name="models")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"verify {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Exit codes: 0 ok, 1 user error, 2 internal error, 3 contradictions found with --fail-on contradict."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,73 @@
+"""`verify claims PATHS...`: the end-to-end pipeline and its reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import err, out, progress_bars, quiet_libraries, setup_logging, user_errors, warn
+
+EXIT_CONTRADICTIONS = 3
+
+
+def claims(
+    paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .md, .html, .jsonl).")],
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Write reports into this folder.")] = None,
+    formats: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: json,md,html.")] = "json,md,html",
+    nli_model: Annotated[str | None, typer.Option(help="NLI alias, HF id or local folder.")] = None,
+    embed_model: Annotated[str | None, typer.Option(help="Embedding alias, HF id or local folder.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size for the models.")] = None,
+    top_k: Annotated[int | None, typer.Option(help="Nearest claims per claim to pair.")] = None,
+    within_source: Annotated[bool | None, typer.Option("--within-source/--across-sources", help="Also pair claims of one source.")] = None,
+    allow_download: Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the Hugging Face Hub.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout instead of tables.")] = False,
+    fail_on: Annotated[str | None, typer.Option(help="'contradict': exit 3 when contradictions are found.")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
+) -> None:
+    """Extract claims from articles, pair them across sources and report agreements and contradictions."""
+    setup_logging(verbose)
+    quiet_libraries()
+    with user_errors():
+        from ..config import load_settings
+        from ..errors import ConfigError
+        from ..pipeline import Pipeline
+        from ..report import FORMATS, render_json, render_terminal, write_reports
+
+        wanted = [f.strip() for f in formats.split(",") if f.strip()]
+        unknown = [f for f in wanted if f not in FORMATS]
+        if unknown:
+            raise ConfigError(f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+        if fail_on not in (None, "contradict"):
+            raise ConfigError("--fail-on takes only 'contradict'")
+        settings = load_settings(
+            nli_model=nli_model, embed_model=embed_model, device=device, batch_size=batch_size, top_k=top_k,
+            within_source=within_source, allow_download=allow_download,
+        )
+        for path in paths:
+            if not path.exists():
+                raise ConfigError(f"{path}: no such file or directory")
+        with err.status("Loading models...") if err.is_terminal else _nullcontext():
+            pipeline = Pipeline(settings)
+        with progress_bars() as progress:
+            report = pipeline.run_paths(paths, progress=progress, on_warning=warn)
+        if out_dir is not None:
+            for written in write_reports(report, out_dir, wanted):
+                err.print(f"Wrote {written}")
+        if as_json:
+            out.print(render_json(report), end="", markup=False, highlight=False)
+        else:
+            render_terminal(report, out)
+        n_contra = sum(v.verdict == "contradict" for v in report.verdicts)
+        if fail_on == "contradict" and n_contra:
+            raise typer.Exit(EXIT_CONTRADICTIONS)
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

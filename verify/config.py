@@ -1,0 +1,74 @@
+"""Settings: flag > VERIFY_* environment > verify.toml > defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from .errors import ConfigError
+
+Device = Literal["auto", "cpu", "cuda"]
+
+
+def _toml_file() -> Path:
+    return Path(os.environ.get("VERIFY_CONFIG", "verify.toml"))
+
+
+class Settings(BaseSettings):
+    """Everything a run depends on. Thresholds are recorded in every report."""
+
+    model_config = SettingsConfigDict(env_prefix="VERIFY_", extra="forbid", frozen=True)
+
+    embed_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers alias, HF id or path")
+    nli_model: str = Field("verify-nli-minilm", description="NLI cross-encoder alias, HF id or path")
+    device: Device = "auto"
+    batch_size: int = Field(32, ge=1)
+    allow_download: bool = Field(False, description="let models be fetched from the Hugging Face Hub")
+    data_dir: Path = Path("../shared/data")
+    cache_dir: Path = Field(Path.home() / ".cache" / "verify", description="embedding cache (SQLite)")
+
+    # pairing
+    top_k: int = Field(5, ge=1, description="nearest claims from other sources considered per claim")
+    min_similarity: float = Field(0.5, ge=-1, le=1, description="cosine needed for a top-k candidate")
+    shared_min_similarity: float = Field(0.35, ge=-1, le=1, description="cosine needed when claims share an entity/value")
+    within_source: bool = False
+
+    # verdicts
+    contradict_threshold: float = Field(0.6, ge=0, le=1)
+    support_threshold: float = Field(0.6, ge=0, le=1)
+    same_fact_similarity: float = Field(0.6, ge=-1, le=1, description="cosine above which value conflicts count")
+
+    @field_validator("data_dir", "cache_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_file())
+
+    def public(self) -> dict[str, Any]:
+        """The settings as JSON-able values, for reports."""
+        return {k: str(v) if isinstance(v, Path) else v for k, v in self.model_dump().items()}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, dropping overrides that are None (flags not given)."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("bad setting: " + "; ".join(lines)) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed verify.toml
+        raise ConfigError(f"{_toml_file()}: {exc}") from None

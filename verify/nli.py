@@ -1,0 +1,133 @@
+"""ClaimPair -> Judgement: a cross-encoder scores each pair in both directions.
+
+Labels come from the model's own ``id2label``, never from the position of a logit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+
+from .errors import ModelNotFound
+from .models import Resolved, resolve
+from .types import NLI_LABELS, ClaimPair, Judgement
+
+log = logging.getLogger(__name__)
+
+LABEL_ALIASES = {
+    "entailment": "entailment", "entails": "entailment", "entailed": "entailment", "supports": "entailment",
+    "neutral": "neutral", "not_enough_info": "neutral",
+    "contradiction": "contradiction", "contradicts": "contradiction", "refutes": "contradiction",
+}
+
+
+def label_index(id2label: dict) -> dict[str, int]:
+    """Map our three labels to the model's logit indices using its id2label."""
+    mapping: dict[str, int] = {}
+    for idx, name in id2label.items():
+        ours = LABEL_ALIASES.get(str(name).strip().lower())
+        if ours:
+            mapping[ours] = int(idx)
+    if set(mapping) != set(NLI_LABELS):
+        raise ModelNotFound(
+            f"the model's id2label {dict(id2label)} does not name entailment, neutral and contradiction; "
+            "is it an NLI model?"
+        )
+    return mapping
+
+
+def pair_texts(pairs: Sequence[ClaimPair]) -> list[tuple[str, str]]:
+    """Both directions of every pair: (a, b) then (b, a), using the stand-alone texts."""
+    out = []
+    for p in pairs:
+        out += [(p.a.standalone, p.b.standalone), (p.b.standalone, p.a.standalone)]
+    return out
+
+
+class NLIJudge:
+    """A sequence-classification NLI model (safetensors only, no remote code), batched by length."""
+
+    def __init__(self, model: str = "verify-nli-minilm", *, device: str = "auto", batch_size: int = 32,
+                 allow_download: bool = False, max_length: int = 256) -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from .embed import pick_device
+
+        self.name = model
+        self.resolved: Resolved = resolve(model, "nli", allow_download=allow_download)
+        self.device = pick_device(device)
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            self.resolved.path, local_files_only=True, use_safetensors=True, trust_remote_code=False, dtype=torch.float32
+        ).to(self.device).eval()
+        self.labels = label_index(self.model.config.id2label)
+        self._torch = torch
+
+    def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+        """Probabilities {entailment, neutral, contradiction} for (premise, hypothesis) pairs."""
+        torch = self._torch
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i][0]) + len(texts[i][1]))
+        out: list[dict[str, float] | None] = [None] * len(texts)
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device == "cuda" else _null()
+        with torch.inference_mode(), autocast:
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                enc = self.tokenizer(
+                    [texts[i][0] for i in idx], [texts[i][1] for i in idx],
+                    padding=True, truncation=True, max_length=self.max_length, return_tensors="pt",
+                ).to(self.device)
+                probs = self.model(**enc).logits.float().softmax(-1).cpu().numpy()
+                for row, i in enumerate(idx):
+                    out[i] = {name: round(float(probs[row, j]), 4) for name, j in self.labels.items()}
+                if on_batch:
+                    on_batch(len(idx))
+        return out  # type: ignore[return-value]
+
+    def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
+        if not pairs:
+            return []
+        probs = self.predict(pair_texts(pairs), on_batch)
+        return [Judgement(p, probs[2 * i], probs[2 * i + 1]) for i, p in enumerate(pairs)]
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+NEGATIONS = re.compile(r"\b(not|no|never|none|without|denies|denied|n't)\b", re.IGNORECASE)
+
+
+class KeywordNLI:
+    """A rule-based stand-in for tests: negation mismatch -> contradiction, word overlap -> entailment."""
+
+    name = "keyword"
+
+    def __init__(self, **_: object) -> None:
+        self.resolved = Resolved("keyword", "-", "fake", "registry")
+
+    def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+        out = []
+        for premise, hypothesis in texts:
+            pw, hw = set(re.findall(r"\w+", premise.lower())), set(re.findall(r"\w+", hypothesis.lower()))
+            overlap = len(pw & hw) / max(1, len(hw))
+            if bool(NEGATIONS.search(premise)) != bool(NEGATIONS.search(hypothesis)) and overlap > 0.5:
+                out.append({"entailment": 0.05, "neutral": 0.1, "contradiction": 0.85})
+            elif overlap > 0.7:
+                out.append({"entailment": 0.85, "neutral": 0.1, "contradiction": 0.05})
+            else:
+                out.append({"entailment": 0.1, "neutral": 0.8, "contradiction": 0.1})
+        if on_batch and texts:
+            on_batch(len(texts))
+        return out
+
+    def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
+        probs = self.predict(pair_texts(pairs), on_batch)
+        return [Judgement(p, probs[2 * i], probs[2 * i + 1]) for i, p in enumerate(pairs)]

@@ -1,0 +1,62 @@
+"""Claim -> ClaimPair: cross-source candidates by cosine top-k plus shared entities/values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .types import Claim, ClaimPair
+
+# entities that appear in almost every article of a topic are weak evidence of "same fact"
+GENERIC_ENTITIES = {"North Korea", "South Korea", "Korea", "United States", "Russia", "China", "Japan", "Soviet Union"}
+
+
+def shared_keys(a: Claim, b: Claim) -> tuple[str, ...]:
+    """Specific entities, numbers and dates both claims mention."""
+    ents = (set(a.entities) & set(b.entities)) - GENERIC_ENTITIES
+    vals = (set(a.numbers) & set(b.numbers)) | (set(a.dates) & set(b.dates))
+    return tuple(sorted(ents)) + tuple(sorted(vals))
+
+
+class Pairer:
+    def __init__(
+        self,
+        top_k: int = 5,
+        min_similarity: float = 0.5,
+        shared_min_similarity: float = 0.35,
+        within_source: bool = False,
+    ) -> None:
+        self.top_k = top_k
+        self.min_similarity = min_similarity
+        self.shared_min_similarity = shared_min_similarity
+        self.within_source = within_source
+
+    def pair(self, claims: Sequence[Claim], vectors: np.ndarray) -> list[ClaimPair]:
+        """Unordered candidate pairs (a before b in input order), best similarity first."""
+        if len(claims) != len(vectors):
+            raise ValueError(f"{len(claims)} claims but {len(vectors)} vectors")
+        if len(claims) < 2:
+            return []
+        sims = vectors @ vectors.T
+        sources = np.array([c.article_id for c in claims])
+        allowed = sources[:, None] != sources[None, :]
+        if self.within_source:
+            allowed = ~np.eye(len(claims), dtype=bool)
+        chosen: dict[tuple[int, int], ClaimPair] = {}
+        for i in range(len(claims)):
+            row = np.where(allowed[i], sims[i], -np.inf)
+            order = np.argsort(-row)
+            for rank, j in enumerate(order):
+                sim = float(row[j])
+                if sim == -np.inf or sim < self.shared_min_similarity:
+                    break
+                shared = shared_keys(claims[i], claims[j])
+                in_top = rank < self.top_k and sim >= self.min_similarity
+                if not (in_top or shared):
+                    continue
+                key = (min(i, j), max(i, j))
+                if key not in chosen:
+                    a, b = claims[key[0]], claims[key[1]]
+                    chosen[key] = ClaimPair(a=a, b=b, similarity=round(sim, 4), shared=shared)
+        return sorted(chosen.values(), key=lambda p: -p.similarity)

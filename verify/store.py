@@ -1,0 +1,62 @@
+"""A small SQLite store: embedding cache keyed by (model, text hash), with named migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+# Append-only: never edit a migration that has shipped, add a new one.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "001_embeddings",
+        "CREATE TABLE embeddings (model TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL,"
+        " vector BLOB NOT NULL, PRIMARY KEY (model, text_hash))",
+    ),
+]
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path))
+        self.db.execute("PRAGMA journal_mode=WAL") if str(path) != ":memory:" else None
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self.db:
+            self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT DEFAULT CURRENT_TIMESTAMP)")
+            done = {row[0] for row in self.db.execute("SELECT name FROM _migrations")}
+            for name, sql in MIGRATIONS:
+                if name not in done:
+                    self.db.execute(sql)
+                    self.db.execute("INSERT INTO _migrations (name) VALUES (?)", (name,))
+
+    def migrations(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT name FROM _migrations ORDER BY name")]
+
+    def get_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(hashes), 500):
+            chunk = list(hashes[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})", [model, *chunk]
+            )
+            for text_hash, blob in rows:
+                out[text_hash] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_vectors(self, model: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        with self.db:  # one transaction: all or nothing
+            self.db.executemany(
+                "INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
+                [(model, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
+            )
+
+    def close(self) -> None:
+        self.db.close()

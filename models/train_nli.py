@@ -36,6 +36,8 @@ from pathlib import Path
 
 import torch
 
+from verify.edits import NAME_RE, edit_pairs
+
 LOG = logging.getLogger("train_nli")
 LABELS = ("entailment", "neutral", "contradiction")  # id order of the shipped model
 LABEL2ID = {name: i for i, name in enumerate(LABELS)}
@@ -129,73 +131,9 @@ def load_climate_fever(data_dir: Path) -> list[Pair]:
 # --------------------------------------------------------------------------------------
 # 3. Augmentation: contrastive edits of real sentences, where NLI fails on news claims.
 # --------------------------------------------------------------------------------------
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-NUM_RE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
-YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
-MONTH_RE = re.compile(r"\b(" + "|".join(MONTHS) + r")\b")
-NEG_RE = re.compile(r"\b(is|was|are|were|has|had|will|can|did|does)\b(?! not)")
-NAME_RE = re.compile(r"(?<=[a-z,] )([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
-
-
-def _other_number(tok: str, rng: random.Random) -> str:
-    digits = tok.replace(",", "")
-    if YEAR_RE.fullmatch(digits):
-        return str(int(digits) + rng.choice([-11, -3, -2, -1, 1, 2, 5, 10]))
-    value = float(digits)
-    factor = rng.choice([0.1, 0.5, 2, 3, 10])
-    new = value * factor if value > 1 else value + rng.choice([2, 3, 7])
-    if "." in digits:
-        return f"{new:.1f}"
-    new_int = int(round(new))
-    if new_int == int(value):
-        new_int += 1
-    return f"{new_int:,}" if "," in tok else str(new_int)
-
-
-def reduce_sentence(s: str) -> str | None:
-    """A paraphrase-safe reduction: drop a trailing comma clause that is not needed for truth."""
-    m = re.match(r"^(.{25,}?), (?:which|who|where|while|and|but) .+$", s)
-    if m:
-        return m.group(1).rstrip(" ,") + "."
-    return None
-
-
-def edit_sentence(s: str, names: list[str], rng: random.Random) -> tuple[str, str] | None:
-    """One contradicting edit of s: a changed number/year, month or name, or a negation."""
-    edits = []
-    nums = NUM_RE.findall(s)
-    if nums:
-        tok = rng.choice(nums)
-        edits.append(("number", s.replace(tok, _other_number(tok, rng), 1)))
-    months = MONTH_RE.findall(s)
-    if months:
-        old = rng.choice(months)
-        edits.append(("month", s.replace(old, rng.choice([m for m in MONTHS if m != old]), 1)))
-    found = NAME_RE.findall(s)
-    if found and names:
-        old, new = rng.choice(found), rng.choice(names)
-        if new not in s:
-            edits.append(("name", s.replace(old, new, 1)))
-    neg = NEG_RE.search(s)
-    if neg and rng.random() < 0.5:
-        edits.append(("negation", s[: neg.end()] + " not" + s[neg.end() :]))
-    return rng.choice(edits) if edits else None
-
-
 def augment(sentences: list[str], names: list[str], rng: random.Random, n_max: int) -> list[Pair]:
     """A sentence entails its reduction; an edited reduction contradicts the sentence."""
-    out: list[Pair] = []
-    for s in sentences:
-        if len(out) >= n_max:
-            break
-        base = reduce_sentence(s) or s
-        edit = edit_sentence(base, names, rng)
-        if edit is None or edit[1] == base:
-            continue
-        kind, edited = edit
-        out.append(Pair(s, base, "entailment", "aug_keep"))
-        out.append(Pair(s, edited, "contradiction", f"aug_{kind}"))
-    return out
+    return [Pair(p, h, label, f"aug_{kind}") for p, h, label, kind in edit_pairs(sentences, names, rng, n_max)]
 
 
 # --------------------------------------------------------------------------------------

@@ -144,7 +144,39 @@ class Aggregator:
 
     def aggregate(self, judgements: Sequence[Judgement]) -> tuple[list[PairVerdict], list[Cluster]]:
         verdicts = [self.decide(j) for j in judgements]
+        verdicts = self._apply_rebuttals(verdicts)
         return verdicts, clusters(verdicts)
+
+    def _apply_rebuttals(self, verdicts: list[PairVerdict]) -> list[PairVerdict]:
+        """X resembles D, and R (same article as D) rebuts D: then R disputes X."""
+        by_ids = {frozenset((v.pair.a.id, v.pair.b.id)): v for v in verdicts}
+        out = []
+        for v in verdicts:
+            pair = v.pair
+            if pair.via is None or v.verdict == "contradict":
+                out.append(v)
+                continue
+            rebuttal, other = (pair.a, pair.b) if pair.a.rebuts == pair.via else (pair.b, pair.a)
+            base = by_ids.get(frozenset((other.id, pair.via)))
+            agrees = base is not None and (
+                base.verdict == "support"
+                or (base.verdict != "contradict" and base.pair.similarity >= self.t.same_fact_similarity + 0.05)
+            )
+            if not agrees:
+                out.append(v)
+                continue
+            disputed = base.pair.a if base.pair.a.id == pair.via else base.pair.b
+            reason = (
+                f"{rebuttal.source} disputes a claim that matches this one: it reports "
+                f"\"{_clip(disputed.text)}\" ({disputed.attribution}) and then rebuts it: \"{_clip(rebuttal.text)}\""
+            )
+            out.append(PairVerdict(pair, "contradict", round(max(base.confidence, 0.6) * 0.9, 4), v.forward, v.backward,
+                                   reason, (f"rebuts: {disputed.id}",)))
+        return out
+
+
+def _clip(text: str, size: int = 90) -> str:
+    return text if len(text) <= size else text[: size - 1].rstrip() + "…"
 
 
 def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:

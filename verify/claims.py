@@ -11,7 +11,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -56,7 +56,10 @@ ATTRIBUTION_PATTERNS = [
     re.compile(r"\b" + SAY_VERBS + r"\s+(?P<who>[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3})\s*[.,]?\s*$"),
     re.compile(r"\b(?:that )?(?P<who>the [A-Z]\w+|[A-Z]\w+) claimed\b"),
 ]
-PRONOUN_START = re.compile(r"^(He|She)\b")
+LEAD_IN = r"^((?:(?:Meanwhile|In response|Later|Earlier|Then|Also|But|And|However|On the same day)[^,]{0,20}, )?)"
+PRONOUN_START = re.compile(LEAD_IN + r"(He|She|he|she)\b")
+# a sentence opening like this disputes the attributed claim just before it
+REBUTTAL_START = re.compile(r"^(?:In fact|In reality|In truth|Actually|But in fact|But in reality|Historically, however)\b")
 EVENT_VERBS = re.compile(
     r"\b(visit\w*|met|meet\w*|sign\w*|declar\w*|kill\w*|built|build\w*|honou?r\w*|fought|liberat\w*|bomb\w*|invad\w*|"
     r"launch\w*|agree\w*|vow\w*|exchang\w*|installed|born|died|elected|won|lost|accus\w*|call\w*|end\w*|began|"
@@ -255,10 +258,10 @@ def make_standalone(sentence: str, subject: str | None, last_person: str | None)
     text = sentence
     referent = last_person or subject
     if referent:
-        text = PRONOUN_START.sub(referent, text, count=1)
-        text = re.sub(r"^(The|the) North(?:’|')s leader\b", referent, text, count=1)
-        text = re.sub(r"^(Current leader|The leader)\b", referent, text, count=1)
-    text = re.sub(r"^The North\b", "North Korea", text, count=1)
+        text = PRONOUN_START.sub(lambda m: m.group(1) + referent, text, count=1)
+        text = re.sub(LEAD_IN + r"(?:The|the) North(?:’|')s leader\b", lambda m: m.group(1) + referent, text, count=1)
+        text = re.sub(LEAD_IN + r"(?:Current leader|The leader)\b", lambda m: m.group(1) + referent, text, count=1)
+    text = re.sub(LEAD_IN + r"(?:The|the) North\b(?!(?:’|')s leader)", lambda m: m.group(1) + "North Korea", text, count=1)
     return text
 
 
@@ -286,20 +289,29 @@ class ClaimExtractor:
             return entities
         return tuple(dict.fromkeys(subject if " " not in e and e in subject.split() else e for e in entities))
 
+    @staticmethod
+    def _people(sentence: str, subject: str | None) -> list[str]:
+        """People mentioned, in order of appearance; the subject's bare surname ("Kim") counts as the subject."""
+        table = entity_table()
+        hits = [(start, canon) for start, _, canon in table.find(sentence) if table.types.get(canon) == "person"]
+        if subject:
+            taken = {start for start, _ in hits}
+            for word in subject.split():
+                hits += [(m.start(), subject) for m in re.finditer(rf"\b{re.escape(word)}\b(?![\s-]+[A-Z])", sentence)
+                         if not any(s <= m.start() < s + 30 for s in taken)]
+        return [canon for _, canon in sorted(hits)]
+
     def _extract_one(self, article: Article) -> list[Claim]:
         table = entity_table()
         spans = split_sentences(article.text)
         sentences = [article.text[s:e] for s, e in spans]
-        people = Counter(
-            canon for s in sentences for _, _, canon in table.find(s) if table.types.get(canon) == "person"
-        )
-        subject = people.most_common(1)[0][0] if people else None
+        subject = main_person(sentences)
         out: list[Claim] = []
         last_person: str | None = None
         for index, ((start, end), sentence) in enumerate(zip(spans, sentences)):
             entities = self._resolve_surnames(extract_entities(sentence), subject)
             numbers, dates = extract_numbers(sentence), extract_dates(sentence)
-            persons = [c for _, _, c in table.find(sentence) if table.types.get(c) == "person"]
+            persons = self._people(sentence, subject)
             keep = is_check_worthy(sentence, entities, numbers, dates)
             if keep:
                 standalone = make_standalone(sentence, subject, last_person)
@@ -326,4 +338,38 @@ class ClaimExtractor:
             if persons:
                 last_person = persons[0]  # the subject of a sentence usually comes first
         log.debug("%s: %d sentences, %d claims", article.path, len(spans), len(out))
-        return out
+        return link_rebuttals(out)
+
+
+def main_person(sentences: Sequence[str]) -> str | None:
+    """The article's main person: most mentions, counting bare surnames ("Kim") and the lede twice."""
+    table = entity_table()
+    counts: Counter[str] = Counter()
+    for n, sentence in enumerate(sentences):
+        weight = 2 if n < 3 else 1
+        for _, _, canon in table.find(sentence):
+            if table.types.get(canon) == "person":
+                counts[canon] += weight
+    for sentence in sentences:
+        for m in re.finditer(r"\b([A-Z][a-z]+)\b(?![\s-]+[A-Z])", sentence):
+            named = [p for p in counts if m.group(1) == p.split()[0]]
+            if named:
+                counts[max(named, key=lambda p: counts[p])] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def link_rebuttals(claims: list[Claim]) -> list[Claim]:
+    """Mark "In fact, ..." claims (and a following claim that continues them) as rebutting the
+    attributed claim just before them in the same article."""
+    out = list(claims)
+    for i, claim in enumerate(out):
+        if not REBUTTAL_START.match(claim.text):
+            continue
+        target = next((c for c in reversed(out[max(0, i - 2) : i]) if c.attribution and c.index >= claim.index - 2), None)
+        if target is None:
+            continue
+        out[i] = replace(claim, rebuts=target.id)
+        nxt = out[i + 1] if i + 1 < len(out) else None
+        if nxt and nxt.index == claim.index + 1 and set(nxt.entities) & set(claim.entities) and not nxt.attribution:
+            out[i + 1] = replace(nxt, rebuts=target.id)
+    return out

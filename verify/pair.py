@@ -59,4 +59,23 @@ class Pairer:
                 if key not in chosen:
                     a, b = claims[key[0]], claims[key[1]]
                     chosen[key] = ClaimPair(a=a, b=b, similarity=round(sim, 4), shared=shared)
+        self._add_rebuttal_pairs(claims, sims, chosen)
         return sorted(chosen.values(), key=lambda p: -p.similarity)
+
+    @staticmethod
+    def _add_rebuttal_pairs(claims: Sequence[Claim], sims: np.ndarray, chosen: dict[tuple[int, int], ClaimPair]) -> None:
+        """If X (another source) resembles D and R rebuts D ("In fact, ..."), pair X with R too."""
+        index = {c.id: i for i, c in enumerate(claims)}
+        rebutters: dict[int, list[int]] = {}
+        for r, c in enumerate(claims):
+            if c.rebuts in index:
+                rebutters.setdefault(index[c.rebuts], []).append(r)
+        for (i, j) in list(chosen):
+            for x, d in ((i, j), (j, i)):
+                for r in rebutters.get(d, []):
+                    if claims[x].article_id == claims[r].article_id:
+                        continue
+                    key = (min(x, r), max(x, r))
+                    if key not in chosen:
+                        a, b = claims[key[0]], claims[key[1]]
+                        chosen[key] = ClaimPair(a, b, round(float(sims[x, r]), 4), shared_keys(a, b), via=claims[d].id)

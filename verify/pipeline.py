@@ -63,8 +63,26 @@ class Pipeline:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, judge: Any = None) -> None:
         self.settings = settings
-        self.embedder = embedder or make_embedder(settings)
-        self.judge = judge or make_judge(settings)
+        self._embedder = embedder
+        self._judge = judge
+
+    @property
+    def embedder(self) -> Embedder:
+        """Loaded on first use, so bad input fails fast, before any model is loaded."""
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def judge(self) -> Any:
+        if self._judge is None:
+            self._judge = make_judge(self.settings)
+        return self._judge
+
+    def load(self) -> Pipeline:
+        """Load both models now (and fail now if one is missing)."""
+        _ = self.embedder, self.judge
+        return self
 
     def run_paths(self, paths: Sequence[str | Path], progress: ProgressFactory = _no_progress,
                   on_warning: Callable[[str], None] | None = None) -> Report:

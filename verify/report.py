@@ -62,6 +62,7 @@ class ClaimJSON(_Model):
     standalone_text: str
     span: tuple[int, int]  # [start, end) into the source file's text
     attribution: str | None
+    rebuts: str | None = None  # id of a claim of the same source that this one disputes
     entities: list[str]
     numbers: list[str]
     dates: list[str]
@@ -200,6 +201,7 @@ def _claim_json(claim: Claim) -> ClaimJSON:
         standalone_text=claim.standalone,
         span=(claim.span[0], claim.span[1]),
         attribution=claim.attribution,
+        rebuts=claim.rebuts,
         entities=list(claim.entities),
         numbers=list(claim.numbers),
         dates=list(claim.dates),

@@ -62,6 +62,7 @@ class Claim:
     numbers: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     index: int = 0  # position among the article's sentences
+    rebuts: str | None = None  # id of an attributed claim of the same article this one disputes ("In fact, ...")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class ClaimPair:
     b: Claim
     similarity: float
     shared: tuple[str, ...] = ()  # entities/numbers/dates both claims mention
+    via: str | None = None  # for a rebuttal pair (X, R): the id of the claim R rebuts, which X resembles
 
     @property
     def id(self) -> str:

@@ -33,6 +33,7 @@ def claims(
     with user_errors():
         from ..config import load_settings
         from ..errors import ConfigError
+        from ..ingest import load_articles
         from ..pipeline import Pipeline
         from ..report import FORMATS, render_json, render_terminal, write_reports
 
@@ -49,10 +50,11 @@ def claims(
         for path in paths:
             if not path.exists():
                 raise ConfigError(f"{path}: no such file or directory")
+        articles = load_articles(paths, on_warning=warn)
         with err.status("Loading models...") if err.is_terminal else _nullcontext():
-            pipeline = Pipeline(settings)
+            pipeline = Pipeline(settings).load()
         with progress_bars() as progress:
-            report = pipeline.run_paths(paths, progress=progress, on_warning=warn)
+            report = pipeline.run(articles, progress=progress, on_warning=warn)
         if out_dir is not None:
             for written in write_reports(report, out_dir, wanted):
                 err.print(f"Wrote {written}")

@@ -188,6 +188,22 @@ def evaluate(model, dev: dict[str, list], batch_size: int = 64) -> dict[str, flo
 # --------------------------------------------------------------------------------------
 # 6. Model card
 # --------------------------------------------------------------------------------------
+def final_figures(out: Path) -> str:
+    """A table from metrics.json (written from `verify eval run` results), if present."""
+    path = out / "metrics.json"
+    if not path.exists():
+        return "Not measured yet: run `verify eval run --suite full --model <this folder>` and `--write-card`."
+    metrics = json.loads(path.read_text())
+    rows = "\n".join(
+        f"| {name} | {m.get('n', 0):,} | {100 * m['accuracy']:.1f} | {100 * m.get('macro_f1', 0):.1f} | {m.get('ece', 0):.3f} |"
+        for name, m in metrics["benchmarks"].items()
+    )
+    return (
+        f"Measured with `{metrics.get('command', 'verify eval run')}` on {metrics.get('date', '?')} "
+        f"({metrics.get('device', 'cpu')}):\n\n| benchmark | n | accuracy % | macro-F1 % | ECE |\n|---|---|---|---|---|\n{rows}\n"
+    )
+
+
 def write_card(out: Path, meta: dict) -> None:
     curve = "\n".join(
         f"| {c['pairs_seen']:,} | {c['minutes']:.1f} | " + " | ".join(f"{c['dev'][k]:.2f}" for k in sorted(c["dev"])) + " |"
@@ -232,7 +248,7 @@ contradicts it.
 {curve}
 
 ## Final figures
-See `metrics.json` (written by the evaluation code, `verify eval`, when run) and the table above.
+{final_figures(out)}
 
 ## Limits
 Small (22M parameters) and trained for one pass on CPU without SNLI/MNLI train splits: expect
@@ -325,7 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev-limit", type=int, default=None, help="cap each dev set (smoke tests)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    ap.add_argument("--write-card", action="store_true", help="only regenerate OUT/README.md from training.json + metrics.json")
     args = ap.parse_args(argv)
+    if args.write_card:
+        write_card(args.out, json.loads((args.out / "training.json").read_text()))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
 
     from tqdm import tqdm

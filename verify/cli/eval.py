@@ -1,0 +1,250 @@
+"""`verify eval ...`: measure an NLI model on one labelled file or on the benchmark suite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ._common import err, out, progress_bars, quiet_libraries, setup_logging, user_errors, warn
+
+if TYPE_CHECKING:
+    from ..evaluate import EvalResult, RunResults
+
+DEFAULT_OUT = Path("evaluations/results/latest")
+app = typer.Typer(help="Measure NLI models on labelled pairs and the benchmark suite.", no_args_is_help=True)
+
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="NLI alias, HF id, folder, or 'keyword' (a fake).")]
+DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda.")]
+BatchOpt = Annotated[int | None, typer.Option(help="Batch size for the model.")]
+DownloadOpt = Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the HF Hub.")]
+VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")]
+
+
+def _judge(model: str | None, device: str | None, batch_size: int | None, allow_download: bool | None) -> Any:
+    """Settings (flag > VERIFY_* > verify.toml > defaults), then the judge they name."""
+    from ..config import load_settings
+    from ..evaluate import load_judge
+
+    settings = load_settings(nli_model=model, device=device, batch_size=batch_size, allow_download=allow_download)
+    with err.status(f"Loading {settings.nli_model}...") if err.is_terminal else _nullcontext():
+        return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
+                          allow_download=settings.allow_download)
+
+
+@app.command("nli")
+def nli(
+    data: Annotated[str, typer.Option("--data", "-d", help="A .jsonl, .tsv or .csv file, or 'x.zip:member'.")],
+    premise_field: Annotated[str, typer.Option(help="Field holding the premise (evidence).")] = "premise",
+    hypothesis_field: Annotated[str, typer.Option(help="Field holding the hypothesis (claim).")] = "hypothesis",
+    label_field: Annotated[str, typer.Option(help="Field holding the gold label.")] = "label",
+    label_map: Annotated[str | None, typer.Option(
+        help='Raw label -> our label, e.g. "0=entailment,1=neutral,2=contradiction". '
+             "Default: label names (entailment/neutral/contradiction/not_entailment, e/n/c).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, tsv or csv (default: from the suffix).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate a seeded random subset of N rows.")] = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    batch_size: BatchOpt = None,
+    allow_download: DownloadOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Accuracy, macro-F1, per-class scores and calibration of a model on one labelled file."""
+    setup_logging(verbose)
+    quiet_libraries()
+    with user_errors():
+        from ..errors import ConfigError
+        from ..evaluate import file_evaluator, parse_label_map
+
+        if fmt not in (None, "jsonl", "tsv", "csv"):
+            raise ConfigError(f"--format {fmt!r}: choose jsonl, tsv or csv")
+        evaluator = file_evaluator(
+            data, premise_field=premise_field, hypothesis_field=hypothesis_field, label_field=label_field,
+            label_map=parse_label_map(label_map) if label_map else None, limit=limit, fmt=fmt,  # type: ignore[arg-type]
+        )
+        judge = _judge(model, device, batch_size, allow_download)
+        with progress_bars(not as_json) as progress:
+            result = evaluator.evaluate(judge, progress("pairs", len(evaluator)))
+        if as_json:
+            out.print(json.dumps(_result_json(result, judge, data), indent=2), markup=False, highlight=False)
+        else:
+            _print_result(result)
+
+
+@app.command("run")
+def run(
+    suite: Annotated[str, typer.Option(help="quick: each benchmark's quick_limit rows; full: all rows.")] = "quick",
+    benchmark: Annotated[list[str] | None, typer.Option(
+        "--benchmark", "-b", help="Only these benchmarks (repeatable).")] = None,
+    model: ModelOpt = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        help="Folder holding the shared data (default: $VERIFY_DATA_DIR, else ../shared/data).")] = None,
+    out_dir: Annotated[Path, typer.Option(
+        "--out", "-o", help="Write results.json, samples.jsonl and results.md here.")] = DEFAULT_OUT,
+    device: DeviceOpt = None,
+    batch_size: BatchOpt = None,
+    limit: Annotated[int | None, typer.Option(
+        min=1, help="At most N rows per benchmark (a seeded random subset).")] = None,
+    allow_download: DownloadOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Run the benchmark suite; each benchmark's results are written as soon as it finishes."""
+    setup_logging(verbose)
+    quiet_libraries()
+    with user_errors():
+        from ..config import load_settings
+        from ..errors import ConfigError, InputError
+        from ..evaluate import load_benchmarks, run_suite, select_benchmarks
+
+        if suite not in ("quick", "full"):
+            raise ConfigError(f"--suite {suite!r}: choose quick or full")
+        chosen = select_benchmarks(load_benchmarks(), benchmark or ())
+        settings = load_settings(data_dir=data_dir)
+        judge = _judge(model, device, batch_size, allow_download)
+        with progress_bars() as progress:
+            results = run_suite(chosen, judge, out_dir, data_dir=settings.data_dir, limit=limit,
+                                quick=suite == "quick", on_progress=progress,
+                                on_skip=lambda name, why: warn(f"skipped {name}: {why}"))
+        _print_suite(results)
+        for name in ("results.json", "samples.jsonl", "results.md"):
+            err.print(f"Wrote {out_dir / name}", highlight=False)
+        if results.skipped and not results.benchmarks:
+            raise InputError(f"no benchmark data under {settings.data_dir}; pass --data-dir or set VERIFY_DATA_DIR")
+
+
+@app.command("list")
+def list_benchmarks(
+    data_dir: Annotated[Path | None, typer.Option(help="Folder holding the shared data, to count files found.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The benchmarks, their task, files found in the data folder, licence and use (ok / eval-only)."""
+    with user_errors():
+        from ..config import load_settings
+        from ..evaluate import MissingDataError, load_benchmarks, resolve_sources
+
+        root = load_settings(data_dir=data_dir).data_dir
+        rows = []
+        for name, bench in load_benchmarks().items():
+            try:
+                found: int | None = sum(len(resolve_sources(root, spec)) for spec in bench.files)
+            except MissingDataError:
+                found = None
+            rows.append({"name": name, "task": bench.task, "files": found, "split": bench.split,
+                         "licence": bench.licence, "use": bench.use, "quick_limit": bench.quick_limit,
+                         "description": bench.description})
+        if as_json:
+            out.print(json.dumps(rows, indent=2), markup=False, highlight=False)
+            return
+        table = Table(title=f"verify benchmarks (data: {root})")
+        for col in ("name", "task", "files", "split", "licence", "use"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            files = "[red]missing[/red]" if r["files"] is None else str(r["files"])
+            use = "eval only" if r["use"] == "eval" else "ok"
+            table.add_row(r["name"], r["task"], files, r["split"], r["licence"], use)
+        out.print(table)
+
+
+# --------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def _result_json(result: EvalResult, judge: Any, data: str) -> dict[str, Any]:
+    from ..evaluate import describe_judge
+
+    info, device, batch_size = describe_judge(judge)
+    return {
+        "data": data, "model": info.model_dump(), "device": device, "batch_size": batch_size,
+        "primary_metric": result.primary_metric, "metrics": result.metrics, "labels": list(result.labels),
+        "confusion": result.confusion, "skipped_rows": result.skipped, "n_available": result.available,
+    }
+
+
+def _print_result(result: EvalResult) -> None:
+    m = result.metrics
+    summary = Table(title=f"{result.name}: {int(m['n'])} pairs")
+    for col in ("class", "precision", "recall", "F1"):
+        summary.add_column(col, justify="right" if col != "class" else "left")
+    for label in result.labels:
+        summary.add_row(label, _pct(m[f"precision_{label}"]), _pct(m[f"recall_{label}"]), _pct(m[f"f1_{label}"]))
+    out.print(summary)
+    out.print(f"accuracy {_pct(m['accuracy'])}%  macro-F1 {_pct(m['macro_f1'])}%  ECE {_pct(m['ece'])}%  "
+              f"majority baseline {_pct(m['majority_baseline'])}%  {m['pairs_per_s']:.0f} pairs/s", highlight=False)
+    matrix = Table(title="confusion (rows gold, columns predicted)")
+    matrix.add_column("gold \\ pred")
+    for label in result.outputs:
+        matrix.add_column(label, justify="right")
+    for gold in result.labels:
+        matrix.add_row(gold, *(str(result.confusion[gold][p]) for p in result.outputs))
+    out.print(matrix)
+    if result.skipped:
+        warn("rows skipped: " + ", ".join(f"{why} x{n}" for why, n in result.skipped.items()))
+
+
+def _print_suite(results: RunResults) -> None:
+    from ..evaluate import format_anchors
+
+    table = Table(title=f"{results.model.name} on {results.device} ({results.config.suite} suite, %)")
+    for col in ("benchmark", "n", "accuracy", "macro-F1", "ECE", "pairs/s", "anchors"):
+        table.add_column(col, justify="left" if col in ("benchmark", "anchors") else "right", overflow="fold")
+    for name, r in results.benchmarks.items():
+        m = r.metrics
+        table.add_row(name, str(int(m["n"])), _pct(m["accuracy"]), _pct(m["macro_f1"]), _pct(m["ece"]),
+                      f"{m['pairs_per_s']:.0f}", format_anchors(r.anchors))
+    for name in results.skipped:
+        table.add_row(f"[dim]{name}[/dim]", "", "", "", "", "", "[yellow]skipped: data missing[/yellow]")
+    out.print(table)
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@app.command("e2e")
+def e2e(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Annotated articles (default: seeds/).")] = None,
+    gold: Annotated[Path, typer.Option(help="Gold pairs (jsonl: a, b substrings, gold verdict).")] = Path(
+        "evaluations/data/seed_pairs.jsonl"),
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Run the pipeline on annotated articles and score its pair verdicts against gold pairs."""
+    setup_logging(verbose)
+    quiet_libraries()
+    with user_errors():
+        from ..config import load_settings
+        from ..e2e import load_gold, match, score
+        from ..pipeline import Pipeline
+
+        gold_pairs = load_gold(gold)
+        settings = load_settings(nli_model=model, device=device)
+        with progress_bars() as progress:
+            report = Pipeline(settings).run_paths(paths or [Path("seeds")], progress=progress, on_warning=warn)
+        scored = match(report, gold_pairs)
+        metrics = score(scored)
+        if as_json:
+            rows = [{"id": s.gold.id, "gold": s.gold.gold, "predicted": s.predicted, "paired": s.paired,
+                     "reason": s.reason} for s in scored]
+            out.print(json.dumps({"metrics": metrics, "pairs": rows}, indent=2), markup=False, highlight=False)
+            return
+        table = Table(title=f"{len(scored)} gold pairs, model {settings.nli_model}")
+        for col in ("pair", "gold", "predicted", "reason"):
+            table.add_column(col, overflow="fold")
+        for s in scored:
+            style = "" if s.predicted == s.gold.gold else "[red]"
+            table.add_row(s.gold.id, s.gold.gold, style + s.predicted, s.reason)
+        out.print(table)
+        out.print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import typer
 from rich.console import Console
@@ -61,6 +61,11 @@ def progress_bars(enabled: bool = True) -> Iterator[Callable[[str, int], Callabl
             return lambda n: bars.advance(task, n)
 
         yield factory
+
+
+def status(message: str) -> AbstractContextManager:
+    """A spinner on stderr while something slow happens (only on a terminal)."""
+    return err.status(message) if err.is_terminal else nullcontext()
 
 
 def warn(message: str) -> None:

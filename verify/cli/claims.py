@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import err, out, progress_bars, quiet_libraries, setup_logging, user_errors, warn
+from ._common import err, out, progress_bars, quiet_libraries, setup_logging, status, user_errors, warn
 
 EXIT_CONTRADICTIONS = 3
 
@@ -51,7 +51,7 @@ def claims(
             if not path.exists():
                 raise ConfigError(f"{path}: no such file or directory")
         articles = load_articles(paths, on_warning=warn)
-        with err.status("Loading models...") if err.is_terminal else _nullcontext():
+        with status("Loading models..."):
             pipeline = Pipeline(settings).load()
         with progress_bars() as progress:
             report = pipeline.run(articles, progress=progress, on_warning=warn)
@@ -66,10 +66,3 @@ def claims(
         if fail_on == "contradict" and n_contra:
             raise typer.Exit(EXIT_CONTRADICTIONS)
 
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

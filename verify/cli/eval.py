@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from ._common import err, out, progress_bars, quiet_libraries, setup_logging, user_errors, warn
+from ._common import err, out, progress_bars, quiet_libraries, setup_logging, status, user_errors, warn
 
 if TYPE_CHECKING:
     from ..evaluate import EvalResult, RunResults
@@ -30,7 +30,7 @@ def _judge(model: str | None, device: str | None, batch_size: int | None, allow_
     from ..evaluate import load_judge
 
     settings = load_settings(nli_model=model, device=device, batch_size=batch_size, allow_download=allow_download)
-    with err.status(f"Loading {settings.nli_model}...") if err.is_terminal else _nullcontext():
+    with status(f"Loading {settings.nli_model}..."):
         return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
                           allow_download=settings.allow_download)
 
@@ -202,13 +202,6 @@ def _print_suite(results: RunResults) -> None:
         table.add_row(f"[dim]{name}[/dim]", "", "", "", "", "", "[yellow]skipped: data missing[/yellow]")
     out.print(table)
 
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @app.command("e2e")

@@ -112,3 +112,21 @@ def test_models_list_json():
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and result.stdout.startswith("verify ")
+
+
+def test_pair_command_explains_a_date_conflict(fake_env):
+    result = invoke("pair", "The Soviet Union declared war on Japan on Aug 8, 1945.",
+                    "The USSR declared war on Japan on August 9, 1945.", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "contradict"
+    assert "1945-08-08 vs 1945-08-09" in data["reason"]
+    assert data["a"]["entities"] == ["Soviet Union", "Japan"]
+
+
+def test_pair_command_compatible_dates_and_empty_input(fake_env):
+    result = invoke("pair", "The USSR declared war on Japan in 1945.", "The USSR declared war on Japan on Aug 8, 1945.",
+                    "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verdict"] != "contradict"
+    assert_user_error(invoke("pair", " ", "x"), "both claims")

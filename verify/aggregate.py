@@ -114,7 +114,8 @@ class Aggregator:
             return PairVerdict(pair, v, round(conf, 4), fwd, bwd, reason, tuple(extra))  # type: ignore[arg-type]
 
         if conflicts and same_fact:
-            return verdict("contradict", max(contra, 0.8), "the claims give conflicting values for the same fact", conflicts)
+            return verdict("contradict", max(contra, 0.8),
+                           "the claims give conflicting values for the same fact (" + "; ".join(conflicts) + ")", conflicts)
         different = distinct_entities(a, b)
         if different:
             return verdict("neutral", 1 - contra / 2, "the claims are about different things (" + "; ".join(different) + ")", different)

@@ -373,3 +373,13 @@ def link_rebuttals(claims: list[Claim]) -> list[Claim]:
         if nxt and nxt.index == claim.index + 1 and set(nxt.entities) & set(claim.entities) and not nxt.attribution:
             out[i + 1] = replace(nxt, rebuts=target.id)
     return out
+
+
+def claim_from_text(text: str, *, article_id: str = "a:input", source: str = "input") -> Claim:
+    """One claim from a bare sentence (no check-worthiness filter), with its values and entities."""
+    text = " ".join(text.split())
+    return Claim(
+        id="c:" + short_hash(article_id, text), article_id=article_id, source=source, text=text, standalone=text,
+        span=(0, len(text)), attribution=find_attribution(text), entities=extract_entities(text),
+        numbers=extract_numbers(text), dates=extract_dates(text),
+    )

@@ -20,7 +20,7 @@ from .ingest import load_articles
 from .pair import Pairer
 from .registry import EMBEDDERS, NLI_JUDGES
 from .store import Store
-from .types import Article, Report
+from .types import Article, PairVerdict, Report
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,22 @@ class Pipeline:
         """Load both models now (and fail now if one is missing)."""
         _ = self.embedder, self.judge
         return self
+
+    def judge_pair(self, text_a: str, text_b: str, date_a: str | None = None, date_b: str | None = None) -> PairVerdict:
+        """The full verdict logic on two bare claims (``verify pair``)."""
+        from .claims import claim_from_text
+        from .types import ClaimPair
+
+        if not text_a.strip() or not text_b.strip():
+            raise InputError("both claims need some text")
+        a = claim_from_text(text_a, article_id="a:A", source="A")
+        b = claim_from_text(text_b, article_id="a:B", source="B")
+        vectors = self.embedder.embed([a.standalone, b.standalone])
+        similarity = float(vectors[0] @ vectors[1])
+        s = self.settings
+        (judgement,) = self.judge.judge([ClaimPair(a, b, round(similarity, 4))])
+        thresholds = Thresholds(s.contradict_threshold, s.support_threshold, s.same_fact_similarity)
+        return Aggregator(thresholds, {"a:A": date_a, "a:B": date_b}).decide(judgement)
 
     def run_paths(self, paths: Sequence[str | Path], progress: ProgressFactory = _no_progress,
                   on_warning: Callable[[str], None] | None = None) -> Report:

@@ -10,6 +10,7 @@ from .. import __version__
 from . import eval as eval_cli
 from . import models
 from .claims import claims
+from .pair import pair
 
 app = typer.Typer(
     name="verify",
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("claims")(claims)
+app.command("pair")(pair)
 app.add_typer(models.app, name="models")
 app.add_typer(eval_cli.app, name="eval")
 

@@ -1,0 +1,55 @@
+"""`verify pair "A" "B"`: the whole verdict logic on two claims, explained."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ._common import out, quiet_libraries, setup_logging, status, user_errors
+
+
+def pair(
+    text_a: Annotated[str, typer.Argument(help="First claim.")],
+    text_b: Annotated[str, typer.Argument(help="Second claim.")],
+    date_a: Annotated[str | None, typer.Option(help="Date of A's article (YYYY-MM-DD).")] = None,
+    date_b: Annotated[str | None, typer.Option(help="Date of B's article (YYYY-MM-DD).")] = None,
+    nli_model: Annotated[str | None, typer.Option(help="NLI alias, HF id or local folder.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True)] = 0,
+) -> None:
+    """Verdict, confidence, NLI probabilities both ways, values compared and the reason."""
+    setup_logging(verbose)
+    quiet_libraries()
+    with user_errors():
+        from ..config import load_settings
+        from ..pipeline import Pipeline
+
+        settings = load_settings(nli_model=nli_model, device=device)
+        with status("Loading models..."):
+            pipeline = Pipeline(settings).load()
+        v = pipeline.judge_pair(text_a, text_b, date_a, date_b)
+        data = {
+            "verdict": v.verdict, "confidence": v.confidence, "similarity": v.pair.similarity,
+            "forward": v.forward, "backward": v.backward, "reason": v.reason, "conflicts": list(v.conflicts),
+            "a": {"text": v.pair.a.text, "entities": v.pair.a.entities, "numbers": v.pair.a.numbers, "dates": v.pair.a.dates,
+                  "attribution": v.pair.a.attribution},
+            "b": {"text": v.pair.b.text, "entities": v.pair.b.entities, "numbers": v.pair.b.numbers, "dates": v.pair.b.dates,
+                  "attribution": v.pair.b.attribution},
+        }
+        if as_json:
+            out.print(json.dumps(data, indent=2), markup=False, highlight=False)
+            return
+        out.print(f"[bold]{v.verdict}[/bold] (confidence {v.confidence:.2f}, cosine {v.pair.similarity:.2f})")
+        out.print(f"Reason: {v.reason}", markup=False)
+        table = Table("", "entailment", "neutral", "contradiction", title="NLI probabilities")
+        for name, probs in (("A -> B", v.forward), ("B -> A", v.backward)):
+            table.add_row(name, *(f"{probs[k]:.2f}" for k in ("entailment", "neutral", "contradiction")))
+        out.print(table)
+        for side in ("a", "b"):
+            c = data[side]
+            out.print(f"{side.upper()}: entities {list(c['entities'])}, numbers {list(c['numbers'])}, dates {list(c['dates'])}",
+                      markup=False)

@@ -90,3 +90,19 @@ def test_training_smoke(tmp_path):
     assert train.main(["--out", str(out), "--data-dir", str(DATA_DIR), "--limit", "256", "--dev-limit", "32",
                        "--eval-every", "128", "--max-len", "64", "--aug-max", "200", "--resume"]) == 0
     assert len(json.loads((out / "training.json").read_text())["curve"]) == 2
+
+
+@pytest.mark.skipif(not (DATA_DIR / "nli").exists(), reason="evaluation data (shared/data) not beside the checkout")
+def test_quick_suite_smoke_with_shipped_model(tmp_path):
+    """`verify eval run` with the real model on two benchmarks: results validate against their schema."""
+    from typer.testing import CliRunner
+
+    from verify.cli import app
+    from verify.evaluate import RunResults
+
+    result = CliRunner().invoke(app, ["eval", "run", "--suite", "quick", "-b", "snli_dev", "-b", "value_edits",
+                                      "--limit", "64", "--data-dir", str(DATA_DIR), "--out", str(tmp_path), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    results = RunResults.model_validate_json((tmp_path / "results.json").read_text())
+    assert results.complete and set(results.benchmarks) == {"snli_dev", "value_edits"}
+    assert results.benchmarks["snli_dev"].metrics["accuracy"] > 0.5  # far above chance (0.33)

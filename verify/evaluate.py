@@ -5,6 +5,7 @@ the files, the fields and an explicit label map. `NLIEvaluator` is built from th
 judge (anything with ``predict(pairs, on_batch) -> [{label: prob}]``); it returns a flat dict of metrics.
 `run_suite` runs many benchmarks and writes ``results.json``, ``samples.jsonl`` and ``results.md``,
 rewriting each atomically as soon as a benchmark finishes, so an interrupted run keeps what it finished.
+`run_comparison` runs the suite for several models, one folder each, plus ``comparison.json`` / ``.md``.
 
 All metrics are fractions in [0, 1]; published anchor figures are stored in the same unit.
 """
@@ -20,6 +21,7 @@ import logging
 import os
 import platform
 import random
+import re
 import subprocess
 import time
 import zipfile
@@ -446,20 +448,62 @@ def confusion(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -
     return counts
 
 
+class CalibrationBin(BaseModel):
+    """One confidence bin (lo, hi] of a reliability diagram: how often the answers in it were right."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lo: float
+    hi: float
+    n: int = Field(ge=0)
+    accuracy: float  # share of the bin's answers that were right
+    confidence: float  # mean top probability of the bin's answers
+
+    def rounded(self, digits: int = 4) -> CalibrationBin:
+        return self.model_copy(update={"accuracy": round(self.accuracy, digits),
+                                       "confidence": round(self.confidence, digits)})
+
+
+def reliability_bins(confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10) -> list[CalibrationBin]:
+    """The non-empty equal-width bins (lo, hi] of the top probability, in order (0 falls in the first bin,
+    anything above 1, e.g. a rounding 1.0000001, in the last)."""
+    _same_length(confidences, correct)
+    members: dict[int, list[int]] = {}
+    for i, c in enumerate(confidences):
+        b = next((b for b in range(n_bins) if c <= (b + 1) / n_bins), n_bins - 1)
+        members.setdefault(b, []).append(i)
+    return [
+        CalibrationBin(lo=b / n_bins, hi=(b + 1) / n_bins, n=len(idx),
+                       accuracy=sum(bool(correct[i]) for i in idx) / len(idx),
+                       confidence=sum(confidences[i] for i in idx) / len(idx))
+        for b, idx in sorted(members.items())
+    ]
+
+
+def pool_bins(groups: Iterable[Sequence[CalibrationBin]]) -> list[CalibrationBin]:
+    """Bins of several runs merged into one set (same edges): counts add, accuracy and confidence are n-weighted."""
+    merged: dict[tuple[float, float], list[CalibrationBin]] = {}
+    for bins in groups:
+        for b in bins:
+            merged.setdefault((b.lo, b.hi), []).append(b)
+    pooled = []
+    for (lo, hi), same in sorted(merged.items()):
+        n = sum(b.n for b in same)
+        if n:
+            pooled.append(CalibrationBin(lo=lo, hi=hi, n=n, accuracy=sum(b.n * b.accuracy for b in same) / n,
+                                         confidence=sum(b.n * b.confidence for b in same) / n))
+    return pooled
+
+
+def calibration_error(bins: Sequence[CalibrationBin]) -> float:
+    """ECE from bins: sum of |bin| / n * |accuracy(bin) - mean confidence(bin)|; 0.0 for no bins."""
+    total = sum(b.n for b in bins)
+    return sum(b.n / total * abs(b.accuracy - b.confidence) for b in bins) if total else 0.0
+
+
 def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10) -> float:
     """ECE: sum over equal-width bins (lo, hi] of |bin| / n * |accuracy(bin) - mean confidence(bin)|."""
-    _same_length(confidences, correct)
-    if not confidences:
-        return 0.0
-    total = 0.0
-    for b in range(n_bins):
-        lo, hi = b / n_bins, (b + 1) / n_bins
-        members = [i for i, c in enumerate(confidences) if (lo < c <= hi) or (b == 0 and c == 0)]
-        if members:
-            acc = sum(bool(correct[i]) for i in members) / len(members)
-            conf = sum(confidences[i] for i in members) / len(members)
-            total += len(members) / len(confidences) * abs(acc - conf)
-    return total
+    return calibration_error(reliability_bins(confidences, correct, n_bins))
 
 
 def majority_baseline(gold: Sequence[str]) -> float:
@@ -514,6 +558,7 @@ class EvalResult:
     skipped: dict[str, int] = field(default_factory=dict)
     available: int = 0
     primary_metric: str = PRIMARY_METRIC
+    calibration: tuple[CalibrationBin, ...] = ()  # reliability-diagram bins of the top probability
 
 
 class NLIEvaluator:
@@ -576,13 +621,15 @@ class NLIEvaluator:
         decided = [decide(p, self.two_class) for p in probs]
         gold = [e.gold for e in self.examples]
         pred = [label for label, _, _ in decided]
-        metrics = classification_metrics(gold, pred, [conf for _, conf, _ in decided], self.labels)
+        confidences = [conf for _, conf, _ in decided]
+        metrics = classification_metrics(gold, pred, confidences, self.labels)
+        bins = reliability_bins(confidences, [g == p for g, p in zip(gold, pred)])
         metrics = {k: round(v, 4) for k, v in metrics.items()}
         metrics["n"] = float(len(texts))
         metrics["pairs_per_s"] = round(len(texts) / elapsed, 1) if texts and elapsed > 0 else 0.0
         predictions = tuple(Prediction(e, label, dict(p)) for e, label, p in zip(self.examples, pred, probs))
         return EvalResult(self.name, metrics, self.labels, self.outputs, confusion(gold, pred, self.outputs),
-                          predictions, self.skipped, self.available)
+                          predictions, self.skipped, self.available, calibration=tuple(b.rounded() for b in bins))
 
 
 def _check_probs(probs: Sequence[Mapping[str, float]], n: int, name: str) -> None:
@@ -633,6 +680,7 @@ class BenchmarkResult(BaseModel):
     confusion: dict[str, dict[str, int]]  # gold -> predicted -> count
     skipped_rows: dict[str, int]
     anchors: list[Anchor]
+    calibration: list[CalibrationBin] = Field(default_factory=list)  # non-empty bins, for the reliability diagram
 
 
 class RunResults(BaseModel):
@@ -702,6 +750,7 @@ def benchmark_result(bench: Benchmark, result: EvalResult, limit: int | None) ->
         files=list(bench.files), two_class=bench.two_class, limit=limit, n_available=result.available,
         primary_metric=result.primary_metric, metrics=result.metrics, labels=list(result.labels),
         confusion=result.confusion, skipped_rows=result.skipped, anchors=list(bench.anchors),
+        calibration=list(result.calibration),
     )
 
 
@@ -828,6 +877,126 @@ def run_suite(benchmarks: Sequence[Benchmark], judge: Any, out_dir: Path, *, dat
 
 def _smaller(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
+
+
+# --------------------------------------------------------------------------------------
+# Several models on the same benchmarks
+# --------------------------------------------------------------------------------------
+class ComparedModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str  # its results.json, samples.jsonl and results.md are in <out>/<folder>/
+    model: ModelInfo
+    device: str
+    complete: bool
+
+
+class Comparison(BaseModel):
+    """comparison.json: the models' scores side by side. Metrics are fractions in [0, 1]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    verify_version: str = __version__
+    created: str
+    git_commit: str | None
+    config: RunConfig | None
+    complete: bool = False  # true once every model named has finished
+    models: dict[str, ComparedModel] = Field(default_factory=dict)  # by the name given to --compare
+    benchmarks: dict[str, dict[str, dict[str, float]]] = Field(default_factory=dict)  # bench -> model -> metrics
+    anchors: dict[str, list[Anchor]] = Field(default_factory=dict)
+
+
+COMPARED_METRICS: tuple[str, ...] = ("accuracy", "macro_f1", "ece", "n")
+
+
+def model_slug(name: str) -> str:
+    """A folder name for a model: 'cross-encoder/nli-deberta-v3-base' -> 'cross-encoder-nli-deberta-v3-base'."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "model"
+
+
+def parse_models(text: str) -> dict[str, str]:
+    """'m1,m2' -> {model: folder}; names are kept once each and must give distinct folders."""
+    folders: dict[str, str] = {}
+    for name in dict.fromkeys(filter(None, (part.strip() for part in text.split(",")))):
+        slug = model_slug(name)
+        clash = next((other for other, s in folders.items() if s == slug), None)
+        if clash is not None:
+            raise ConfigError(f"--compare: {clash!r} and {name!r} would both write to {slug}/; name them differently")
+        folders[name] = slug
+    if not folders:
+        raise ConfigError('--compare: name the models, e.g. --compare "verify-nli-minilm,nli-deberta-v3-base"')
+    return folders
+
+
+def compare_runs(runs: Mapping[str, RunResults], folders: Mapping[str, str], complete: bool = False) -> Comparison:
+    """The comparison of finished (or partial) runs, keyed by model name; benchmarks in first-seen order."""
+    first = next(iter(runs.values()), None)
+    comparison = Comparison(
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), git_commit=git_commit(),
+        config=first.config if first else None, complete=complete,
+    )
+    for name, run in runs.items():
+        comparison.models[name] = ComparedModel(folder=folders[name], model=run.model, device=run.device,
+                                                complete=run.complete)
+        for bench, result in run.benchmarks.items():
+            comparison.benchmarks.setdefault(bench, {})[name] = {k: result.metrics[k] for k in COMPARED_METRICS}
+            comparison.anchors.setdefault(bench, list(result.anchors))
+    return comparison
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """comparison.md: benchmark x model accuracy and macro-F1 (percentages, best accuracy in bold), anchors."""
+    names = list(comparison.models)
+    config = comparison.config
+    head = [
+        "# verify comparison", "",
+        ", ".join(f"`{_md(n)}` ({m.folder}/)" for n, m in comparison.models.items())
+        + f"; created {comparison.created}, suite {config.suite if config else '-'}"
+        + (f", limit {config.limit}" if config and config.limit else "")
+        + ("" if comparison.complete else " - **incomplete run**") + ".", "",
+        "Figures are percentages; each model's folder holds its results.md with ECE and confusion matrices.", "",
+        "| benchmark | n | " + " | ".join(f"{_md(n)} accuracy | {_md(n)} macro-F1" for n in names) + " | anchors |",
+        "|---|---:|" + "---:|---:|" * len(names) + "---|",
+    ]
+    rows = []
+    for bench, scores in comparison.benchmarks.items():
+        best = max(s["accuracy"] for s in scores.values())
+        cells = []
+        for name in names:
+            s = scores.get(name)
+            acc = "-" if s is None else _pct(s["accuracy"])
+            cells += [f"**{acc}**" if s is not None and len(scores) > 1 and s["accuracy"] == best else acc,
+                      "-" if s is None else _pct(s["macro_f1"])]
+        n = int(next(iter(scores.values()))["n"])
+        rows.append(f"| {bench} | {n} | " + " | ".join(cells) + f" | {_md(format_anchors(comparison.anchors[bench]))} |")
+    return "\n".join(head + rows) + "\n"
+
+
+def write_comparison(out_dir: Path, comparison: Comparison) -> list[Path]:
+    """comparison.json and comparison.md in `out_dir`, each rewritten atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "comparison.json", out_dir / "comparison.md"]
+    write_atomic(paths[0], comparison.model_dump_json(indent=2) + "\n")
+    write_atomic(paths[1], render_comparison(comparison))
+    return paths
+
+
+def run_comparison(benchmarks: Sequence[Benchmark], models: Mapping[str, str], load: Callable[[str], Any],
+                   out_dir: Path, *, data_dir: Path, limit: int | None = None, quick: bool = False,
+                   on_progress: ProgressFactory = _no_progress,
+                   on_skip: Callable[[str, str], None] | None = None) -> dict[str, RunResults]:
+    """`run_suite` for each model ({name: folder}, loaded one at a time by `load(name)`) into
+    ``out_dir/<folder>/``; ``comparison.json`` and ``comparison.md`` are rewritten after each model."""
+    runs: dict[str, RunResults] = {}
+    for name, folder in models.items():
+        judge = load(name)
+        runs[name] = run_suite(benchmarks, judge, out_dir / folder, data_dir=data_dir, limit=limit, quick=quick,
+                               on_progress=on_progress,
+                               on_skip=None if runs else on_skip)  # missing data is the same for all
+        del judge
+        write_comparison(out_dir, compare_runs(runs, models, complete=len(runs) == len(models)))
+    return runs
 
 
 # --------------------------------------------------------------------------------------

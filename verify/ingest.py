@@ -532,6 +532,7 @@ def _to_article(draft: _Draft, warn: Callable[[str], None]) -> Article:
         text=draft.text,
         original=draft.original,
         offsets=draft.offsets,
+        date_source="metadata" if day else None,
     )
 
 

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Label = Literal["entailment", "neutral", "contradiction"]
-Verdict = Literal["support", "contradict", "neutral"]
+Verdict = Literal["contradict", "disputed", "different-time", "support", "neutral"]
+# contradict: two outlets assert incompatible facts; disputed: an attributed claim ("the North claimed X")
+# conflicts with an asserted one; different-time: the claims conflict but describe different moments.
+VERDICTS: tuple[str, ...] = ("contradict", "disputed", "different-time", "support", "neutral")
+CONFLICTING: frozenset[str] = frozenset({"contradict", "disputed"})
 NLI_LABELS: tuple[Label, ...] = ("entailment", "neutral", "contradiction")
 
 
@@ -41,12 +45,23 @@ class Article:
     text: str  # cleaned text, sentences separated by newlines between paragraphs
     original: str  # text of the file (or of the JSONL record's text field) as read
     offsets: tuple[int, ...]
+    date_source: str | None = None  # "metadata", or how the date was inferred from the text
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span in ``text`` to a span in ``original``."""
         if end <= start:
             return self.offsets[start], self.offsets[start]
         return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSpan:
+    """When a claim is about: an interval of ISO dates resolved against the article date."""
+
+    start: str
+    end: str
+    text: str  # the expression it came from ("on Thursday", "in 1947", "once")
+    precision: str  # day | week | month | year | decade | range | past | present
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +78,7 @@ class Claim:
     dates: tuple[str, ...] = ()
     index: int = 0  # position among the article's sentences
     rebuts: str | None = None  # id of an attributed claim of the same article this one disputes ("In fact, ...")
+    time: TimeSpan | None = None  # when the claim is about, if the text says
 
 
 @dataclass(frozen=True, slots=True)

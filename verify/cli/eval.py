@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +13,7 @@ from rich.table import Table
 from ._common import err, out, progress_bars, quiet_libraries, setup_logging, status, user_errors, warn
 
 if TYPE_CHECKING:
-    from ..evaluate import EvalResult, RunResults
+    from ..evaluate import Comparison, EvalResult, RunResults
 
 DEFAULT_OUT = Path("evaluations/results/latest")
 app = typer.Typer(help="Measure NLI models on labelled pairs and the benchmark suite.", no_args_is_help=True)
@@ -24,13 +25,18 @@ DownloadOpt = Annotated[bool | None, typer.Option("--allow-download", help="Allo
 VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")]
 
 
-def _judge(model: str | None, device: str | None, batch_size: int | None, allow_download: bool | None) -> Any:
-    """Settings (flag > VERIFY_* > verify.toml > defaults), then the judge they name."""
+def _judge(model: str | None, device: str | None, batch_size: int | None, allow_download: bool | None,
+           spinner: bool = True) -> Any:
+    """Settings (flag > VERIFY_* > verify.toml > defaults), then the judge they name.
+
+    ``spinner=False`` prints one line instead (inside progress bars, where a second live display is refused)."""
     from ..config import load_settings
     from ..evaluate import load_judge
 
     settings = load_settings(nli_model=model, device=device, batch_size=batch_size, allow_download=allow_download)
-    with status(f"Loading {settings.nli_model}..."):
+    if not spinner:
+        err.print(f"Loading {settings.nli_model}...", highlight=False, markup=False)
+    with status(f"Loading {settings.nli_model}...") if spinner else nullcontext():
         return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
                           allow_download=settings.allow_download)
 
@@ -84,12 +90,17 @@ def run(
     data_dir: Annotated[Path | None, typer.Option(
         help="Folder holding the shared data (default: $VERIFY_DATA_DIR, else ../shared/data).")] = None,
     out_dir: Annotated[Path, typer.Option(
-        "--out", "-o", help="Write results.json, samples.jsonl and results.md here.")] = DEFAULT_OUT,
+        "--out", "-o", help="Write results.json, samples.jsonl, results.md and plots/ here.")] = DEFAULT_OUT,
     device: DeviceOpt = None,
     batch_size: BatchOpt = None,
     limit: Annotated[int | None, typer.Option(
         min=1, help="At most N rows per benchmark (a seeded random subset).")] = None,
     allow_download: DownloadOpt = None,
+    plots: Annotated[bool, typer.Option(
+        "--plots/--no-plots", help="Also write PNG plots (confusion, reliability, accuracy) to <out>/plots/.")] = True,
+    compare: Annotated[str | None, typer.Option(
+        help='Several models, e.g. "verify-nli-minilm,nli-deberta-v3-base": each one\'s results go to '
+             "<out>/<model>/, plus comparison.md and comparison.json in <out>.")] = None,
     verbose: VerboseOpt = 0,
 ) -> None:
     """Run the benchmark suite; each benchmark's results are written as soon as it finishes."""
@@ -98,22 +109,51 @@ def run(
     with user_errors():
         from ..config import load_settings
         from ..errors import ConfigError, InputError
-        from ..evaluate import load_benchmarks, run_suite, select_benchmarks
+        from ..evaluate import compare_runs, load_benchmarks, parse_models, run_comparison, run_suite, select_benchmarks
 
         if suite not in ("quick", "full"):
             raise ConfigError(f"--suite {suite!r}: choose quick or full")
+        if compare is not None and model is not None:
+            raise ConfigError("--model and --compare: pass one (list every model in --compare)")
+        models = parse_models(compare) if compare is not None else None
         chosen = select_benchmarks(load_benchmarks(), benchmark or ())
         settings = load_settings(data_dir=data_dir)
-        judge = _judge(model, device, batch_size, allow_download)
-        with progress_bars() as progress:
-            results = run_suite(chosen, judge, out_dir, data_dir=settings.data_dir, limit=limit,
-                                quick=suite == "quick", on_progress=progress,
-                                on_skip=lambda name, why: warn(f"skipped {name}: {why}"))
-        _print_suite(results)
-        for name in ("results.json", "samples.jsonl", "results.md"):
-            err.print(f"Wrote {out_dir / name}", highlight=False)
-        if results.skipped and not results.benchmarks:
+        if models is None:
+            judge = _judge(model, device, batch_size, allow_download)
+            with progress_bars() as progress:
+                results = run_suite(chosen, judge, out_dir, data_dir=settings.data_dir, limit=limit,
+                                    quick=suite == "quick", on_progress=progress, on_skip=_warn_skipped)
+            _print_suite(results)
+            runs = {results.model.name: results}
+            written = [out_dir / n for n in ("results.json", "samples.jsonl", "results.md")]
+            if plots and results.benchmarks:
+                from ..plots import write_run_plots
+
+                written += write_run_plots(results, out_dir / "plots")
+        else:
+            with progress_bars() as progress:
+                runs = run_comparison(chosen, models,
+                                      lambda name: _judge(name, device, batch_size, allow_download, spinner=False),
+                                      out_dir, data_dir=settings.data_dir, limit=limit, quick=suite == "quick",
+                                      on_progress=progress, on_skip=_warn_skipped)
+            _print_comparison(compare_runs(runs, models, complete=True))
+            written = [out_dir / models[name] / n for name in runs for n in ("results.json", "samples.jsonl",
+                                                                            "results.md")]
+            written += [out_dir / "comparison.json", out_dir / "comparison.md"]
+            if plots and any(r.benchmarks for r in runs.values()):
+                from ..plots import write_comparison_plots, write_run_plots
+
+                for name, results in runs.items():
+                    written += write_run_plots(results, out_dir / models[name] / "plots")
+                written += write_comparison_plots(runs, out_dir / "plots")
+        for path in written:
+            err.print(f"Wrote {path}", highlight=False)
+        if not any(r.benchmarks for r in runs.values()):
             raise InputError(f"no benchmark data under {settings.data_dir}; pass --data-dir or set VERIFY_DATA_DIR")
+
+
+def _warn_skipped(name: str, why: str) -> None:
+    warn(f"skipped {name}: {why}")
 
 
 @app.command("list")
@@ -200,6 +240,24 @@ def _print_suite(results: RunResults) -> None:
                       f"{m['pairs_per_s']:.0f}", format_anchors(r.anchors))
     for name in results.skipped:
         table.add_row(f"[dim]{name}[/dim]", "", "", "", "", "", "[yellow]skipped: data missing[/yellow]")
+    out.print(table)
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    from ..evaluate import format_anchors
+
+    config = comparison.config
+    table = Table(title=f"accuracy / macro-F1 ({config.suite if config else '-'} suite, %)")
+    table.add_column("benchmark")
+    table.add_column("n", justify="right")
+    for name in comparison.models:
+        table.add_column(name, justify="right", overflow="fold")
+    table.add_column("anchors", overflow="fold")
+    for bench, scores in comparison.benchmarks.items():
+        cells = [f"{_pct(s['accuracy'])} / {_pct(s['macro_f1'])}" if (s := scores.get(name)) else "-"
+                 for name in comparison.models]
+        n = str(int(next(iter(scores.values()))["n"]))
+        table.add_row(bench, n, *cells, format_anchors(comparison.anchors[bench]))
     out.print(table)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from verify.aggregate import Aggregator, Thresholds, clusters, dates_compatible, distinct_entities, value_conflicts
-from verify.types import Claim, ClaimPair, Judgement
+from verify.types import Claim, ClaimPair, Judgement, TimeSpan
 
 E = {"entailment": 0.9, "neutral": 0.05, "contradiction": 0.05}
 N = {"entailment": 0.1, "neutral": 0.8, "contradiction": 0.1}
@@ -55,7 +55,7 @@ def test_state_claims_years_apart_are_not_contradictions():
     b = claim("2", "China is North Korea's main ally.", source="B", article="a:2")
     agg = Aggregator(article_dates={"a:1": "2019-04-23", "a:2": "2021-07-29"})
     v = agg.decide(judge(a, b, C, C))
-    assert v.verdict == "neutral" and "years apart" in v.reason
+    assert v.verdict == "different-time" and "years apart" in v.reason
     same_time = Aggregator(article_dates={"a:1": "2021-07-01", "a:2": "2021-07-29"}).decide(judge(a, b, C, C))
     assert same_time.verdict == "contradict"
 
@@ -75,7 +75,8 @@ def test_nli_verdicts(fwd, bwd, verdict):
 def test_attribution_is_named_in_the_reason():
     a = claim("1", "The Red Army liberated Korea.", attribution="the North")
     b = claim("2", "US bombings forced Japan's surrender.", source="B", article="a:2")
-    assert "attributed to the North" in Aggregator().decide(judge(a, b, C, C)).reason
+    v = Aggregator().decide(judge(a, b, C, C))
+    assert v.verdict == "disputed" and "attributes its claim to the North" in v.reason
 
 
 def test_clusters_group_agreeing_and_disagreeing_sources():
@@ -87,3 +88,32 @@ def test_clusters_group_agreeing_and_disagreeing_sources():
     assert cluster.claim_ids == ("1", "2", "3")
     assert cluster.agree == (("A", "B"),) and cluster.disagree == (("B", "C"),)
     assert clusters([]) == []
+
+
+def test_claim_times_that_do_not_overlap_make_different_time():
+    t1 = TimeSpan("2019-01-01", "2019-12-31", "in 2019", "year")
+    t2 = TimeSpan("2021-07-29", "2021-07-29", "on Thursday", "day")
+    a = claim("1", "Kim met Putin in Vladivostok.", time=t1)
+    b = claim("2", "Kim did not meet Putin in Vladivostok.", source="B", article="a:2", time=t2)
+    v = Aggregator().decide(judge(a, b, C, C))
+    assert v.verdict == "different-time" and "different times" in v.reason
+    past = claim("3", "Moscow was once its most important ally.", time=TimeSpan("0001-01-01", "2019-04-22", "once", "past"))
+    assert Aggregator().decide(judge(past, b, C, C)).verdict == "different-time"
+
+
+def test_rebuttal_turns_a_matching_claim_into_a_dispute():
+    reported = claim("d", "The inscription proclaims the Soviet military liberated Koreans.", source="Star", article="a:s",
+                     attribution="The inscription")
+    rebuttal = claim("r", "In fact, the Soviet Union only declared war on Aug 8, 1945.", source="Star", article="a:s",
+                     rebuts="d")
+    other = claim("x", "The tower honours the Red Army that the North claimed liberated Korea.", source="Yonhap",
+                  article="a:y", attribution="the North")
+    agg = Aggregator()
+    matching = Judgement(ClaimPair(other, reported, 0.7), N, N)
+    rebutting = Judgement(ClaimPair(other, rebuttal, 0.2, via="d"), N, N)
+    verdicts, groups = agg.aggregate([matching, rebutting])
+    assert [v.verdict for v in verdicts] == ["neutral", "disputed"]
+    assert "Star disputes a claim that matches this one" in verdicts[1].reason
+    assert groups and groups[0].disagree == (("Star", "Yonhap"),)
+    # without a matching pair there is nothing to dispute
+    assert [v.verdict for v in agg.aggregate([rebutting])[0]] == ["neutral"]

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .claims import entity_table
-from .types import Claim, Cluster, Judgement, PairVerdict, short_hash
+from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, short_hash
 
 # kinds of entity where two different names mean two different things, not a disagreement
 DISTINCT_KINDS = {"monument", "event", "place", "person"}
@@ -114,30 +114,45 @@ class Aggregator:
             return PairVerdict(pair, v, round(conf, 4), fwd, bwd, reason, tuple(extra))  # type: ignore[arg-type]
 
         if conflicts and same_fact:
+            when = self._different_times(a, b)
+            if when:
+                return verdict("different-time", max(contra, 0.6), f"the values differ ({'; '.join(conflicts)}), but {when}",
+                               conflicts)
             return verdict("contradict", max(contra, 0.8),
                            "the claims give conflicting values for the same fact (" + "; ".join(conflicts) + ")", conflicts)
         different = distinct_entities(a, b)
         if different:
             return verdict("neutral", 1 - contra / 2, "the claims are about different things (" + "; ".join(different) + ")", different)
         if contra >= self.t.contradict and contra > entail:
-            apart = self._years_apart(a, b)
-            if apart is not None and apart >= self.t.years_apart and (STATE_CUES.search(a.standalone) or STATE_CUES.search(b.standalone)):
-                return verdict(
-                    "neutral", 1 - contra / 2,
-                    f"NLI sees a conflict, but the articles are {apart:.1f} years apart and the claims describe a state "
-                    "that can change; likely different times",
-                )
+            when = self._different_times(a, b)
+            if when:
+                return verdict("different-time", contra, f"NLI sees a conflict (max {contra:.2f}), but {when}")
             direction = "both directions" if min(fwd["contradiction"], bwd["contradiction"]) >= self.t.contradict else "one direction"
             reason = f"NLI: contradiction in {direction} (max {contra:.2f})"
             attributed = [c for c in (a, b) if c.attribution]
             if len(attributed) == 1:
-                reason += f"; one side is attributed to {attributed[0].attribution}"
+                other = b if attributed[0] is a else a
+                return verdict("disputed", contra, f"{reason}; {attributed[0].source} attributes its claim to "
+                                                   f"{attributed[0].attribution}, {other.source} asserts the other")
             return verdict("contradict", contra, reason)
         if entail >= self.t.support and contra < self.t.contradict / 2:
             direction = "both directions" if min(fwd["entailment"], bwd["entailment"]) >= self.t.support else "one direction"
             return verdict("support", entail, f"NLI: entailment in {direction} (max {entail:.2f})")
         neutral = (fwd["neutral"] + bwd["neutral"]) / 2
         return verdict("neutral", max(neutral, 1 - max(contra, entail)), "NLI: neither entailment nor contradiction is clear")
+
+    def _different_times(self, a: Claim, b: Claim) -> str | None:
+        """Why two conflicting claims may describe different moments, or None."""
+        if a.time and b.time and (a.time.end < b.time.start or b.time.end < a.time.start):
+            return f"they describe different times ({a.time.text!r}: {a.time.start}..{a.time.end} vs " \
+                   f"{b.time.text!r}: {b.time.start}..{b.time.end})"
+        for past, other in ((a, b), (b, a)):
+            if past.time and past.time.precision == "past" and not (other.time and other.time.precision == "past"):
+                return f"{past.source} speaks of the past ({past.time.text!r}), a state that may have changed since"
+        apart = self._years_apart(a, b)
+        if apart is not None and apart >= self.t.years_apart and (STATE_CUES.search(a.standalone) or STATE_CUES.search(b.standalone)):
+            return f"the articles are {apart:.1f} years apart and the claims describe a state that can change"
+        return None
 
     def _years_apart(self, a: Claim, b: Claim) -> float | None:
         ya, yb = _year(self.article_dates.get(a.article_id)), _year(self.article_dates.get(b.article_id))
@@ -154,14 +169,14 @@ class Aggregator:
         out = []
         for v in verdicts:
             pair = v.pair
-            if pair.via is None or v.verdict == "contradict":
+            if pair.via is None or v.verdict in CONFLICTING:
                 out.append(v)
                 continue
             rebuttal, other = (pair.a, pair.b) if pair.a.rebuts == pair.via else (pair.b, pair.a)
             base = by_ids.get(frozenset((other.id, pair.via)))
             agrees = base is not None and (
                 base.verdict == "support"
-                or (base.verdict != "contradict" and base.pair.similarity >= self.t.same_fact_similarity + 0.05)
+                or (base.verdict not in CONFLICTING and base.pair.similarity >= self.t.same_fact_similarity + 0.05)
             )
             if not agrees:
                 out.append(v)
@@ -171,8 +186,8 @@ class Aggregator:
                 f"{rebuttal.source} disputes a claim that matches this one: it reports "
                 f"\"{_clip(disputed.text)}\" ({disputed.attribution}) and then rebuts it: \"{_clip(rebuttal.text)}\""
             )
-            out.append(PairVerdict(pair, "contradict", round(max(base.confidence, 0.6) * 0.9, 4), v.forward, v.backward,
-                                   reason, (f"rebuts: {disputed.id}",)))
+            out.append(PairVerdict(pair, "disputed", round(max(base.confidence, 0.6) * 0.9, 4), v.forward, v.backward,
+                                   reason, (f"rebuttal of {disputed.id}",)))
         return out
 
 
@@ -192,7 +207,7 @@ def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
         return x
 
     claim_source: dict[str, str] = {}
-    edges = [v for v in verdicts if v.verdict in ("support", "contradict")]
+    edges = [v for v in verdicts if v.verdict == "support" or v.verdict in CONFLICTING]
     for v in edges:
         claim_source[v.pair.a.id], claim_source[v.pair.b.id] = v.pair.a.source, v.pair.b.source
         parent[find(v.pair.a.id)] = find(v.pair.b.id)
@@ -206,7 +221,7 @@ def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
         for v in edges:
             if v.pair.a.id in member_set:
                 key = tuple(sorted((v.pair.a.source, v.pair.b.source)))
-                (agree if v.verdict == "support" else disagree).add(key)
+                (agree if v.verdict == "support" else disagree).add(key)  # disputes count as disagreement
         ids = tuple(sorted(members))
         out.append(
             Cluster(

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .types import Claim, PairVerdict, Report
-
-VERDICTS = ("contradict", "support", "neutral")
+from .types import CONFLICTING, VERDICTS, Claim, PairVerdict, Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +59,9 @@ def match(report: Report, gold: list[GoldPair]) -> list[Scored]:
 
 
 def score(scored: list[Scored]) -> dict[str, float]:
-    """Precision/recall/F1 per verdict, accuracy, and the false-contradiction rate on non-contradictions."""
+    """Precision/recall/F1 per verdict, accuracy, the conflict family (contradict + disputed), and the
+    false-contradiction rate: the share of pairs that are not conflicts (look-alikes, different times,
+    agreements) reported as one."""
     metrics: dict[str, float] = {"n": len(scored)}
     if not scored:
         return metrics
@@ -75,9 +75,15 @@ def score(scored: list[Scored]) -> dict[str, float]:
         metrics[f"precision_{label}"] = round(p, 4)
         metrics[f"recall_{label}"] = round(r, 4)
         metrics[f"f1_{label}"] = round(2 * p * r / (p + r), 4) if p + r else 0.0
-    non_contra = [s for s in scored if s.gold.gold != "contradict"]
+    # the conflict family: contradict and disputed both tell the reader "these outlets disagree"
+    tp = sum(s.predicted in CONFLICTING and s.gold.gold in CONFLICTING for s in scored)
+    pred = sum(s.predicted in CONFLICTING for s in scored)
+    gold = sum(s.gold.gold in CONFLICTING for s in scored)
+    metrics["precision_conflict"] = round(tp / pred, 4) if pred else 0.0
+    metrics["recall_conflict"] = round(tp / gold, 4) if gold else 0.0
+    non_conflict = [s for s in scored if s.gold.gold not in CONFLICTING]
     metrics["false_contradiction_rate"] = (
-        round(sum(s.predicted == "contradict" for s in non_contra) / len(non_contra), 4) if non_contra else 0.0
+        round(sum(s.predicted in CONFLICTING for s in non_conflict) / len(non_conflict), 4) if non_conflict else 0.0
     )
     metrics["claims_found"] = sum(s.found for s in scored) / len(scored)
     metrics["accuracy"] = round(metrics["accuracy"], 4)

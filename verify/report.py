@@ -31,9 +31,10 @@ from verify import __version__
 from verify.errors import ConfigError, InputError
 from verify.types import NLI_LABELS, Article, Claim, Cluster, PairVerdict, Report
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: verdicts disputed/different-time, claims.time/rebuts, sources.date_source
 FORMATS: dict[str, str] = {"json": "report.json", "md": "report.md", "html": "report.html"}
-VERDICT_ORDER: dict[str, int] = {"contradict": 0, "support": 1, "neutral": 2}
+VERDICT_ORDER: dict[str, int] = {"contradict": 0, "disputed": 1, "different-time": 2, "support": 3, "neutral": 4}
+CONFLICT_VERDICTS = ("contradict", "disputed")
 NEUTRAL_LIST_LIMIT = 10
 DATE_UNKNOWN = "date unknown"
 
@@ -51,7 +52,15 @@ class SourceJSON(_Model):
     name: str
     title: str | None
     date: str | None
+    date_source: str | None = None  # "metadata", or how the date was inferred from the text
     url: str | None
+
+
+class TimeJSON(_Model):
+    start: str
+    end: str
+    text: str
+    precision: str
 
 
 class ClaimJSON(_Model):
@@ -66,6 +75,7 @@ class ClaimJSON(_Model):
     entities: list[str]
     numbers: list[str]
     dates: list[str]
+    time: TimeJSON | None = None  # when the claim is about, resolved against the article date
 
 
 class NLIScoresJSON(_Model):
@@ -85,7 +95,7 @@ class PairJSON(_Model):
     claim_b: str
     source_a: str  # article id
     source_b: str  # article id
-    verdict: Literal["support", "contradict", "neutral"]
+    verdict: Literal["contradict", "disputed", "different-time", "support", "neutral"]
     confidence: float
     similarity: float
     scores: ScoresJSON
@@ -188,6 +198,7 @@ def _source_json(article: Article) -> SourceJSON:
         name=article.source,
         title=article.title,
         date=article.date,
+        date_source=article.date_source,
         url=article.url,
     )
 
@@ -205,6 +216,7 @@ def _claim_json(claim: Claim) -> ClaimJSON:
         entities=list(claim.entities),
         numbers=list(claim.numbers),
         dates=list(claim.dates),
+        time=TimeJSON(**dataclasses.asdict(claim.time)) if claim.time else None,
     )
 
 
@@ -290,8 +302,8 @@ class _View:
         article = self.articles.get(key)
         return article.source if article else key
 
-    def by_verdict(self, verdict: str) -> list[PairVerdict]:
-        return [v for v in sorted_verdicts(self.report.verdicts) if v.verdict == verdict]
+    def by_verdict(self, *verdicts: str) -> list[PairVerdict]:
+        return [v for v in sorted_verdicts(self.report.verdicts) if v.verdict in verdicts]
 
     def cluster_supports(self) -> list[tuple[Cluster, list[PairVerdict]]]:
         """Each cluster that has agreeing sources, with the support verdicts inside it."""
@@ -381,10 +393,11 @@ def render_markdown(report: Report) -> str:
         _md_sources(view),
         f"**{_md(_counts_line(report))}**",
         _md_contradictions(view),
+        _md_different_time(view),
         _md_agreements(view),
         _md_neutral(view),
     ]
-    return "\n\n".join(parts) + "\n"
+    return "\n\n".join(p for p in parts if p) + "\n"
 
 
 def _md(text: str) -> str:
@@ -413,10 +426,11 @@ def _md_quote(view: _View, claim: Claim) -> str:
 
 
 def _md_contradictions(view: _View) -> str:
-    verdicts = view.by_verdict("contradict")
+    verdicts = view.by_verdict(*CONFLICT_VERDICTS)
     if not verdicts:
         return "## Contradictions\n\nNo contradictions found."
-    blocks = ["## Contradictions"]
+    blocks = ["## Contradictions", "`contradict`: two outlets assert incompatible facts; `disputed`: a claim attributed to "
+              "someone (\"the North claimed ...\") conflicts with an asserted one."]
     for number, verdict in enumerate(verdicts, 1):
         a, b = verdict.pair.a, verdict.pair.b
         forward, backward = _contradiction_probs(verdict)
@@ -434,6 +448,18 @@ def _md_contradictions(view: _View) -> str:
             "\n".join(details),
         ]
     return "\n\n".join(blocks)
+
+
+def _md_different_time(view: _View) -> str:
+    verdicts = view.by_verdict("different-time")
+    if not verdicts:
+        return ""
+    lines = ["## Different times", "Claims that conflict but describe different moments; not contradictions.", ""]
+    for v in verdicts:
+        lines.append(f"- **{_md(view.outlet(v.pair.a))}** ({_md(view.date(v.pair.a))}): {_md(v.pair.a.text)}  \n"
+                     f"  **{_md(view.outlet(v.pair.b))}** ({_md(view.date(v.pair.b))}): {_md(v.pair.b.text)}  \n"
+                     f"  *{_md(v.reason)}*")
+    return "\n".join(lines)
 
 
 def _md_agreements(view: _View) -> str:
@@ -542,6 +568,7 @@ def render_html(report: Report) -> str:
             "<main>",
             _html_overview(view),
             _html_contradictions(view),
+            _html_different_time(view),
             _html_agreements(view),
             _html_neutral(view),
             "</main>",
@@ -553,7 +580,8 @@ def render_html(report: Report) -> str:
 
 
 def _html_nav() -> str:
-    links = [("overview", "Overview"), ("contradictions", "Contradictions"), ("agreements", "Agreements"),
+    links = [("overview", "Overview"), ("contradictions", "Contradictions"), ("different-time", "Different times"),
+             ("agreements", "Agreements"),
              ("neutral", "Neutral pairs")]
     items = "".join(f'<li><a href="#{anchor}">{label}</a></li>' for anchor, label in links)
     return f'<nav aria-label="Sections"><ul>{items}</ul></nav>'
@@ -616,7 +644,7 @@ def _html_scores(verdict: PairVerdict) -> str:
 
 def _html_card(view: _View, verdict: PairVerdict, heading: str) -> str:
     a, b = verdict.pair.a, verdict.pair.b
-    joiner = "vs" if verdict.verdict == "contradict" else "and"
+    joiner = "vs" if verdict.verdict in CONFLICT_VERDICTS else "and"
     conflicts = ""
     if verdict.conflicts:
         items = "".join(f"<li>{_e(c)}</li>" for c in verdict.conflicts)
@@ -641,9 +669,16 @@ def _html_section(anchor: str, title: str, body: list[str]) -> str:
 
 
 def _html_contradictions(view: _View) -> str:
-    verdicts = view.by_verdict("contradict")
+    verdicts = view.by_verdict(*CONFLICT_VERDICTS)
     body = [_html_card(view, v, f"Contradiction {n}") for n, v in enumerate(verdicts, 1)]
     return _html_section("contradictions", "Contradictions", body or ["<p>No contradictions found.</p>"])
+
+
+def _html_different_time(view: _View) -> str:
+    verdicts = view.by_verdict("different-time")
+    body = [_html_card(view, v, "Different times") for v in verdicts]
+    return _html_section("different-time", "Different times (not contradictions)",
+                         body or ["<p>No conflicting claims from different times.</p>"])
 
 
 def _html_agreements(view: _View) -> str:
@@ -682,8 +717,9 @@ def render_terminal(report: Report, console: Console, *, max_rows: int = 20) -> 
     console.print(Text(f"verify report, run {_run_date(report)}; models: {models_line(report.meta)}"))
     console.print(_terminal_sources(view))
     console.print(Text(_counts_line(report)))
-    _print_pairs(console, view, "contradict", "Contradictions", max_rows)
-    _print_pairs(console, view, "support", "Top agreements", max_rows)
+    _print_pairs(console, view, CONFLICT_VERDICTS, "Contradictions and disputes", max_rows)
+    _print_pairs(console, view, ("different-time",), "Different times (not contradictions)", max_rows)
+    _print_pairs(console, view, ("support",), "Top agreements", max_rows)
 
 
 def _terminal_sources(view: _View) -> Table:
@@ -700,17 +736,17 @@ def _terminal_sources(view: _View) -> Table:
     return table
 
 
-def _print_pairs(console: Console, view: _View, verdict: str, title: str, max_rows: int) -> None:
-    verdicts = view.by_verdict(verdict)
+def _print_pairs(console: Console, view: _View, verdict: Sequence[str], title: str, max_rows: int) -> None:
+    verdicts = view.by_verdict(*verdict)
     if not verdicts:
         console.print(Text(f"{title}: none found."))
         return
-    console.print(_terminal_pairs(view, verdicts[:max_rows], title, _TERMINAL_STYLES.get(verdict, "")))
+    console.print(_terminal_pairs(view, verdicts[:max_rows], title, _TERMINAL_STYLES.get(verdict[0], "")))
     if len(verdicts) > max_rows:
         console.print(Text(f"... and {len(verdicts) - max_rows} more (see report.json)", style="dim"))
 
 
-_TERMINAL_STYLES = {"contradict": "bold red", "support": "bold green"}
+_TERMINAL_STYLES = {"contradict": "bold red", "disputed": "bold red", "different-time": "yellow", "support": "bold green"}
 
 
 def _terminal_pairs(view: _View, verdicts: Sequence[PairVerdict], title: str, style: str) -> Table:

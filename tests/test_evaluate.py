@@ -449,3 +449,18 @@ def test_cli_eval_run_with_no_data_at_all_is_an_error(cli, tmp_path):
                                       "--data-dir", str(tmp_path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and "no benchmark data" in result.output and "Traceback" not in result.output
     assert "snli_dev" in RunResults.model_validate_json((tmp_path / "out" / "results.json").read_text()).skipped
+
+
+def test_accuracy_over_gold_labels_only_for_two_label_sets():
+    from verify.evaluate import NLIEvaluator
+
+    class Stub:
+        def predict(self, texts, on_batch=None):
+            # neutral wins the 3-way argmax, but entailment beats contradiction
+            return [{"entailment": 0.3, "neutral": 0.5, "contradiction": 0.2} for _ in texts]
+
+    ev = NLIEvaluator([("p", "h"), ("p", "h2")], ["entailment", "contradiction"], classes=["entailment", "contradiction"])
+    metrics = ev.evaluate(Stub()).metrics
+    assert metrics["accuracy"] == 0.0 and metrics["accuracy_gold_labels"] == 0.5
+    three = NLIEvaluator([("p", "h")], ["neutral"], classes=["entailment", "neutral", "contradiction"])
+    assert "accuracy_gold_labels" not in three.evaluate(Stub()).metrics

@@ -464,3 +464,16 @@ def test_accuracy_over_gold_labels_only_for_two_label_sets():
     assert metrics["accuracy"] == 0.0 and metrics["accuracy_gold_labels"] == 0.5
     three = NLIEvaluator([("p", "h")], ["neutral"], classes=["entailment", "neutral", "contradiction"])
     assert "accuracy_gold_labels" not in three.evaluate(Stub()).metrics
+
+
+def test_claim_evidence_sets_are_also_scored_through_the_verdict_logic():
+    from verify.evaluate import NLIEvaluator
+    from verify.nli import KeywordNLI
+
+    pairs = [("The USSR declared war on Japan on Aug 8, 1945.", "The USSR declared war on Japan on Aug 9, 1945."),
+             ("The USSR declared war on Japan on Aug 8, 1945.", "The USSR declared war on Japan on Aug 8, 1945.")]
+    ev = NLIEvaluator(pairs, ["contradiction", "entailment"], classes=["entailment", "contradiction"], verdicts=True)
+    metrics = ev.evaluate(KeywordNLI()).metrics
+    assert metrics["accuracy"] == 0.5  # the keyword fake sees word overlap only: entailment twice
+    assert metrics["verdict_accuracy"] == 1.0  # the date check turns the first into a contradiction
+    assert "verdict_accuracy" not in NLIEvaluator(pairs, ["contradiction", "entailment"]).evaluate(KeywordNLI()).metrics

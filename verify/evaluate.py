@@ -572,8 +572,10 @@ class NLIEvaluator:
 
     def __init__(self, pairs: Sequence[tuple[str, str]], labels: Sequence[str], *, name: str = "",
                  two_class: bool = False, rows: Sequence[int] | None = None, classes: Sequence[str] | None = None,
-                 skipped: Mapping[str, int] | None = None, available: int | None = None) -> None:
-        """``classes``: the gold classes to report (default: those among ``labels``)."""
+                 skipped: Mapping[str, int] | None = None, available: int | None = None,
+                 verdicts: bool = False) -> None:
+        """``classes``: the gold classes to report (default: those among ``labels``). ``verdicts``: also score
+        the pipeline's verdict logic (premise = evidence, hypothesis = claim), as for claim-evidence sets."""
         if len(pairs) != len(labels):
             raise ValueError(f"{name or 'evaluator'}: {len(pairs)} pairs but {len(labels)} labels")
         if rows is not None and len(rows) != len(pairs):
@@ -591,13 +593,15 @@ class NLIEvaluator:
         self.labels = tuple(label for label in allowed if label in wanted)
         self.skipped = dict(skipped or {})
         self.available = len(pairs) if available is None else available
+        self.verdicts = verdicts
 
     @classmethod
     def from_benchmark(cls, benchmark: Benchmark, data_dir: Path, limit: int | None = None) -> NLIEvaluator:
         """Load a benchmark's rows (MissingDataError when its files are absent)."""
         loaded = load_examples(benchmark, data_dir, limit)
         return cls.from_examples(loaded.examples, name=benchmark.name, two_class=benchmark.two_class,
-                                 classes=benchmark.labels, skipped=loaded.skipped, available=loaded.available)
+                                 classes=benchmark.labels, skipped=loaded.skipped, available=loaded.available,
+                                 verdicts=benchmark.task == "claim-evidence" and not benchmark.two_class)
 
     @classmethod
     def from_examples(cls, examples: Sequence[Example], **kwargs: Any) -> NLIEvaluator:
@@ -629,11 +633,36 @@ class NLIEvaluator:
             # a set without some of our labels (FEVER has no neutral): also score the argmax over its labels only
             restricted = [max(self.labels, key=lambda k: used[k]) for _, _, used in decided]
             metrics["accuracy_gold_labels"] = round(accuracy(gold, restricted), 4)
+        if texts and self.verdicts:
+            metrics |= self._verdict_metrics(judge, probs, gold)
         metrics["n"] = float(len(texts))
         metrics["pairs_per_s"] = round(len(texts) / elapsed, 1) if texts and elapsed > 0 else 0.0
         predictions = tuple(Prediction(e, label, dict(p)) for e, label, p in zip(self.examples, pred, probs))
         return EvalResult(self.name, metrics, self.labels, self.outputs, confusion(gold, pred, self.outputs),
                           predictions, self.skipped, self.available, calibration=tuple(b.rounded() for b in bins))
+
+
+    def _verdict_metrics(self, judge: Any, forward: Sequence[Mapping[str, float]], gold: Sequence[str]) -> dict[str, float]:
+        """Accuracy and macro-F1 of the pipeline's verdicts (NLI both ways + value/entity/time checks)."""
+        from .aggregate import Aggregator
+        from .claims import claim_from_text
+        from .types import ClaimPair, Judgement
+
+        backward = judge.predict([(e.hypothesis, e.premise) for e in self.examples])
+        aggregator = Aggregator()
+        predicted = []
+        for example, fwd, bwd in zip(self.examples, forward, backward):
+            pair = ClaimPair(claim_from_text(example.premise, article_id="a:evidence", source="evidence"),
+                             claim_from_text(example.hypothesis, article_id="a:claim", source="claim"), 1.0)
+            verdict = aggregator.decide(Judgement(pair, dict(fwd), dict(bwd))).verdict
+            predicted.append(VERDICT_TO_LABEL[verdict])
+        return {"verdict_accuracy": round(accuracy(gold, predicted), 4),
+                "verdict_macro_f1": round(macro_f1(gold, predicted, self.labels), 4)}
+
+
+# the pipeline's verdicts as NLI labels, for scoring claim-evidence sets through the verdict logic
+VERDICT_TO_LABEL = {"support": "entailment", "contradict": "contradiction", "disputed": "contradiction",
+                    "different-time": "neutral", "neutral": "neutral"}
 
 
 def _check_probs(probs: Sequence[Mapping[str, float]], n: int, name: str) -> None:

@@ -196,7 +196,7 @@ def write_metrics(out: Path, results_path: Path, targets: dict[str, float]) -> N
     """metrics.json: the model's figures from a results.json written by `verify eval run`."""
     results = json.loads(results_path.read_text())
     benchmarks = {
-        name: {k: b["metrics"][k] for k in ("accuracy", "accuracy_gold_labels", "macro_f1", "ece", "n", "pairs_per_s", "recall_contradiction",
+        name: {k: b["metrics"][k] for k in ("accuracy", "accuracy_gold_labels", "verdict_accuracy", "macro_f1", "ece", "n", "pairs_per_s", "recall_contradiction",
                                             "recall_entailment") if k in b["metrics"]}
         | {"use": b["use"], "target": targets.get(name)}
         for name, b in results["benchmarks"].items()

@@ -28,11 +28,13 @@ def test_dates_compatible(a, b, ok):
 
 
 def test_value_conflicts_dates_and_units():
-    a = claim("1", "x", dates=("1945-08-08",), numbers=("1500 ton",))
-    b = claim("2", "y", source="B", article="a:2", dates=("1945-08-09",), numbers=("15000 ton",))
-    assert value_conflicts(a, b) == ["date: 1945-08-08 vs 1945-08-09", "ton: 1500 vs 15000"]
-    c = claim("3", "z", dates=("1945",), numbers=("1480 ton",))
+    a = claim("1", "On Aug 8, 1945, 1,500 tons of cargo moved.", dates=("1945-08-08",))
+    b = claim("2", "On Aug 9, 1945, 15,000 tons of cargo moved.", source="B", article="a:2", dates=("1945-08-09",))
+    assert value_conflicts(a, b) == ["date: 1945-08-08 vs 1945-08-09", "ton: 1,500 vs 15,000"]
+    c = claim("3", "In 1945 about 1,480 tons of cargo moved, in four ships.", dates=("1945",))
     assert value_conflicts(a, c) == []
+    d = claim("4", "It marked the 80th anniversary.")
+    assert value_conflicts(claim("5", "It marked the 79th anniversary."), d) == ["anniversary: 79th vs 80th"]
 
 
 def test_value_conflict_overrides_nli_entailment():

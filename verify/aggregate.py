@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .claims import entity_table
 from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, short_hash
+from .values import extract_quantities, quantity_conflicts
 
 # kinds of entity where two different names mean two different things, not a disagreement
 DISTINCT_KINDS = {"monument", "event", "place", "person"}
@@ -25,6 +26,9 @@ STATE_CUES = re.compile(
     r"seeks|wants|struggles|has been|have been)\b",
     re.IGNORECASE,
 )
+
+
+ABSOLUTE = re.compile(r"\b1[6-9]\d\d\b|\b20\d\d\b")  # a time expression that names its year
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +58,6 @@ def dates_compatible(a: str, b: str) -> bool:
     return all(x is None or y is None or x == y for x, y in zip(_date_parts(a), _date_parts(b)))
 
 
-def _number(value: str) -> tuple[float, str] | None:
-    m = re.match(r"^(\d+(?:\.\d+)?)\s*(.*)$", value)
-    return (float(m.group(1)), m.group(2)) if m else None
-
-
 def value_conflicts(a: Claim, b: Claim) -> list[str]:
     """Dates of the same granularity that cannot both hold, and same-unit numbers that differ."""
     conflicts = []
@@ -66,12 +65,9 @@ def value_conflicts(a: Claim, b: Claim) -> list[str]:
     full_b = [d for d in b.dates if d.count("-") == 2 and not d.startswith("--")]
     if full_a and full_b and not any(dates_compatible(x, y) for x in full_a for y in full_b):
         conflicts.append(f"date: {', '.join(full_a)} vs {', '.join(full_b)}")
-    nums_a = [n for n in map(_number, a.numbers) if n and n[1]]
-    nums_b = [n for n in map(_number, b.numbers) if n and n[1]]
-    for value_a, unit in nums_a:
-        same_unit = [v for v, u in nums_b if u == unit]
-        if same_unit and not any(abs(v - value_a) <= 0.1 * max(v, value_a) for v in same_unit):
-            conflicts.append(f"{unit}: {value_a:g} vs {', '.join(f'{v:g}' for v in same_unit)}")
+    # quantities with a unit or an ordinal noun (unitless counts are too loose to compare across sentences)
+    conflicts += [c for c in quantity_conflicts(extract_quantities(a.text), extract_quantities(b.text))
+                  if not c.startswith("count:")]
     return conflicts
 
 
@@ -114,7 +110,7 @@ class Aggregator:
             return PairVerdict(pair, v, round(conf, 4), fwd, bwd, reason, tuple(extra))  # type: ignore[arg-type]
 
         if conflicts and same_fact:
-            when = self._different_times(a, b)
+            when = self._different_times(a, b, intervals=False)
             if when:
                 return verdict("different-time", max(contra, 0.6), f"the values differ ({'; '.join(conflicts)}), but {when}",
                                conflicts)
@@ -141,9 +137,14 @@ class Aggregator:
         neutral = (fwd["neutral"] + bwd["neutral"]) / 2
         return verdict("neutral", max(neutral, 1 - max(contra, entail)), "NLI: neither entailment nor contradiction is clear")
 
-    def _different_times(self, a: Claim, b: Claim) -> str | None:
-        """Why two conflicting claims may describe different moments, or None."""
-        if a.time and b.time and (a.time.end < b.time.start or b.time.end < a.time.start):
+    def _different_times(self, a: Claim, b: Claim, intervals: bool = True) -> str | None:
+        """Why two conflicting claims may describe different moments, or None.
+
+        Two explicit dates ("in 1947" vs "in 1950") for one event are a disagreement about the date, not
+        different times, so the interval rule needs at least one relative expression ("on Thursday").
+        """
+        relative = a.time and b.time and not (ABSOLUTE.search(a.time.text) and ABSOLUTE.search(b.time.text))
+        if intervals and relative and (a.time.end < b.time.start or b.time.end < a.time.start):
             return f"they describe different times ({a.time.text!r}: {a.time.start}..{a.time.end} vs " \
                    f"{b.time.text!r}: {b.time.start}..{b.time.end})"
         for past, other in ((a, b), (b, a)):

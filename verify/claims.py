@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
-from .types import Article, Claim, short_hash
+from .timeinfo import resolve_time
+from .types import Article, Claim, TimeSpan, short_hash
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +323,7 @@ class ClaimExtractor:
                     entities = self._resolve_surnames(extract_entities(standalone), subject)
                 out.append(
                     Claim(
+                        time=claim_time(sentence, article.date),
                         id="c:" + short_hash(article.id, sentence),
                         article_id=article.id,
                         source=article.source,
@@ -356,6 +358,15 @@ def main_person(sentences: Sequence[str]) -> str | None:
             if named:
                 counts[max(named, key=lambda p: counts[p])] += 1
     return counts.most_common(1)[0][0] if counts else None
+
+
+def claim_time(sentence: str, article_date: str | None) -> TimeSpan | None:
+    """When the claim is about, with relative expressions resolved against a day-precise article date."""
+    ref = article_date if article_date and len(article_date) == 10 else None
+    interval = resolve_time(sentence, ref)
+    if interval is None:
+        return None
+    return TimeSpan(interval.start.isoformat(), interval.end.isoformat(), interval.text, interval.precision)
 
 
 def link_rebuttals(claims: list[Claim]) -> list[Claim]:

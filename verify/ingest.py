@@ -12,6 +12,7 @@ edits both together, so offsets survive any number of steps.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import logging
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 
 from verify.errors import InputError
+from verify.timeinfo import infer_article_date
 from verify.types import Article, short_hash
 
 __all__ = ["CHAR_MAP", "OUTLETS", "SUFFIXES", "clean", "guess_title", "infer_source", "load_articles"]
@@ -222,7 +224,7 @@ def load_articles(
                 raise InputError(f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; "
                                  f"use one of {', '.join(SUFFIXES)}")  # fmt: skip
             drafts.extend(_load_file_or_warn(path, max_bytes, warn, problems))
-    articles = _dedupe((_to_article(draft, warn) for draft in drafts), warn)
+    articles = _dedupe((_with_inferred_date(_to_article(draft, warn)) for draft in drafts), warn)
     if not articles:
         detail = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         raise InputError(f"no usable article in the input: {detail or 'nothing to read'}")
@@ -534,6 +536,18 @@ def _to_article(draft: _Draft, warn: Callable[[str], None]) -> Article:
         offsets=draft.offsets,
         date_source="metadata" if day else None,
     )
+
+
+def _with_inferred_date(article: Article) -> Article:
+    """No date in the metadata: infer one from the text (anniversaries, datelines, explicit dates)."""
+    if article.date:
+        return article
+    guess = infer_article_date(article.text)
+    if guess is None:
+        return article
+    iso = guess.date.isoformat() if guess.precision == "day" else str(guess.date.year)
+    source = f"inferred from the text: {guess.evidence!r} (confidence {guess.confidence:.1f})"
+    return dataclasses.replace(article, date=iso, date_source=source)
 
 
 def _dedupe(articles: Iterable[Article], warn: Callable[[str], None]) -> list[Article]:

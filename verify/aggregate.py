@@ -15,17 +15,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .claims import entity_table
+from .claims import STATE_CUES, entity_table
 from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, short_hash
 from .values import extract_quantities, quantity_conflicts
 
 # kinds of entity where two different names mean two different things, not a disagreement
 DISTINCT_KINDS = {"monument", "event", "place", "person"}
-STATE_CUES = re.compile(
-    r"\b(ally|allies|ties|relations|leader|president|current|currently|now|once|former|main|expected|still|"
-    r"seeks|wants|struggles|has been|have been)\b",
-    re.IGNORECASE,
-)
 
 
 ABSOLUTE = re.compile(r"\b1[6-9]\d\d\b|\b20\d\d\b")  # a time expression that names its year
@@ -94,11 +89,16 @@ def _year(date: str | None) -> float | None:
 # the stage
 # ---------------------------------------------------------------------------------------------
 class Aggregator:
-    def __init__(self, thresholds: Thresholds | None = None, article_dates: Mapping[str, str | None] | None = None) -> None:
+    def __init__(self, thresholds: Thresholds | None = None, article_dates: Mapping[str, str | None] | None = None,
+                 checks: bool = True) -> None:
+        """``checks=False`` decides by the NLI scores alone (the baseline the checks are measured against)."""
         self.t = thresholds or Thresholds()
         self.article_dates = dict(article_dates or {})
+        self.checks = checks
 
     def decide(self, judgement: Judgement) -> PairVerdict:
+        if not self.checks:
+            return self._decide_nli_only(judgement)
         pair, fwd, bwd = judgement.pair, judgement.forward, judgement.backward
         a, b = pair.a, pair.b
         contra = max(fwd["contradiction"], bwd["contradiction"])
@@ -117,12 +117,13 @@ class Aggregator:
             return verdict("contradict", max(contra, 0.8),
                            "the claims give conflicting values for the same fact (" + "; ".join(conflicts) + ")", conflicts)
         different = distinct_entities(a, b)
-        if different:
-            return verdict("neutral", 1 - contra / 2, "the claims are about different things (" + "; ".join(different) + ")", different)
         if contra >= self.t.contradict and contra > entail:
             when = self._different_times(a, b)
             if when:
                 return verdict("different-time", contra, f"NLI sees a conflict (max {contra:.2f}), but {when}")
+        if different:
+            return verdict("neutral", 1 - contra / 2, "the claims are about different things (" + "; ".join(different) + ")", different)
+        if contra >= self.t.contradict and contra > entail:
             direction = "both directions" if min(fwd["contradiction"], bwd["contradiction"]) >= self.t.contradict else "one direction"
             reason = f"NLI: contradiction in {direction} (max {contra:.2f})"
             attributed = [c for c in (a, b) if c.attribution]
@@ -136,6 +137,16 @@ class Aggregator:
             return verdict("support", entail, f"NLI: entailment in {direction} (max {entail:.2f})")
         neutral = (fwd["neutral"] + bwd["neutral"]) / 2
         return verdict("neutral", max(neutral, 1 - max(contra, entail)), "NLI: neither entailment nor contradiction is clear")
+
+    def _decide_nli_only(self, judgement: Judgement) -> PairVerdict:
+        fwd, bwd = judgement.forward, judgement.backward
+        contra = max(fwd["contradiction"], bwd["contradiction"])
+        entail = max(fwd["entailment"], bwd["entailment"])
+        if contra >= self.t.contradict and contra > entail:
+            return PairVerdict(judgement.pair, "contradict", contra, fwd, bwd, f"NLI only: contradiction {contra:.2f}")
+        if entail >= self.t.support:
+            return PairVerdict(judgement.pair, "support", entail, fwd, bwd, f"NLI only: entailment {entail:.2f}")
+        return PairVerdict(judgement.pair, "neutral", 1 - max(contra, entail), fwd, bwd, "NLI only: neither")
 
     def _different_times(self, a: Claim, b: Claim, intervals: bool = True) -> str | None:
         """Why two conflicting claims may describe different moments, or None.

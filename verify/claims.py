@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 
@@ -58,6 +59,14 @@ ATTRIBUTION_PATTERNS = [
     re.compile(r"\b(?:that )?(?P<who>the [A-Z]\w+|[A-Z]\w+) claimed\b"),
 ]
 LEAD_IN = r"^((?:(?:Meanwhile|In response|Later|Earlier|Then|Also|But|And|However|On the same day)[^,]{0,20}, )?)"
+# states that can change (who leads, who is allied, rates and counts), and tense markers of a state
+STATE_CUES = re.compile(
+    r"\b(ally|allies|ties|relations|leader|president|prime minister|minister|chairman|current|currently|now|once|"
+    r"former|main|expected|still|rate|population|channels?|sanctions?)\b",
+    re.IGNORECASE,
+)
+PRESENT_STATE = re.compile(r"\b(is|are|remains?|stands?|has|have)\b(?! been \w+ing)")
+PAST_STATE = re.compile(r"\b(was|were|used to|had been)\b")
 PRONOUN_START = re.compile(LEAD_IN + r"(He|She|he|she)\b")
 # a sentence opening like this disputes the attributed claim just before it
 REBUTTAL_START = re.compile(r"^(?:In fact|In reality|In truth|Actually|But in fact|But in reality|Historically, however)\b")
@@ -361,12 +370,21 @@ def main_person(sentences: Sequence[str]) -> str | None:
 
 
 def claim_time(sentence: str, article_date: str | None) -> TimeSpan | None:
-    """When the claim is about, with relative expressions resolved against a day-precise article date."""
+    """When the claim is about: a time expression resolved against a day-precise article date; else, for a
+    state described in the present tense ("X is Y's main ally"), the article's date; for a changeable state
+    in the past tense ("X was the leader"), the time before it."""
     ref = article_date if article_date and len(article_date) == 10 else None
     interval = resolve_time(sentence, ref)
-    if interval is None:
+    if interval is not None:
+        return TimeSpan(interval.start.isoformat(), interval.end.isoformat(), interval.text, interval.precision)
+    if ref is None:
         return None
-    return TimeSpan(interval.start.isoformat(), interval.end.isoformat(), interval.text, interval.precision)
+    if PRESENT_STATE.search(sentence):
+        return TimeSpan(ref, ref, "present tense", "present")
+    if PAST_STATE.search(sentence) and STATE_CUES.search(sentence):
+        before = (date.fromisoformat(ref) - timedelta(days=1)).isoformat()
+        return TimeSpan("0001-01-01", before, "past tense", "past")
+    return None
 
 
 def link_rebuttals(claims: list[Claim]) -> list[Claim]:
@@ -386,11 +404,12 @@ def link_rebuttals(claims: list[Claim]) -> list[Claim]:
     return out
 
 
-def claim_from_text(text: str, *, article_id: str = "a:input", source: str = "input") -> Claim:
-    """One claim from a bare sentence (no check-worthiness filter), with its values and entities."""
+def claim_from_text(text: str, *, article_id: str = "a:input", source: str = "input",
+                    article_date: str | None = None) -> Claim:
+    """One claim from a bare sentence (no check-worthiness filter), with its values, entities and time."""
     text = " ".join(text.split())
     return Claim(
         id="c:" + short_hash(article_id, text), article_id=article_id, source=source, text=text, standalone=text,
         span=(0, len(text)), attribution=find_attribution(text), entities=extract_entities(text),
-        numbers=extract_numbers(text), dates=extract_dates(text),
+        numbers=extract_numbers(text), dates=extract_dates(text), time=claim_time(text, article_date),
     )

@@ -88,3 +88,45 @@ def score(scored: list[Scored]) -> dict[str, float]:
     metrics["claims_found"] = sum(s.found for s in scored) / len(scored)
     metrics["accuracy"] = round(metrics["accuracy"], 4)
     return metrics
+
+
+@dataclass(frozen=True, slots=True)
+class PairCase:
+    """A hand-written pair of claims with article dates and the verdict a careful reader would give."""
+
+    id: str
+    a: str
+    b: str
+    gold: str
+    date_a: str | None = None
+    date_b: str | None = None
+    kind: str = ""  # time | value | compatible | entity | attribution | control
+
+
+def load_pair_cases(path: Path) -> list[PairCase]:
+    try:
+        return [PairCase(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(f"{path}: cannot read pair cases ({exc})") from None
+
+
+def run_pair_cases(pipeline, cases: list[PairCase], checks: bool = True) -> list[Scored]:
+    """Each case through ``Pipeline.judge_pair`` (the full verdict logic, or NLI alone with checks=False)."""
+    out = []
+    for case in cases:
+        v = pipeline.judge_pair(case.a, case.b, case.date_a, case.date_b, checks=checks)
+        out.append(Scored(GoldPair(case.id, case.a, case.b, case.gold, case.kind), v.verdict, True, True, v.reason))
+    return out
+
+
+def score_by_kind(scored: list[Scored]) -> dict[str, float]:
+    """Accuracy and the share reported as a conflict, per case kind (the GoldPair note holds the kind)."""
+    kinds: dict[str, list[Scored]] = {}
+    for s in scored:
+        kinds.setdefault(s.gold.note or "other", []).append(s)
+    out: dict[str, float] = {}
+    for kind, rows in sorted(kinds.items()):
+        out[f"accuracy_{kind}"] = round(sum(s.predicted == s.gold.gold for s in rows) / len(rows), 4)
+        # time traps and compatible values should not be reported as conflicts; value edits should
+        out[f"conflict_rate_{kind}"] = round(sum(s.predicted in CONFLICTING for s in rows) / len(rows), 4)
+    return out

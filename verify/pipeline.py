@@ -84,21 +84,22 @@ class Pipeline:
         _ = self.embedder, self.judge
         return self
 
-    def judge_pair(self, text_a: str, text_b: str, date_a: str | None = None, date_b: str | None = None) -> PairVerdict:
+    def judge_pair(self, text_a: str, text_b: str, date_a: str | None = None, date_b: str | None = None,
+                   checks: bool = True) -> PairVerdict:
         """The full verdict logic on two bare claims (``verify pair``)."""
         from .claims import claim_from_text
         from .types import ClaimPair
 
         if not text_a.strip() or not text_b.strip():
             raise InputError("both claims need some text")
-        a = claim_from_text(text_a, article_id="a:A", source="A")
-        b = claim_from_text(text_b, article_id="a:B", source="B")
+        a = claim_from_text(text_a, article_id="a:A", source="A", article_date=date_a)
+        b = claim_from_text(text_b, article_id="a:B", source="B", article_date=date_b)
         vectors = self.embedder.embed([a.standalone, b.standalone])
         similarity = float(vectors[0] @ vectors[1])
         s = self.settings
         (judgement,) = self.judge.judge([ClaimPair(a, b, round(similarity, 4))])
         thresholds = Thresholds(s.contradict_threshold, s.support_threshold, s.same_fact_similarity)
-        return Aggregator(thresholds, {"a:A": date_a, "a:B": date_b}).decide(judgement)
+        return Aggregator(thresholds, {"a:A": date_a, "a:B": date_b}, checks=checks).decide(judgement)
 
     def run_paths(self, paths: Sequence[str | Path], progress: ProgressFactory = _no_progress,
                   on_warning: Callable[[str], None] | None = None) -> Report:

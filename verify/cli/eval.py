@@ -291,11 +291,46 @@ def e2e(
                      "reason": s.reason} for s in scored]
             out.print(json.dumps({"metrics": metrics, "pairs": rows}, indent=2), markup=False, highlight=False)
             return
-        table = Table(title=f"{len(scored)} gold pairs, model {settings.nli_model}")
-        for col in ("pair", "gold", "predicted", "reason"):
-            table.add_column(col, overflow="fold")
-        for s in scored:
-            style = "" if s.predicted == s.gold.gold else "[red]"
-            table.add_row(s.gold.id, s.gold.gold, style + s.predicted, s.reason)
-        out.print(table)
+        _print_scored(scored, f"{len(scored)} gold pairs, model {settings.nli_model}")
         out.print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+
+
+@app.command("pairs")
+def pairs(
+    data: Annotated[Path, typer.Option(help="Pair cases (jsonl: a, b, date_a, date_b, gold, kind).")] = Path(
+        "evaluations/data/pair_traps.jsonl"),
+    nli_only: Annotated[bool, typer.Option("--nli-only", help="Decide by NLI alone (the baseline).")] = False,
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Time traps, value edits, look-alikes and attributions: hand-written pairs through `verify pair`'s logic."""
+    quiet_libraries()
+    with user_errors():
+        from ..config import load_settings
+        from ..e2e import load_pair_cases, run_pair_cases, score, score_by_kind
+        from ..pipeline import Pipeline
+
+        cases = load_pair_cases(data)
+        settings = load_settings(nli_model=model, device=device)
+        with status("Loading models..."):
+            pipeline = Pipeline(settings).load()
+        scored = run_pair_cases(pipeline, cases, checks=not nli_only)
+        metrics = score(scored) | score_by_kind(scored)
+        if as_json:
+            rows = [{"id": s.gold.id, "kind": s.gold.note, "gold": s.gold.gold, "predicted": s.predicted, "reason": s.reason}
+                    for s in scored]
+            out.print(json.dumps({"metrics": metrics, "pairs": rows}, indent=2), markup=False, highlight=False)
+            return
+        _print_scored(scored, f"{len(scored)} pair cases, model {settings.nli_model}" + (", NLI only" if nli_only else ""))
+        out.print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+
+
+def _print_scored(scored: list, title: str) -> None:
+    table = Table(title=title)
+    for col in ("pair", "gold", "predicted", "reason"):
+        table.add_column(col, overflow="fold")
+    for s in scored:
+        style = "" if s.predicted == s.gold.gold else "[red]"
+        table.add_row(s.gold.id, s.gold.gold, style + s.predicted, s.reason)
+    out.print(table)

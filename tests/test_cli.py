@@ -130,3 +130,25 @@ def test_pair_command_compatible_dates_and_empty_input(fake_env):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["verdict"] != "contradict"
     assert_user_error(invoke("pair", " ", "x"), "both claims")
+
+
+def test_show_rerenders_a_saved_report(fake_env, tmp_path):
+    assert invoke("claims", str(SEEDS), "--out", str(tmp_path), "--format", "json,md").exit_code == 0
+    saved = tmp_path / "report.json"
+    md = invoke("show", str(saved), "--format", "md")
+    assert md.exit_code == 0, md.output
+    assert md.stdout == (tmp_path / "report.md").read_text()  # the same Markdown as the original run
+    html_out = tmp_path / "again.html"
+    assert invoke("show", str(saved), "-f", "html", "-o", str(html_out)).exit_code == 0
+    assert html_out.read_text().startswith("<!DOCTYPE html>")
+    again = invoke("show", str(saved), "-f", "json")
+    assert json.loads(again.stdout)["pairs"] == json.loads(saved.read_text())["pairs"]
+    assert invoke("show", str(saved)).exit_code == 0
+
+
+def test_show_bad_input(tmp_path):
+    assert_user_error(invoke("show", str(tmp_path / "missing.json")), "")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert_user_error(invoke("show", str(bad)), "")
+    assert_user_error(invoke("show", str(bad), "-f", "pdf"), "unknown format")

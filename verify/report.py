@@ -122,6 +122,32 @@ class ReportJSON(_Model):
     clusters: list[ClusterJSON]
 
 
+def from_json(data: ReportJSON) -> Report:
+    """Rebuild a Report from its JSON (for ``verify show``). Article texts are not in the JSON: they stay empty."""
+    from verify.types import ClaimPair, TimeSpan
+
+    articles = tuple(
+        Article(s.id, s.path, s.name, s.title, s.date, s.url, "", "", (0,), s.date_source) for s in data.sources
+    )
+    claims = {
+        c.id: Claim(c.id, c.source, c.source_name, c.text, c.standalone_text, (c.span[0], c.span[1]), c.attribution,
+                    tuple(c.entities), tuple(c.numbers), tuple(c.dates), 0, c.rebuts,
+                    TimeSpan(**c.time.model_dump()) if c.time else None)
+        for c in data.claims
+    }
+    missing = [p.id for p in data.pairs if p.claim_a not in claims or p.claim_b not in claims]
+    if missing:
+        raise InputError(f"report JSON: pair {missing[0]} names a claim that is not in `claims`")
+    verdicts = tuple(
+        PairVerdict(ClaimPair(claims[p.claim_a], claims[p.claim_b], p.similarity), p.verdict, p.confidence,
+                    p.scores.forward.model_dump(), p.scores.backward.model_dump(), p.reason, tuple(p.conflicts))
+        for p in data.pairs
+    )
+    clusters = tuple(Cluster(c.id, tuple(c.claims), tuple(c.sources), tuple(map(tuple, c.agree)),
+                             tuple(map(tuple, c.disagree))) for c in data.clusters)
+    return Report(articles, tuple(claims.values()), verdicts, clusters, {**data.meta, "created": data.created})
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of ``report.json``."""
     return ReportJSON.model_json_schema()
@@ -377,7 +403,8 @@ def _counts_line(report: Report) -> str:
     return (
         f"{_plural(len(report.articles), 'source')}, {_plural(len(report.claims), 'claim')}, "
         f"{_plural(len(report.verdicts), 'pair')}: "
-        f"{counts['contradict']} contradict, {counts['support']} support, {counts['neutral']} neutral; "
+        + ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n or verdict in ("contradict", "support"))
+        + "; "
         f"{_plural(len(report.clusters), 'cluster')}"
     )
 
@@ -797,7 +824,7 @@ def write_reports(report: Report, out_dir: Path, formats: Sequence[str]) -> list
     written = []
     for fmt in dict.fromkeys(formats):
         path = out_dir / FORMATS[fmt]
-        _write_atomic(path, _RENDERERS[fmt](stamped))
+        write_atomic(path, _RENDERERS[fmt](stamped))
         written.append(path)
     return written
 
@@ -808,7 +835,7 @@ def _stamp_created(report: Report) -> Report:
     return dataclasses.replace(report, meta={**report.meta, "created": _iso_utc(datetime.now(timezone.utc))})
 
 
-def _write_atomic(path: Path, content: str) -> None:
+def write_atomic(path: Path, content: str) -> None:
     """Write to a temp file beside ``path``, then rename over it: readers see old or new, never half."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)

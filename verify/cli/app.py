@@ -11,6 +11,7 @@ from . import eval as eval_cli
 from . import models
 from .claims import claims
 from .pair import pair
+from .show import show
 
 app = typer.Typer(
     name="verify",
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.command("claims")(claims)
 app.command("pair")(pair)
+app.command("show")(show)
 app.add_typer(models.app, name="models")
 app.add_typer(eval_cli.app, name="eval")
 

@@ -113,3 +113,13 @@ def test_extractor_makes_claims_stand_alone_with_spans():
 
 def test_extractor_empty_article():
     assert ClaimExtractor().extract([article("")]) == []
+
+
+@pytest.mark.parametrize(
+    "name, canonical",
+    [("Kim Jong-Un", "Kim Jong Un"), ("kim jongun", "Kim Jong Un"), ("Kim Jong Unn", "Kim Jong Un"),
+     ("Vladimir Puttin", "Vladimir Putin"), ("the Soviet union", "Soviet Union"), ("Kim Yo Jong", "Kim Yo Jong"),
+     ("Busan", "Busan")],
+)
+def test_fuzzy_entity_normalisation(name, canonical):
+    assert normalise_entity(name) == canonical

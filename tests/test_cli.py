@@ -152,3 +152,15 @@ def test_show_bad_input(tmp_path):
     bad.write_text("{not json")
     assert_user_error(invoke("show", str(bad)), "")
     assert_user_error(invoke("show", str(bad), "-f", "pdf"), "unknown format")
+
+
+def test_date_override(fake_env):
+    result = invoke("claims", str(SEEDS), "--json", "--date", "004_fa41245d04f6e4dd=2019-04-24", "--date",
+                    "000_04de47457a69673e.txt=2024-08-17")
+    assert result.exit_code == 0, result.output
+    dates = {s["path"].rsplit("/", 1)[-1]: (s["date"], s["date_source"]) for s in json.loads(result.stdout)["sources"]}
+    assert dates["004_fa41245d04f6e4dd.txt"] == ("2019-04-24", "command line")
+    assert dates["000_04de47457a69673e.txt"] == ("2024-08-17", "command line")
+    assert dates["003_19297d05e1626443.txt"] == ("2021-07-29", "metadata")
+    assert_user_error(invoke("claims", str(SEEDS), "--date", "yesterday"), "YYYY-MM-DD")
+    assert_user_error(invoke("claims", str(SEEDS), "--date", "nope.txt=2020-01-01"), "no article file")

@@ -6,6 +6,7 @@ fast, deterministic and easy to extend. Spans always index ``Article.original``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import re
@@ -116,11 +117,30 @@ def entity_table() -> EntityTable:
 
 
 def normalise_entity(name: str) -> str:
-    """Canonical form of a name: alias table first, then a light normal form (hyphens, case)."""
+    """Canonical form of a name: the alias table, then a fuzzy match on a folded form ("Kim Jong-Un",
+    "kim jongun", "Kim Jong Unn" -> "Kim Jong Un"), else a light normal form (hyphens, quotes)."""
     table = entity_table()
     if name in table.canonical:
         return table.canonical[name]
+    folded = _fold(name)
+    keys = _folded_aliases()
+    if folded in keys:
+        return keys[folded]
+    if len(folded) >= 6:
+        close = difflib.get_close_matches(folded, list(keys), n=1, cutoff=0.9)
+        if close:
+            return keys[close[0]]
     return re.sub(r"[\s-]+", " ", name.replace("’", "'")).strip()
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"[\s\-.'’]+", "", re.sub(r"^the\s+", "", name.lower()))
+
+
+@lru_cache(maxsize=1)
+def _folded_aliases() -> dict[str, str]:
+    """Folded alias -> canonical, for aliases long enough to match fuzzily without false hits."""
+    return {_fold(alias): canon for alias, canon in entity_table().canonical.items() if len(_fold(alias)) >= 5}
 
 
 def extract_entities(text: str) -> tuple[str, ...]:

@@ -871,3 +871,21 @@ _ALIASES: dict[str, str] = {
     _alias_key(alias): outlet for outlet, (aliases, _) in OUTLETS.items() for alias in (outlet, *aliases)
 }
 _DOMAINS: dict[str, str] = {domain: outlet for outlet, (_, domains) in OUTLETS.items() for domain in domains}
+
+
+def override_dates(articles: Sequence[Article], specs: Sequence[str]) -> list[Article]:
+    """Apply ``--date`` overrides: "YYYY-MM-DD" for every article, or "NAME=YYYY-MM-DD" for the article
+    whose file name, stem or path is NAME. Raises InputError for a bad date or a NAME that matches nothing."""
+    out = list(articles)
+    for spec in specs:
+        name, _, value = spec.rpartition("=")
+        try:
+            day = date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            raise InputError(f"--date {spec!r}: dates are YYYY-MM-DD (optionally NAME=YYYY-MM-DD)") from None
+        hits = [i for i, a in enumerate(out) if not name or name in (a.path, Path(a.path).name, Path(a.path).stem)]
+        if not hits:
+            raise InputError(f"--date {spec!r}: no article file is named {name!r}")
+        for i in hits:
+            out[i] = dataclasses.replace(out[i], date=day, date_source="command line")
+    return out

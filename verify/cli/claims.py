@@ -21,6 +21,7 @@ def claims(
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size for the models.")] = None,
     top_k: Annotated[int | None, typer.Option(help="Nearest claims per claim to pair.")] = None,
+    dates: Annotated[list[str] | None, typer.Option("--date", help="Article date YYYY-MM-DD, or NAME=YYYY-MM-DD for one file; repeatable.")] = None,
     within_source: Annotated[bool | None, typer.Option("--within-source/--across-sources", help="Also pair claims of one source.")] = None,
     allow_download: Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the Hugging Face Hub.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout instead of tables.")] = False,
@@ -33,7 +34,7 @@ def claims(
     with user_errors():
         from ..config import load_settings
         from ..errors import ConfigError
-        from ..ingest import load_articles
+        from ..ingest import load_articles, override_dates
         from ..pipeline import Pipeline
         from ..report import FORMATS, render_json, render_terminal, write_reports
 
@@ -50,7 +51,7 @@ def claims(
         for path in paths:
             if not path.exists():
                 raise ConfigError(f"{path}: no such file or directory")
-        articles = load_articles(paths, on_warning=warn)
+        articles = override_dates(load_articles(paths, on_warning=warn), dates or [])
         with status("Loading models..."):
             pipeline = Pipeline(settings).load()
         with progress_bars() as progress:

@@ -350,7 +350,12 @@ def _load_folder(folder: Path, max_bytes: int, warn: Callable[[str], None], prob
     drafts: list[_Draft] = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_symlink() and not path.exists():
+            warn(f"{path}: broken link, skipped")
+            continue
+        if not path.is_file():
             continue
         if path.name.lower() in SKIP_NAMES or _is_sidecar(path):
             logger.debug("%s: not an article, skipped", path)

@@ -19,6 +19,18 @@ def shared_keys(a: Claim, b: Claim) -> tuple[str, ...]:
     return tuple(sorted(ents)) + tuple(sorted(vals))
 
 
+MAX_BLOCK = 100  # blocking keys shared by more claims than this are too common to pair on
+
+
+def _key_index(claims: Sequence[Claim]) -> dict[str, list[int]]:
+    """Specific entity / number / date -> the claims mentioning it (generic countries left out)."""
+    index: dict[str, list[int]] = {}
+    for i, c in enumerate(claims):
+        for key in {*c.entities} - GENERIC_ENTITIES | {*c.numbers, *c.dates}:
+            index.setdefault(key, []).append(i)
+    return index
+
+
 class Pairer:
     def __init__(
         self,
@@ -44,21 +56,28 @@ class Pairer:
         if self.within_source:
             allowed = ~np.eye(len(claims), dtype=bool)
         chosen: dict[tuple[int, int], ClaimPair] = {}
+
+        def add(i: int, j: int) -> None:
+            key = (min(i, j), max(i, j))
+            if key not in chosen:
+                a, b = claims[key[0]], claims[key[1]]
+                chosen[key] = ClaimPair(a=a, b=b, similarity=round(float(sims[i, j]), 4), shared=shared_keys(a, b))
+
+        masked = np.where(allowed, sims, -np.inf)
+        k = min(self.top_k, len(claims) - 1)
+        top = np.argpartition(-masked, k - 1, axis=1)[:, :k] if k > 0 else np.zeros((len(claims), 0), dtype=int)
         for i in range(len(claims)):
-            row = np.where(allowed[i], sims[i], -np.inf)
-            order = np.argsort(-row)
-            for rank, j in enumerate(order):
-                sim = float(row[j])
-                if sim == -np.inf or sim < self.shared_min_similarity:
-                    break
-                shared = shared_keys(claims[i], claims[j])
-                in_top = rank < self.top_k and sim >= self.min_similarity
-                if not (in_top or shared):
-                    continue
-                key = (min(i, j), max(i, j))
-                if key not in chosen:
-                    a, b = claims[key[0]], claims[key[1]]
-                    chosen[key] = ClaimPair(a=a, b=b, similarity=round(sim, 4), shared=shared)
+            for j in top[i]:
+                if masked[i, j] >= self.min_similarity:
+                    add(i, int(j))
+        # blocking: claims that share a specific entity, number or date, above a lower cosine
+        for members in _key_index(claims).values():
+            if len(members) > MAX_BLOCK:
+                continue  # a value half the corpus mentions says little about "the same fact"
+            for x, i in enumerate(members):
+                for j in members[x + 1 :]:
+                    if masked[i, j] >= self.shared_min_similarity:
+                        add(i, j)
         self._add_rebuttal_pairs(claims, sims, chosen)
         return sorted(chosen.values(), key=lambda p: -p.similarity)
 

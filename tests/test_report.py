@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+from html.parser import HTMLParser
+
 import pydantic
 import pytest
 from rich.console import Console
@@ -26,9 +28,10 @@ from verify.report import (
     to_json_model,
     write_reports,
 )
-from verify.types import Article, Claim, ClaimPair, Cluster, PairVerdict, Report
+from verify.types import Article, Claim, ClaimPair, Cluster, PairVerdict, Report, TimeSpan
 
 HOSTILE = '<script>alert(1)</script> " onmouseover="x'
+HOSTILE_IMG = "<img src=x onerror=alert(2)>"
 
 
 def _article(id: str, source: str, text: str, date: str | None, url: str | None = None) -> Article:
@@ -113,6 +116,84 @@ def report() -> Report:
         clusters=clusters,
         meta=meta,
     )
+
+
+def hostile_report() -> Report:
+    """Three outlets and every verdict kind, with markup-like text in every field a page shows.
+
+    Shared with tests/test_html_browser.py, which opens the page in Chromium.
+    """
+    yon_text = "The bomb fell on Aug 9, 1945.\nIt killed 40,000 people. The tower opened in 1990."
+    kcna_text = (
+        f"The bomb fell on Aug 8, 1945. About 40,000 people died {HOSTILE_IMG} in the city.\n"
+        f"KCNA claimed that 10 ships sank {HOSTILE}."
+    )
+    times_text = "Two ships sank, officials said. The tower opened on Thursday. Some 40,000 people died."
+    yon = _article("a:yon", "Yonhap", yon_text, "1945-08-10", "https://ex.org/a")
+    yon = dataclasses.replace(yon, date_source="metadata")
+    kcna = dataclasses.replace(
+        _article("a:kcna", f"KCNA {HOSTILE_IMG}", kcna_text, None, "javascript:alert(3)"), title=f"Title {HOSTILE}"
+    )
+    times = dataclasses.replace(_article("a:times", "The Times", times_text, "2024-05-03"), date_source="dateline")
+
+    def claim(id: str, article: Article, text: str, **fields) -> Claim:
+        return dataclasses.replace(_claim(id, article, text), dates=fields.pop("dates", ()), **fields)
+
+    bomb_yon = claim("c:1", yon, "The bomb fell on Aug 9, 1945.", dates=("1945-08-09",), entities=("bomb",))
+    bomb_kcna = claim("c:2", kcna, "The bomb fell on Aug 8, 1945.", dates=("1945-08-08",), entities=("bomb",))
+    toll_yon = claim("c:3", yon, "It killed 40,000 people.", standalone="The bomb killed 40,000 people.",
+                     numbers=("40,000",))
+    toll_kcna = claim("c:4", kcna, f"About 40,000 people died {HOSTILE_IMG} in the city.", numbers=("40,000",))
+    toll_times = claim("c:5", times, "Some 40,000 people died.", numbers=("40,000",))
+    ships_kcna = claim("c:6", kcna, f"KCNA claimed that 10 ships sank {HOSTILE}.", attribution=f"KCNA {HOSTILE}")
+    ships_times = claim("c:7", times, "Two ships sank, officials said.")
+    tower_yon = claim("c:8", yon, "The tower opened in 1990.", dates=("1990",),
+                      time=TimeSpan("1990-01-01", "1990-12-31", "in 1990", "year"))
+    tower_times = claim("c:9", times, "The tower opened on Thursday.",
+                        time=TimeSpan("2024-05-02", "2024-05-02", f"on Thursday {HOSTILE}", "day"))
+
+    def verdict(a: Claim, b: Claim, kind: str, confidence: float, reason: str, *conflicts: str,
+                shared: tuple[str, ...] = ()) -> PairVerdict:
+        probs = {"support": _probs(0.9, 0.08, 0.02), "neutral": _probs(0.1, 0.8, 0.1)}.get(
+            kind, _probs(0.05, 0.1, 0.85)
+        )
+        return PairVerdict(ClaimPair(a, b, similarity=0.8, shared=shared), kind, confidence, probs, probs, reason,
+                           conflicts)
+
+    verdicts = (
+        verdict(bomb_yon, bomb_kcna, "contradict", 0.87, "dates differ", "date: 1945-08-09 vs 1945-08-08",
+                shared=("bomb",)),
+        verdict(ships_kcna, ships_times, "disputed", 0.72, f"the attributed claim is disputed {HOSTILE}",
+                f"ship: 10 vs 2 {HOSTILE_IMG}"),
+        verdict(tower_yon, tower_times, "different-time", 0.66, "they describe different times"),
+        verdict(toll_yon, toll_kcna, "support", 0.95, f"both directions entail {HOSTILE}", shared=("40,000",)),
+        verdict(toll_yon, toll_times, "support", 0.55, "one direction entails", shared=("40,000",)),
+        verdict(bomb_yon, toll_times, "neutral", 0.40, "no entailment either way"),
+    )
+    clusters = (
+        Cluster("k:toll", ("c:3", "c:4", "c:5"), ("a:yon", "a:kcna", "a:times"),
+                agree=(("a:yon", "a:kcna"), ("a:yon", "a:times"))),
+    )
+    claims = (bomb_yon, bomb_kcna, toll_yon, toll_kcna, toll_times, ships_kcna, ships_times, tower_yon, tower_times)
+    meta = {"models": {"nli": {"alias": f"nli {HOSTILE}", "revision": "abc123"}}, "created": "2024-05-01T12:00:00Z"}
+    return Report(articles=(yon, kcna, times), claims=claims, verdicts=verdicts, clusters=clusters, meta=meta)
+
+
+def _tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Every start tag of ``page`` with its attributes, as a browser's tokenizer sees them."""
+
+    class Collector(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append((tag, dict(attrs)))
+
+    collector = Collector()
+    collector.feed(page)
+    collector.close()
+    return collector.tags
 
 
 # --------------------------------------------------------------------------- JSON
@@ -217,6 +298,38 @@ def test_html_escapes_article_text(report: Report) -> None:
     assert "&quot; onmouseover=&quot;x" in page
 
 
+def test_html_never_emits_hostile_markup() -> None:
+    page = render_html(hostile_report())
+    for raw in ("<script>alert", "<img", '" onmouseover="x', "javascript:alert(3)\"", 'href="javascript:'):
+        assert raw not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    tags = _tags(page)
+    assert not [t for t, _ in tags if t == "img"]
+    assert [attrs for t, attrs in tags if t == "script"] == [{}]
+    handlers = [(t, name) for t, attrs in tags for name in attrs if name.startswith("on")]
+    assert handlers == []
+    hrefs = {attrs["href"] for t, attrs in tags if t == "a"}
+    assert all(h.startswith(("#", "https://")) for h in hrefs), hrefs
+
+
+def test_html_marks_claims_in_full_articles() -> None:
+    page = render_html(hostile_report())
+    tags = _tags(page)
+    marked = {attrs["id"] for t, attrs in tags if t == "mark" and attrs.get("id")}
+    assert marked == {f"claim-c:{n}" for n in range(1, 10)}
+    links = {attrs["href"] for t, attrs in tags if t == "a" and attrs["href"].startswith("#claim-")}
+    assert links and {h[1:] for h in links} <= marked
+    assert page.index('id="contradictions"') < page.index('id="different-time"') < page.index('id="agreements"')
+    assert '<mark class="conflict">Aug 9, 1945</mark>' in page and '<mark class="shared">40,000</mark>' in page
+    assert "1 agree / 1 disagree" in page  # Yonhap and KCNA in the outlet matrix
+
+
+def test_html_without_article_texts_skips_full_articles(report: Report) -> None:
+    bare = dataclasses.replace(report, articles=tuple(dataclasses.replace(a, text="") for a in report.articles))
+    page = render_html(bare)
+    assert 'id="articles"' not in page and 'href="#claim-' not in page
+
+
 def test_html_has_lang_and_landmarks(report: Report) -> None:
     page = render_html(report)
     assert page.startswith("<!DOCTYPE html>")
@@ -229,9 +342,12 @@ def test_html_has_lang_and_landmarks(report: Report) -> None:
 
 def test_html_is_self_contained(report: Report) -> None:
     page = render_html(report)
-    assert "<link" not in page
-    assert "<script" not in page
-    assert "@import" not in page
+    tags = _tags(page)
+    assert not [t for t, _ in tags if t in ("link", "img", "iframe", "object", "embed")]
+    assert [attrs for t, attrs in tags if t == "script"] == [{}]  # one inline script, no src
+    assert "@import" not in page and "url(" not in page
+    csp = [a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and csp[0].startswith("default-src 'none';")  # the CSP blocks any load the page did not plan
     user_urls = {a.url for a in report.articles if a.url}
     outside = page
     for url in user_urls:

@@ -10,7 +10,10 @@ Only ``render_terminal`` prints, and only to the console it is given.
 
 from __future__ import annotations
 
+import base64
+import bisect
 import dataclasses
+import hashlib
 import html
 import os
 import re
@@ -20,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import to_jsonable_python
@@ -539,42 +543,205 @@ def _md_neutral(view: _View) -> str:
 
 
 # --------------------------------------------------------------------------- HTML
+# One self-contained page: inline CSS and a small inline script, both pinned by hash in the page's
+# Content-Security-Policy, so nothing else can run or load. Every string that comes from an article,
+# a claim or a verdict goes through _e(); the script reads only data-* attributes and form values.
+# Without JavaScript every card is visible and the (useless) filter form stays hidden.
 
 _CSS = """
-:root { color-scheme: light dark; --fg: #1b1b1b; --bg: #fff; --muted: #555; --line: #ccc;
-  --contradict: #a4161a; --support: #1b6e2a; --neutral: #4a4a4a; }
-@media (prefers-color-scheme: dark) { :root { --fg: #eee; --bg: #161616; --muted: #bbb; --line: #444;
-  --contradict: #ff8a8a; --support: #7fd68f; --neutral: #c8c8c8; } }
-body { font: 16px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0; }
-header, main, nav { max-width: 60rem; margin: 0 auto; padding: 0 1rem; }
-nav ul { list-style: none; padding: 0; display: flex; gap: 1rem; flex-wrap: wrap; }
-table { border-collapse: collapse; }
-th, td { border: 1px solid var(--line); padding: .25rem .5rem; text-align: left; vertical-align: top; }
+:root { color-scheme: light dark; --fg: #1b1b1b; --bg: #fff; --panel: #f5f5f2; --muted: #555; --line: #c4c4c4;
+  --link: #0b57d0; --contradict: #a4161a; --disputed: #8a2252; --time: #7a4a00; --support: #1b6e2a;
+  --neutral: #4a4a4a; --mark: #ffe27a; --conflict: #ffc4c4; --claim: #fff3c9; }
+@media (prefers-color-scheme: dark) { :root { --fg: #eee; --bg: #161616; --panel: #222; --muted: #bbb;
+  --line: #4d4d4d; --link: #8ab4f8; --contradict: #ff8a8a; --disputed: #f5a3c7; --time: #f0c060;
+  --support: #7fd68f; --neutral: #c8c8c8; } }
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg);
+  margin: 0; }
+header, nav, main { max-width: 70rem; margin: 0 auto; padding: 0 1rem; }
+header { padding-top: 1rem; }
+h1 { margin: .25rem 0; }
+h2 { margin: 2.5rem 0 .75rem; padding-bottom: .25rem; border-bottom: 2px solid var(--line); }
+h3 { margin: 1.5rem 0 .5rem; }
+a { color: var(--link); }
+:focus-visible { outline: 3px solid var(--link); outline-offset: 2px; }
+:target { scroll-margin-top: 8rem; }
+.skip { position: absolute; left: -100vw; }
+.skip:focus { left: 1rem; top: .5rem; background: var(--bg); padding: .25rem .5rem; }
+nav ul { list-style: none; padding: 0; margin: .5rem 0; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; }
 .muted { color: var(--muted); }
-.card { border: 1px solid var(--line); border-left: .4rem solid var(--neutral); padding: .5rem 1rem;
-  margin: 1rem 0; }
-.card.contradict { border-left-color: var(--contradict); }
-.card.support { border-left-color: var(--support); }
-.quotes { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: 1rem; }
-blockquote { margin: 0; padding: .5rem 1rem; border-left: 3px solid var(--line); }
-blockquote p { margin: 0 0 .5rem; }
-.label { font-weight: bold; text-transform: uppercase; font-size: .85rem; letter-spacing: .05em; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+th, td { border: 1px solid var(--line); padding: .25rem .6rem; text-align: left; vertical-align: top; }
+thead th, tbody th { background: var(--panel); }
+.matrix td, td.date { white-space: nowrap; }
+.matrix td { text-align: center; }
+.matrix td.disagree { font-weight: 700; color: var(--contradict); }
+.counts { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .5rem; }
+.counts li { border: 1px solid var(--line); border-radius: .4rem; padding: .2rem .7rem; }
+.label { display: inline-block; font-weight: 700; font-size: .78rem; letter-spacing: .05em; text-transform: uppercase;
+  border: 1px solid currentColor; border-radius: .25rem; padding: 0 .35rem; vertical-align: .1em; }
 .label.contradict { color: var(--contradict); }
+.label.disputed { color: var(--disputed); }
+.label.different-time { color: var(--time); }
 .label.support { color: var(--support); }
 .label.neutral { color: var(--neutral); }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
-dt { font-weight: bold; } dd { margin: 0; }
+.filters { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1.5rem; margin: 1.5rem 0;
+  padding: .6rem 1rem; background: var(--panel); border: 1px solid var(--line); border-radius: .5rem; }
+@media (min-width: 50rem) { .filters { position: sticky; top: 0; z-index: 1; box-shadow: 0 2px 6px #0002; } }
+.filters fieldset { display: flex; flex-wrap: wrap; align-items: center; gap: .25rem .9rem; border: 0;
+  margin: 0; padding: 0; }
+.filters legend { float: left; font-weight: 600; margin-right: .25rem; padding: 0; }
+.filters .control { display: inline-flex; align-items: center; gap: .4rem; white-space: nowrap; }
+.filters label { cursor: pointer; }
+.filters output { font-variant-numeric: tabular-nums; min-width: 2.5em; }
+.filters p { margin: 0; flex-basis: 100%; font-size: .9rem; }
+.legend { font-size: .95rem; }
+.card { margin: 1rem 0; padding: .25rem 1rem .75rem; border: 1px solid var(--line);
+  border-left: .5rem solid var(--neutral); border-radius: .4rem; }
+.card.contradict { border-left-color: var(--contradict); }
+.card.disputed { border-left-color: var(--disputed); border-left-style: dashed; }
+.card.different-time { border-left-color: var(--time); border-left-style: double; }
+.card.support { border-left-color: var(--support); }
+.card h3, .card h4 { margin: .5rem 0; font-size: 1.08rem; }
+.quotes { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }
+blockquote { margin: 0; padding: .5rem 1rem; background: var(--panel); border-left: 3px solid var(--line); }
+blockquote p { margin: 0 0 .5rem; }
+blockquote footer { font-size: .9rem; color: var(--muted); }
+mark { color: #111; background: var(--mark); padding: 0 .1em; border-radius: .15em; }
+mark.conflict { background: var(--conflict); font-weight: 700; text-decoration: underline wavy #a4161a;
+  text-underline-offset: .2em; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: .75rem 0 .5rem; }
+dt { font-weight: 600; }
+dd { margin: 0; }
+dd ul { margin: 0; padding-left: 1.2rem; }
+details.scores summary { cursor: pointer; color: var(--muted); font-size: .9rem; }
+details.scores table { font-size: .9rem; }
+.group { margin-bottom: 2rem; }
+.source-text { margin-top: 1.5rem; }
+.article-text { white-space: pre-wrap; max-width: 48rem; }
+.article-text mark.claim { background: var(--claim); }
+.article-text mark.claim:target { background: var(--mark); outline: 3px solid var(--link); }
 """
+
+_JS = """
+(function () {
+  "use strict";
+  var form = document.getElementById("filters");
+  if (!form) { return; }
+  var cards = Array.prototype.slice.call(document.querySelectorAll(".card[data-verdict]"));
+  var groups = Array.prototype.slice.call(document.querySelectorAll(".group"));
+  var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=verdict]"));
+  var outlet = document.getElementById("filter-outlet");
+  var confidence = document.getElementById("filter-confidence");
+  var shown = document.getElementById("filter-confidence-value");
+  var status = document.getElementById("filter-status");
+
+  function apply() {
+    var verdicts = {};
+    boxes.forEach(function (box) { verdicts[box.value] = box.checked; });
+    var who = outlet.value;
+    var least = parseFloat(confidence.value) || 0;
+    var visible = 0;
+    shown.textContent = least.toFixed(2);
+    cards.forEach(function (card) {
+      var d = card.dataset;
+      var keep = verdicts[d.verdict] !== false &&
+        (who === "" || d.outletA === who || d.outletB === who) &&
+        parseFloat(d.confidence) + 1e-9 >= least;
+      card.hidden = !keep;
+      if (keep) { visible += 1; }
+    });
+    groups.forEach(function (group) {
+      group.hidden = group.querySelector(".card") !== null && group.querySelector(".card:not([hidden])") === null;
+    });
+    status.textContent = "Showing " + visible + " of " + cards.length + " pairs.";
+  }
+
+  form.addEventListener("input", apply);
+  form.addEventListener("change", apply);
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
+  form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
+  form.hidden = false;
+  apply();
+})();
+"""
+
+
+def _csp_source(code: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode("ascii")
+    return f"'sha256-{digest}'"
+
+
+_CSP = (
+    f"default-src 'none'; style-src {_csp_source(_CSS)}; script-src {_csp_source(_JS)}; "
+    "base-uri 'none'; form-action 'none'"
+)
+_VERDICT_MEANING = {
+    "contradict": "the outlets assert incompatible facts",
+    "disputed": "an attributed claim conflicts with an asserted one",
+    "different-time": "the claims conflict, but describe different moments",
+    "support": "the claims state the same fact",
+    "neutral": "related, neither agreeing nor contradicting",
+}
+_SCORE_OF_VERDICT = {"support": "entailment", "neutral": "neutral"}  # the rest: contradiction
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Page:
+    """What the HTML renderers share: the view, where each claim sits in its article's text, the outlets."""
+
+    view: _View
+    places: dict[str, tuple[int, int]]  # claim id -> [start, end) in Article.text
+    outlets: tuple[str, ...]
+
+    @classmethod
+    def of(cls, report: Report) -> _Page:
+        view = _View.of(report)
+        places = {}
+        for claim in report.claims:
+            article = view.articles.get(claim.article_id)
+            place = _text_place(article, claim) if article else None
+            if place:
+                places[claim.id] = place
+        outlets = dict.fromkeys([a.source for a in report.articles] + [c.source for c in report.claims])
+        return cls(view, places, tuple(outlets))
+
+
+def _text_place(article: Article, claim: Claim) -> tuple[int, int] | None:
+    """Where ``claim`` sits in ``article.text``: its span mapped back through the offsets, else a text search."""
+    text = article.text
+    if not text:
+        return None
+    if len(article.offsets) == len(text) + 1:
+        start = bisect.bisect_left(article.offsets, claim.span[0], 0, len(text))
+        end = bisect.bisect_left(article.offsets, claim.span[1], start, len(text))
+        if end > start and _one_line(text[start:end]) == _one_line(claim.text):
+            return start, end
+    found = text.find(claim.text) if claim.text else -1
+    return (found, found + len(claim.text)) if found >= 0 else None
+
+
+def _claim_anchor(claim_id: str) -> str:
+    return "claim-" + claim_id
+
+
+def _claim_href(claim_id: str) -> str:
+    return "#" + quote(_claim_anchor(claim_id), safe=":-_.~")
+
+
 def render_html(report: Report) -> str:
-    view = _View.of(report)
+    page = _Page.of(report)
     counts = verdict_counts(report)
-    title = "verify report"
+    conflicts = counts["contradict"] + counts["disputed"]
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -582,23 +749,25 @@ def render_html(report: Report) -> str:
             "<head>",
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{_e(title)}: {counts['contradict']} contradictions</title>",
+            f'<meta http-equiv="Content-Security-Policy" content="{_e(_CSP)}">',
+            f"<title>verify report: {_e(_plural(conflicts, 'contradiction'))}</title>",
             f"<style>{_CSS}</style>",
             "</head>",
             "<body>",
-            "<header>",
-            f"<h1>{_e(title)}</h1>",
-            f'<p class="muted">Run {_e(_run_date(report))} with verify {_e(__version__)}; '
-            f"models: {_e(models_line(report.meta))}.</p>",
-            "</header>",
-            _html_nav(),
+            '<a class="skip" href="#overview">Skip to the report</a>',
+            _html_header(report),
+            _html_nav(page),
             "<main>",
-            _html_overview(view),
-            _html_contradictions(view),
-            _html_different_time(view),
-            _html_agreements(view),
-            _html_neutral(view),
+            _html_overview(page),
+            _html_filters(page),
+            _html_contradictions(page),
+            _html_different_time(page),
+            _html_agreements(page),
+            _html_matrix(page),
+            _html_neutral(page),
+            _html_articles(page),
             "</main>",
+            f"<script>{_JS}</script>",
             "</body>",
             "</html>",
             "",
@@ -606,12 +775,29 @@ def render_html(report: Report) -> str:
     )
 
 
-def _html_nav() -> str:
+def _html_header(report: Report) -> str:
+    return (
+        "<header>\n<h1>verify report</h1>\n"
+        f'<p class="muted">Run {_e(_run_date(report))} with verify {_e(__version__)}; '
+        f"models: {_e(models_line(report.meta))}.</p>\n</header>"
+    )
+
+
+def _html_nav(page: _Page) -> str:
     links = [("overview", "Overview"), ("contradictions", "Contradictions"), ("different-time", "Different times"),
-             ("agreements", "Agreements"),
-             ("neutral", "Neutral pairs")]
+             ("agreements", "Agreements"), ("matrix", "Outlet matrix"), ("neutral", "Neutral pairs")]
+    if _articles_with_text(page):
+        links.append(("articles", "Full articles"))
     items = "".join(f'<li><a href="#{anchor}">{label}</a></li>' for anchor, label in links)
     return f'<nav aria-label="Sections"><ul>{items}</ul></nav>'
+
+
+def _html_section(anchor: str, title: str, body: list[str]) -> str:
+    return (
+        f'<section id="{anchor}" aria-labelledby="{anchor}-h">\n<h2 id="{anchor}-h">{_e(title)}</h2>\n'
+        + "\n".join(body)
+        + "\n</section>"
+    )
 
 
 def _html_label(verdict: str) -> str:
@@ -627,31 +813,158 @@ def _html_link(url: str | None) -> str:
     return _e(url)
 
 
-def _html_overview(view: _View) -> str:
+# ----- overview and outlet matrix (the matrix is rendered after the agreements)
+
+
+def _html_overview(page: _Page) -> str:
+    view = page.view
     rows = "\n".join(
-        f"<tr><td>{_e(a.source)}</td><td>{_e(a.title or '')}</td><td>{_e(format_date(a.date))}</td>"
+        f'<tr><th scope="row">{_e(a.source)}</th><td>{_e(a.title or "")}</td>'
+        f'<td class="date">{_e(format_date(a.date))}</td><td>{_e(_date_source(a))}</td>'
         f"<td>{view.claim_counts[a.id]}</td><td>{_html_link(a.url)}</td></tr>"
         for a in view.report.articles
     )
     counts = verdict_counts(view.report)
-    count_items = "".join(f"<li>{_html_label(verdict)}: {n}</li>" for verdict, n in counts.items())
-    return (
-        '<section id="overview" aria-labelledby="overview-h">\n<h2 id="overview-h">Overview</h2>\n'
-        "<table>\n<caption>Sources</caption>\n"
+    count_items = "".join(f"<li>{_html_label(verdict)} <strong>{n}</strong></li>" for verdict, n in counts.items())
+    return _html_section("overview", "Overview", [
+        '<div class="table-wrap"><table>\n<caption>Sources</caption>\n'
         '<thead><tr><th scope="col">Source</th><th scope="col">Title</th><th scope="col">Date</th>'
-        '<th scope="col">Claims</th><th scope="col">URL</th></tr></thead>\n'
-        f"<tbody>\n{rows}\n</tbody>\n</table>\n"
-        f"<p>{_e(_counts_line(view.report))}</p>\n<ul>{count_items}</ul>\n</section>"
+        '<th scope="col">Date from</th><th scope="col">Claims</th><th scope="col">URL</th></tr></thead>\n'
+        f"<tbody>\n{rows}\n</tbody>\n</table></div>",
+        f"<p>{_e(_counts_line(view.report))}</p>",
+        f'<ul class="counts" aria-label="Pairs per verdict">{count_items}</ul>',
+    ])
+
+
+def _date_source(article: Article) -> str:
+    if article.date_source:
+        return article.date_source
+    return "not recorded" if article.date else "—"
+
+
+def _outlet_tallies(view: _View) -> Counter[tuple[str, str, bool]]:
+    """(outlet, outlet, disagrees) -> number of pairs, counted in both directions."""
+    tallies: Counter[tuple[str, str, bool]] = Counter()
+    for verdict in view.report.verdicts:
+        if verdict.verdict != "support" and verdict.verdict not in CONFLICT_VERDICTS:
+            continue
+        a, b = verdict.pair.a.source, verdict.pair.b.source
+        for key in dict.fromkeys([(a, b), (b, a)]):
+            tallies[(*key, verdict.verdict != "support")] += 1
+    return tallies
+
+
+def _html_matrix(page: _Page) -> str:
+    tallies = _outlet_tallies(page.view)
+    head = "".join(f'<th scope="col">{_e(outlet)}</th>' for outlet in page.outlets)
+    rows = "\n".join(
+        f'<tr><th scope="row">{_e(row)}</th>' + "".join(_html_matrix_cell(tallies, row, col) for col in page.outlets)
+        + "</tr>"
+        for row in page.outlets
+    )
+    return _html_section("matrix", "Outlet matrix", [
+        '<div class="table-wrap"><table class="matrix">\n'
+        "<caption>Pairs of claims where two outlets agree (support) or disagree (contradict or disputed)</caption>\n"
+        f'<thead><tr><td></td>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table></div>',
+    ])
+
+
+def _html_matrix_cell(tallies: Counter[tuple[str, str, bool]], row: str, col: str) -> str:
+    agree, disagree = tallies[(row, col, False)], tallies[(row, col, True)]
+    if row == col and not (agree or disagree):
+        return '<td class="muted">same outlet</td>'
+    css = ' class="disagree"' if disagree else ""
+    return f"<td{css}>{agree} agree / {disagree} disagree</td>"
+
+
+# ----- filters
+
+
+def _html_filters(page: _Page) -> str:
+    counts = verdict_counts(page.view.report)
+    present = [verdict for verdict, n in counts.items() if n]
+    if not present:
+        return ""
+    boxes = "".join(
+        f'<label><input type="checkbox" name="verdict" value="{_e(verdict)}" checked> '
+        f"{_html_label(verdict)} ({counts[verdict]})</label>"
+        for verdict in present
+    )
+    options = '<option value="">All outlets</option>' + "".join(
+        f'<option value="{_e(outlet)}">{_e(outlet)}</option>' for outlet in page.outlets
+    )
+    return (
+        '<form id="filters" class="filters" aria-label="Filter pairs" hidden>\n'
+        f"<fieldset><legend>Verdicts</legend>{boxes}</fieldset>\n"
+        '<span class="control"><label for="filter-outlet">Outlet</label>'
+        f'<select id="filter-outlet" name="outlet">{options}</select></span>\n'
+        '<span class="control"><label for="filter-confidence">Minimum confidence</label>'
+        '<input type="range" id="filter-confidence" name="confidence" min="0" max="1" step="0.05" value="0">'
+        '<output id="filter-confidence-value" for="filter-confidence">0.00</output></span>\n'
+        '<button type="reset">Show all</button>\n'
+        '<p id="filter-status" role="status" aria-live="polite"></p>\n'
+        "</form>"
     )
 
 
-def _html_quote(view: _View, claim: Claim) -> str:
+# ----- cards
+
+
+def _html_card(page: _Page, verdict: PairVerdict, title: str, level: int = 3) -> str:
+    a, b = verdict.pair.a, verdict.pair.b
+    joiner = "vs" if verdict.verdict in CONFLICT_VERDICTS else "and"
+    heading = _e("h-" + verdict.pair.id)
+    data = (
+        f'data-verdict="{_e(verdict.verdict)}" data-outlet-a="{_e(a.source)}" data-outlet-b="{_e(b.source)}" '
+        f'data-confidence="{verdict.confidence:.4f}"'
+    )
+    return (
+        f'<article class="card {_e(verdict.verdict)}" id="{_e("pair-" + verdict.pair.id)}" {data} '
+        f'aria-labelledby="{heading}">\n'
+        f'<h{level} id="{heading}">{_html_label(verdict.verdict)} {_e(title)}: '
+        f"{_e(a.source)} {joiner} {_e(b.source)}</h{level}>\n"
+        f'<div class="quotes">{_html_quote(page, verdict, a, b)}{_html_quote(page, verdict, b, a)}</div>\n'
+        f"{_html_facts(verdict)}\n{_html_scores(verdict)}\n</article>"
+    )
+
+
+def _html_quote(page: _Page, verdict: PairVerdict, claim: Claim, other: Claim) -> str:
+    conflict, shared = _mark_patterns(verdict, claim, other)
     read_as = ""
     if _one_line(claim.standalone) != _one_line(claim.text):
         read_as = f'<p class="muted">read as: {_e(claim.standalone)}</p>'
+    about = [f"<cite>{_e(claim.source)}</cite>", _e(page.view.date(claim))]
+    if claim.attribution:
+        about.append(f"attributed to {_e(claim.attribution)}")
+    if claim.time:
+        about.append(f"about {_e(_time_words(claim))}")
+    if claim.id in page.places:
+        about.append(f'<a href="{_e(_claim_href(claim.id))}">in the full article</a>')
     return (
-        f"<blockquote><p>{_e(claim.text)}</p>{read_as}"
-        f"<footer>— <cite>{_e(view.outlet(claim))}</cite>, {_e(view.date(claim))}</footer></blockquote>"
+        f"<blockquote><p>{_highlighted(claim.text, conflict, shared)}</p>{read_as}"
+        f"<footer>— {' · '.join(about)}</footer></blockquote>"
+    )
+
+
+def _time_words(claim: Claim) -> str:
+    time = claim.time
+    if time is None:
+        return ""
+    when = time.start if time.start == time.end else f"{time.start} to {time.end}"
+    return f"“{time.text}” ({when})"
+
+
+def _html_facts(verdict: PairVerdict) -> str:
+    conflicts = ""
+    if verdict.conflicts:
+        items = "".join(f"<li>{_e(c)}</li>" for c in verdict.conflicts)
+        conflicts = f"<dt>Conflicts</dt><dd><ul>{items}</ul></dd>"
+    meaning = _VERDICT_MEANING.get(verdict.verdict, "")
+    return (
+        f'<dl class="facts"><dt>Verdict</dt><dd>{_e(verdict.verdict)}: {_e(meaning)}</dd>'
+        f"<dt>Confidence</dt><dd>{format_confidence(verdict.confidence)}</dd>"
+        f"<dt>Similarity</dt><dd>{format_confidence(verdict.pair.similarity)}</dd>"
+        f"<dt>Reason</dt><dd>{_e(verdict.reason)}</dd>{conflicts}</dl>"
     )
 
 
@@ -663,76 +976,179 @@ def _html_scores(verdict: PairVerdict) -> str:
         + "</tr>"
         for name, probs in (("forward (A→B)", verdict.forward), ("backward (B→A)", verdict.backward))
     )
+    label = _SCORE_OF_VERDICT.get(verdict.verdict, "contradiction")
+    forward = format_confidence(verdict.forward.get(label, 0.0))
+    backward = format_confidence(verdict.backward.get(label, 0.0))
     return (
+        f'<details class="scores"><summary>NLI scores: {label} A→B {forward}, B→A {backward}</summary>'
         f"<table><caption>NLI probabilities</caption><thead><tr><td></td>{head}</tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}</tbody></table></details>"
     )
 
 
-def _html_card(view: _View, verdict: PairVerdict, heading: str) -> str:
-    a, b = verdict.pair.a, verdict.pair.b
-    joiner = "vs" if verdict.verdict in CONFLICT_VERDICTS else "and"
-    conflicts = ""
-    if verdict.conflicts:
-        items = "".join(f"<li>{_e(c)}</li>" for c in verdict.conflicts)
-        conflicts = f"<dt>Conflicts</dt><dd><ul>{items}</ul></dd>"
-    return (
-        f'<article class="card {_e(verdict.verdict)}">\n'
-        f"<h3>{_e(heading)}: {_e(view.outlet(a))} {joiner} {_e(view.outlet(b))}</h3>\n"
-        f'<div class="quotes">{_html_quote(view, a)}{_html_quote(view, b)}</div>\n'
-        f"<dl><dt>Verdict</dt><dd>{_html_label(verdict.verdict)}</dd>"
-        f"<dt>Confidence</dt><dd>{format_confidence(verdict.confidence)}</dd>"
-        f"<dt>Reason</dt><dd>{_e(verdict.reason)}</dd>{conflicts}</dl>\n"
-        f"{_html_scores(verdict)}\n</article>"
-    )
+# ----- highlighting
 
 
-def _html_section(anchor: str, title: str, body: list[str]) -> str:
-    return (
-        f'<section id="{anchor}" aria-labelledby="{anchor}-h">\n<h2 id="{anchor}-h">{_e(title)}</h2>\n'
-        + "\n".join(body)
-        + "\n</section>"
-    )
+def _mark_patterns(verdict: PairVerdict, claim: Claim, other: Claim) -> tuple[list[str], list[str]]:
+    """Regexes for what to highlight in ``claim``: values named in the verdict's conflicts, values both claims share."""
+    conflict_values = [value for line in verdict.conflicts for value in _conflict_values(line)]
+    in_conflict = {value.lower() for value in conflict_values}
+    own = [*claim.entities, *claim.numbers, *claim.dates]
+    theirs = {t.lower() for t in (*other.entities, *other.numbers, *other.dates, *verdict.pair.shared)}
+    conflict = [t for t in own if t.lower() in in_conflict] + conflict_values
+    shared = [t for t in own if t.lower() in theirs] + list(verdict.pair.shared)
+    return _patterns(conflict), _patterns(shared)
 
 
-def _html_contradictions(view: _View) -> str:
-    verdicts = view.by_verdict(*CONFLICT_VERDICTS)
-    body = [_html_card(view, v, f"Contradiction {n}") for n, v in enumerate(verdicts, 1)]
-    return _html_section("contradictions", "Contradictions", body or ["<p>No contradictions found.</p>"])
+def _conflict_values(line: str) -> list[str]:
+    """"date: 1945-08-09 vs 1945-08-08" -> ["1945-08-09", "1945-08-08"]."""
+    _, _, values = line.partition(": ")
+    return [v.strip() for side in (values or line).split(" vs ") for v in side.split(", ") if v.strip()]
 
 
-def _html_different_time(view: _View) -> str:
-    verdicts = view.by_verdict("different-time")
-    body = [_html_card(view, v, "Different times") for v in verdicts]
+def _patterns(terms: Iterable[str]) -> list[str]:
+    patterns = (_date_pattern(term) or _term_pattern(term) for term in dict.fromkeys(terms) if term.strip())
+    return [pattern for pattern in patterns if pattern]
+
+
+def _term_pattern(term: str) -> str:
+    return rf"(?<!\w){re.escape(term.strip())}(?!\w)"
+
+
+def _date_pattern(value: str) -> str | None:
+    """A regex for the ways an ISO date ("1945-08-09", "1945-08", "--08-09", "1945/1950") is written in prose."""
+    if "/" in value:
+        parts = [p for p in (_date_pattern(part) for part in value.split("/")) if p]
+        return "|".join(parts) or None
+    match = re.fullmatch(r"(\d{4})?(?:-?-(\d{2}))?(?:-(\d{2}))?", value)
+    if not match or not any(match.groups()):
+        return None
+    year, month, day = match.groups()
+    if not month or not 1 <= int(month) <= 12:
+        return rf"(?<!\d){year}(?!\d)" if year else None
+    name = _MONTHS[int(month) - 1]
+    mon = rf"(?:{name}|{name[:3]}\.?)(?!\w)"
+    yr = rf"(?:,?\s+{year}(?!\d))?" if year else ""
+    if not day:
+        return rf"(?<!\w){mon}\s+{year}(?!\d)" if year else rf"(?<!\w){mon}"
+    d = rf"0?{int(day)}(?:st|nd|rd|th)?(?!\w)"
+    return rf"(?<!\w){mon}\s+{d}{yr}|(?<!\d){d}\s+(?:of\s+)?{mon}{yr}|(?<!\d){re.escape(value)}(?!\d)"
+
+
+def _highlighted(text: str, conflict: Sequence[str], shared: Sequence[str]) -> str:
+    """``text`` escaped, with each match of a conflict or shared pattern wrapped in <mark> (longest, conflict first)."""
+    hits = []
+    for rank, (kind, patterns) in enumerate((("conflict", conflict), ("shared", shared))):
+        for pattern in patterns:
+            hits += [(m.start(), -m.end(), rank, kind) for m in re.finditer(pattern, text, re.IGNORECASE) if m.group()]
+    out, pos = [], 0
+    for start, neg_end, _, kind in sorted(hits):
+        if start < pos:
+            continue
+        out.append(_e(text[pos:start]))
+        out.append(f'<mark class="{kind}">{_e(text[start:-neg_end])}</mark>')
+        pos = -neg_end
+    out.append(_e(text[pos:]))
+    return "".join(out)
+
+
+# ----- sections
+
+
+_LEGEND = (
+    '<p class="legend">In the quotes, <mark class="conflict">bold, underlined</mark> marks the values that conflict, '
+    'and <mark class="shared">plain highlight</mark> marks details both claims share.</p>'
+)
+
+
+def _html_contradictions(page: _Page) -> str:
+    numbers: Counter[str] = Counter()
+    body = []
+    for verdict in page.view.by_verdict(*CONFLICT_VERDICTS):
+        numbers[verdict.verdict] += 1
+        title = "Dispute" if verdict.verdict == "disputed" else "Contradiction"
+        body.append(_html_card(page, verdict, f"{title} {numbers[verdict.verdict]}"))
+    return _html_section("contradictions", "Contradictions and disputes",
+                         [_LEGEND, *body] if body else ["<p>No contradictions found.</p>"])
+
+
+def _html_different_time(page: _Page) -> str:
+    verdicts = page.view.by_verdict("different-time")
+    body = [_html_card(page, v, "Different times") for v in verdicts]
     return _html_section("different-time", "Different times (not contradictions)",
                          body or ["<p>No conflicting claims from different times.</p>"])
 
 
-def _html_agreements(view: _View) -> str:
+def _html_agreements(page: _Page) -> str:
+    view = page.view
     body: list[str] = []
     for cluster, inside in view.cluster_supports():
         outlets = "; ".join(view.agreeing_outlets(cluster)) or "no source pairs recorded"
-        body.append(f"<h3>{_e(view.cluster_fact(cluster))}</h3>\n<p>Agreeing: {_e(outlets)}</p>")
-        body += [_html_card(view, v, "Agreement") for v in inside]
+        cards = "".join(f"\n{_html_card(page, v, 'Agreement', level=4)}" for v in inside)
+        body.append(
+            f'<div class="group">\n<h3>{_e(view.cluster_fact(cluster))}</h3>\n<p>Agreeing: {_e(outlets)}</p>{cards}\n'
+            "</div>"
+        )
     loose = view.unclustered_supports()
     if loose:
-        body.append("<h3>Other agreements</h3>")
-        body += [_html_card(view, v, "Agreement") for v in loose]
+        cards = "".join(f"\n{_html_card(page, v, 'Agreement', level=4)}" for v in loose)
+        body.append(f'<div class="group">\n<h3>Other agreements</h3>{cards}\n</div>')
     return _html_section("agreements", "Agreements", body or ["<p>No agreements found.</p>"])
 
 
-def _html_neutral(view: _View) -> str:
-    verdicts = view.by_verdict("neutral")
+def _html_neutral(page: _Page) -> str:
+    verdicts = page.view.by_verdict("neutral")
+    shown = verdicts[:NEUTRAL_LIST_LIMIT]
+    note = f" The {len(shown)} most confident are shown." if len(shown) < len(verdicts) else ""
     body = [f"<p>{_plural(len(verdicts), 'pair')} judged {_html_label('neutral')} "
-            "(related, neither agreeing nor contradicting).</p>"]
-    if verdicts and len(verdicts) <= NEUTRAL_LIST_LIMIT:
-        items = "".join(
-            f"<li><cite>{_e(view.outlet(v.pair.a))}</cite>: {_e(v.pair.a.text)} / "
-            f"<cite>{_e(view.outlet(v.pair.b))}</cite>: {_e(v.pair.b.text)}</li>"
-            for v in verdicts
-        )
-        body.append(f"<ul>{items}</ul>")
+            f"(related, neither agreeing nor contradicting).{note}</p>"]
+    body += [_html_card(page, v, "Neutral") for v in shown]
     return _html_section("neutral", "Neutral pairs", body)
+
+
+def _articles_with_text(page: _Page) -> list[Article]:
+    return [article for article in page.view.report.articles if article.text]
+
+
+def _html_articles(page: _Page) -> str:
+    articles = _articles_with_text(page)
+    if not articles:
+        return ""  # rebuilt from report.json: the texts are not stored there
+    claims_of: dict[str, list[tuple[tuple[int, int], str]]] = {}
+    for claim in page.view.report.claims:
+        if claim.id in page.places:
+            claims_of.setdefault(claim.article_id, []).append((page.places[claim.id], claim.id))
+    body = [
+        "<p>Each article's cleaned text, with every extracted claim highlighted.</p>",
+        *(_html_article(article, n, sorted(claims_of.get(article.id, []))) for n, article in enumerate(articles, 1)),
+    ]
+    return _html_section("articles", "Full articles", body)
+
+
+def _html_article(article: Article, n: int, places: list[tuple[tuple[int, int], str]]) -> str:
+    title = f"{article.source}: {article.title}" if article.title else article.source
+    about = [_e(format_date(article.date)), _e(article.path), _html_link(article.url)]
+    return (
+        f'<article class="source-text" aria-labelledby="article-{n}-h">\n'
+        f'<h3 id="article-{n}-h">{_e(title)}</h3>\n'
+        f'<p class="muted">{" · ".join(part for part in about if part)}; {_plural(len(places), "claim")}</p>\n'
+        f'<div class="article-text">{_marked_text(article.text, places)}</div>\n</article>'
+    )
+
+
+def _marked_text(text: str, places: list[tuple[tuple[int, int], str]]) -> str:
+    """``text`` escaped, each claim in <mark id="claim-<id>">; a claim overlapping the one before gets an anchor."""
+    out, pos = [], 0
+    for (start, end), claim_id in places:
+        anchor = _e(_claim_anchor(claim_id))
+        if start < pos:
+            out.append(f'<span id="{anchor}"></span>')
+            continue
+        out.append(_e(text[pos:start]))
+        out.append(f'<mark class="claim" id="{anchor}">{_e(text[start:end])}</mark>')
+        pos = end
+    out.append(_e(text[pos:]))
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- terminal

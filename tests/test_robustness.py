@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from verify.cli import app
@@ -52,3 +54,22 @@ def test_enormous_file_is_refused_with_a_message(fake_env, tmp_path):
     big.write_text("Kim visited Moscow in 2019. " * 250_000)  # about 7 MB, over the 5 MB limit
     result = runner.invoke(app, ["claims", str(big)])
     assert result.exit_code == 1 and "Error:" in result.output and "Traceback" not in result.output
+
+
+def test_lone_surrogates_from_json_escapes_and_utf16(tmp_path):
+    from verify.ingest import load_articles
+
+    (tmp_path / "a.jsonl").write_text('{"text": "Kim visited Moscow in 2019 \\udcff and met Putin.", "source": "S\\ud800"}\n')
+    (tmp_path / "b.txt").write_bytes("Kim met Putin in 2019.".encode("utf-16") + b"\x00\xd8")  # a lone high surrogate
+    articles = load_articles([tmp_path], on_warning=lambda m: None)
+    assert len(articles) == 2
+    for a in articles:
+        a.text.encode("utf-8")  # no lone surrogate survives ingest
+        assert len(a.offsets) == len(a.text) + 1
+
+
+@pytest.mark.slow
+def test_fuzz_smoke():
+    from tests.fuzz.fuzz_inputs import main
+
+    assert main(["--n", "300", "--seed", "1"]) == 0

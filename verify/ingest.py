@@ -384,7 +384,7 @@ def _load_file(path: Path, max_bytes: int, warn: Callable[[str], None]) -> list[
     size = path.stat().st_size
     if size > max_bytes:
         raise _Skip(f"file is too big ({size:,} bytes > max_bytes={max_bytes:,})")
-    raw = _decode(path.read_bytes(), path)
+    raw = scrub_surrogates(_decode(path.read_bytes(), path))
     if not raw.strip():
         raise _Skip("file is empty")
     suffix = path.suffix.lower()
@@ -399,10 +399,18 @@ def _load_file(path: Path, max_bytes: int, warn: Callable[[str], None]) -> list[
     return [draft]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(text: str) -> str:
+    """Replace lone surrogates (undecodable halves of UTF-16 pairs) with U+FFFD, one for one, so offsets hold."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def _decode(data: bytes, path: Path) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252, else latin-1."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     if b"\x00" in data:
         raise _Skip("binary file (contains NUL bytes)")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -505,6 +513,8 @@ def _read_jsonl(path: Path, raw: str, warn: Callable[[str], None]) -> list[_Draf
         except json.JSONDecodeError as exc:
             warn(f"{where}: bad JSON ({exc.msg}), skipped")
             continue
+        if isinstance(record, dict):  # JSON escapes can encode lone surrogates ("\udcff"), which no UTF-8 can hold
+            record = {k: scrub_surrogates(v) if isinstance(v, str) else v for k, v in record.items()}
         if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
             warn(f"{where}: record needs a non-empty string field 'text', skipped")
             continue

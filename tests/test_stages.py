@@ -168,7 +168,32 @@ def test_store_caches_vectors_and_records_migrations(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     store.put_vectors("m", [("h1", np.array([1, 2], dtype=np.float32))])
     assert store.get_vectors("m", ["h1", "h2"])["h1"].tolist() == [1.0, 2.0]
-    assert store.migrations() == ["001_embeddings"]
+    assert store.migrations() == ["001_embeddings", "002_nli_scores"]
     store.close()
     again = Store(tmp_path / "s.sqlite")
     assert list(again.get_vectors("m", ["h1"])) == ["h1"]
+
+
+def test_cached_judge_scores_each_pair_once(tmp_path):
+    from verify.models import Resolved
+    from verify.nli import CachedJudge
+
+    class Counting(KeywordNLI):
+        def __init__(self):
+            super().__init__()
+            self.resolved = Resolved("k", "/models/k", "rev1", "path")
+            self.seen = 0
+
+        def predict(self, texts, on_batch=None):
+            self.seen += len(texts)
+            return super().predict(texts, on_batch)
+
+    inner = Counting()
+    judge = CachedJudge(inner, Store(tmp_path / "c.sqlite"))
+    a, b, c = claim("1", "Kim met Putin", "a"), claim("2", "Kim did not meet Putin", "b"), claim("3", "Xi met Kim", "c")
+    first = judge.judge([ClaimPair(a, b, 0.9)])
+    assert inner.seen == 2
+    again = CachedJudge(inner, Store(tmp_path / "c.sqlite")).judge([ClaimPair(a, b, 0.9), ClaimPair(a, c, 0.5)])
+    assert inner.seen == 4  # only the new pair's two directions were scored
+    assert again[0].forward == first[0].forward and again[0].backward == first[0].backward
+    assert Store(tmp_path / "c.sqlite").migrations() == ["001_embeddings", "002_nli_scores"]

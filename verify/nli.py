@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .errors import ModelNotFound
 from .models import Resolved, resolve
-from .types import NLI_LABELS, ClaimPair, Judgement
+from .types import NLI_LABELS, ClaimPair, Judgement, short_hash
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,39 @@ class NLIJudge:
                 if on_batch:
                     on_batch(len(idx))
         return out  # type: ignore[return-value]
+
+    def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
+        if not pairs:
+            return []
+        probs = self.predict(pair_texts(pairs), on_batch)
+        return [Judgement(p, probs[2 * i], probs[2 * i + 1]) for i, p in enumerate(pairs)]
+
+
+class CachedJudge:
+    """Wraps a judge: (premise, hypothesis) pairs already scored by the same model revision are read from
+    the store, so re-running on an unchanged corpus does no NLI work and a new article costs only its pairs."""
+
+    def __init__(self, judge: Any, store: Any) -> None:
+        self.inner = judge
+        self.store = store
+        self.name = judge.name
+        self.resolved = judge.resolved
+        self.key = f"{judge.resolved.path}@{judge.resolved.revision}"
+        self.hits = 0
+
+    def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+        hashes = [short_hash(p, h) for p, h in texts]
+        known = self.store.get_scores(self.key, list(dict.fromkeys(hashes)))
+        todo = [i for i, h in enumerate(hashes) if h not in known]
+        self.hits += len(texts) - len(todo)
+        if on_batch and len(texts) > len(todo):
+            on_batch(len(texts) - len(todo))
+        if todo:
+            fresh = self.inner.predict([texts[i] for i in todo], on_batch)
+            new = {hashes[i]: probs for i, probs in zip(todo, fresh)}
+            self.store.put_scores(self.key, new.items())
+            known |= new
+        return [dict(known[h]) for h in hashes]
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
         if not pairs:

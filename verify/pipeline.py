@@ -49,9 +49,11 @@ def make_embedder(settings: Settings) -> Embedder:
 def make_judge(settings: Settings) -> Any:
     if settings.nli_model in NLI_JUDGES:
         return NLI_JUDGES.get(settings.nli_model)()
-    from .nli import NLIJudge
+    from .nli import CachedJudge, NLIJudge
 
-    return NLIJudge(settings.nli_model, device=settings.device, batch_size=settings.batch_size, allow_download=settings.allow_download)
+    judge = NLIJudge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
+                     allow_download=settings.allow_download)
+    return CachedJudge(judge, Store(settings.cache_dir / "cache.sqlite"))
 
 
 def _no_progress(stage: str, total: int) -> Callable[[int], None]:
@@ -133,7 +135,8 @@ class Pipeline:
             "models": {"embed": _model_meta(self.embedder, s.embed_model), "nli": _model_meta(self.judge, s.nli_model)},
             "settings": s.public(),
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
-            "counts": {"articles": len(articles), "claims": len(claims), "pairs": len(pairs)},
+            "counts": {"articles": len(articles), "claims": len(claims), "pairs": len(pairs),
+                       "nli_cached": getattr(self.judge, "hits", 0)},
             "python": platform.python_version(),
         }
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))

@@ -1,4 +1,5 @@
-"""A small SQLite store: embedding cache keyed by (model, text hash), with named migrations."""
+"""A small SQLite store: embeddings by (model, text hash) and NLI scores by (model, pair hash), with
+named, append-only migrations. Every write is one transaction, so an interrupted run leaves it usable."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "001_embeddings",
         "CREATE TABLE embeddings (model TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL,"
         " vector BLOB NOT NULL, PRIMARY KEY (model, text_hash))",
+    ),
+    (
+        "002_nli_scores",
+        "CREATE TABLE nli_scores (model TEXT NOT NULL, pair_hash TEXT NOT NULL, entailment REAL NOT NULL,"
+        " neutral REAL NOT NULL, contradiction REAL NOT NULL, PRIMARY KEY (model, pair_hash))",
     ),
 ]
 
@@ -56,6 +62,26 @@ class Store:
             self.db.executemany(
                 "INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
                 [(model, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
+            )
+
+    def get_scores(self, model: str, hashes: Sequence[str]) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for i in range(0, len(hashes), 500):
+            chunk = list(hashes[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT pair_hash, entailment, neutral, contradiction FROM nli_scores WHERE model = ? AND pair_hash IN ({marks})",
+                [model, *chunk],
+            )
+            for pair_hash, e, n, c in rows:
+                out[pair_hash] = {"entailment": e, "neutral": n, "contradiction": c}
+        return out
+
+    def put_scores(self, model: str, items: Iterable[tuple[str, dict[str, float]]]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO nli_scores (model, pair_hash, entailment, neutral, contradiction) VALUES (?, ?, ?, ?, ?)",
+                [(model, h, p["entailment"], p["neutral"], p["contradiction"]) for h, p in items],
             )
 
     def close(self) -> None:

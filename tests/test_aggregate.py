@@ -119,3 +119,22 @@ def test_rebuttal_turns_a_matching_claim_into_a_dispute():
     assert groups and groups[0].disagree == (("Star", "Yonhap"),)
     # without a matching pair there is nothing to dispute
     assert [v.verdict for v in agg.aggregate([rebutting])[0]] == ["neutral"]
+
+
+@pytest.mark.parametrize(
+    "text_a, text_b, dates_a, dates_b",
+    [("About 80 people attended the ceremony.", "79 people attended the ceremony.", (), ()),
+     ("More than 1,000 soldiers took part in the parade.", "1,200 soldiers took part in the parade.", (), ()),
+     ("The USSR declared war on Japan in 1945.", "The USSR declared war on Japan on Aug 8, 1945.", ("1945",), ("1945-08-08",))],
+)
+def test_compatible_values_in_the_same_claim_are_support_even_if_nli_disagrees(text_a, text_b, dates_a, dates_b):
+    a = claim("1", text_a, dates=dates_a)
+    b = claim("2", text_b, source="B", article="a:2", dates=dates_b)
+    v = Aggregator().decide(judge(a, b, C, N))
+    assert v.verdict == "support" and "compatible values" in v.reason
+
+
+def test_compatible_values_need_the_rest_of_the_claim_to_agree():
+    a = claim("1", "About 80 people attended the ceremony in Pyongyang.")
+    b = claim("2", "79 soldiers were killed in the border clash.", source="B", article="a:2")
+    assert Aggregator().decide(judge(a, b, C, C)).verdict == "contradict"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .claims import STATE_CUES, entity_table
 from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, short_hash
-from .values import extract_quantities, quantity_conflicts
+from .values import compatible, extract_quantities, quantity_conflicts
 
 # kinds of entity where two different names mean two different things, not a disagreement
 DISTINCT_KINDS = {"monument", "event", "place", "person"}
@@ -66,6 +66,35 @@ def value_conflicts(a: Claim, b: Claim) -> list[str]:
     return conflicts
 
 
+MONTH_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+HEDGES = {"about", "around", "roughly", "some", "approximately", "nearly", "almost", "more", "than", "over", "at",
+          "least", "fewer", "less", "under", "up", "to", "in", "on", "of", "the", "a", "an"}
+
+
+def compatible_values(a: Claim, b: Claim) -> list[str]:
+    """Values both claims give for something comparable, when every comparable pair agrees."""
+    out = []
+    for x in a.dates:
+        for y in b.dates:
+            if dates_compatible(x, y):
+                out.append(f"date: {x} ~ {y}")
+    for qa in extract_quantities(a.text):
+        for qb in extract_quantities(b.text):
+            if compatible(qa, qb):
+                out.append(f"{qa.unit or qa.kind}: {qa.text} ~ {qb.text}")
+    return out
+
+
+def same_apart_from_values(a: Claim, b: Claim, threshold: float = 0.75) -> bool:
+    """The claims use (almost) the same words once numbers, dates and hedges ("about", "more than") are set aside."""
+    def words(text: str) -> set[str]:
+        return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in HEDGES and w not in MONTH_WORDS}
+
+    wa, wb = words(a.standalone), words(b.standalone)
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= threshold
+
+
 def distinct_entities(a: Claim, b: Claim) -> list[str]:
     """Specific entities of one kind that differ: ["monument: Friendship Tower vs Liberation Tower"]."""
     types = entity_table().types
@@ -110,19 +139,28 @@ class Aggregator:
             return PairVerdict(pair, v, round(conf, 4), fwd, bwd, reason, tuple(extra))  # type: ignore[arg-type]
 
         if conflicts and same_fact:
-            when = self._different_times(a, b, intervals=False)
+            when = self._different_times(a, b)
             if when:
                 return verdict("different-time", max(contra, 0.6), f"the values differ ({'; '.join(conflicts)}), but {when}",
                                conflicts)
             return verdict("contradict", max(contra, 0.8),
                            "the claims give conflicting values for the same fact (" + "; ".join(conflicts) + ")", conflicts)
+        agreeing = compatible_values(a, b)
+        if agreeing and not conflicts and same_apart_from_values(a, b):
+            return verdict("support", max(entail, 0.7),
+                           "the claims say the same thing with compatible values (" + "; ".join(agreeing) + ")", agreeing)
+        # two monuments, events or places: different things. Two people may hold one role at different
+        # times ("Obama/Trump is the president"), so for people the time check comes first.
         different = distinct_entities(a, b)
+        things = [d for d in different if not d.startswith("person:")]
+        if things:
+            return verdict("neutral", 1 - contra / 2, "the claims are about different things (" + "; ".join(things) + ")", things)
         if contra >= self.t.contradict and contra > entail:
             when = self._different_times(a, b)
             if when:
                 return verdict("different-time", contra, f"NLI sees a conflict (max {contra:.2f}), but {when}")
         if different:
-            return verdict("neutral", 1 - contra / 2, "the claims are about different things (" + "; ".join(different) + ")", different)
+            return verdict("neutral", 1 - contra / 2, "the claims are about different people (" + "; ".join(different) + ")", different)
         if contra >= self.t.contradict and contra > entail:
             direction = "both directions" if min(fwd["contradiction"], bwd["contradiction"]) >= self.t.contradict else "one direction"
             reason = f"NLI: contradiction in {direction} (max {contra:.2f})"

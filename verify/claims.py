@@ -67,6 +67,7 @@ STATE_CUES = re.compile(
     re.IGNORECASE,
 )
 PRESENT_STATE = re.compile(r"\b(is|are|remains?|stands?|has|have)\b(?! been \w+ing)")
+PRESENT_WINDOW_DAYS = 30
 PAST_STATE = re.compile(r"\b(was|were|used to|had been)\b")
 PRONOUN_START = re.compile(LEAD_IN + r"(He|She|he|she)\b")
 # a sentence opening like this disputes the attributed claim just before it
@@ -399,8 +400,9 @@ def claim_time(sentence: str, article_date: str | None) -> TimeSpan | None:
         return TimeSpan(interval.start.isoformat(), interval.end.isoformat(), interval.text, interval.precision)
     if ref is None:
         return None
-    if PRESENT_STATE.search(sentence):
-        return TimeSpan(ref, ref, "present tense", "present")
+    if PRESENT_STATE.search(sentence):  # a state reported on day D held for a while before it
+        since = (date.fromisoformat(ref) - timedelta(days=PRESENT_WINDOW_DAYS)).isoformat()
+        return TimeSpan(since, ref, "present tense", "present")
     if PAST_STATE.search(sentence) and STATE_CUES.search(sentence):
         before = (date.fromisoformat(ref) - timedelta(days=1)).isoformat()
         return TimeSpan("0001-01-01", before, "past tense", "past")

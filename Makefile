@@ -30,7 +30,7 @@ eval-quick: setup   ## the quick evaluation suite (offline, a few minutes on CPU
 	$(BIN)/verify eval run --suite quick
 
 train: setup        ## retrain the shipped NLI model (about 95 minutes on 2 CPU cores)
-	$(BIN)/python models/train_nli.py --out runs/nli-minilm --epochs 2.3 --eval-every 24000
+	$(BIN)/python models/train_nli.py --out runs/nli-minilm --epochs 1.8 --eval-every 24000
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

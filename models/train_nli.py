@@ -251,7 +251,8 @@ def write_card(out: Path, meta: dict) -> None:
     )
     dev_names = sorted(meta["curve"][0]["dev"]) if meta["curve"] else []
     mix = "\n".join(f"| {k} | {v['pairs']:,} | {v['licence']} |" for k, v in sorted(meta["data_mix"].items()))
-    hp = "\n".join(f"- {k}: {v}" for k, v in meta["hyperparameters"].items())
+    hp = "\n".join(f"- {k}: {v}" for k, v in meta["hyperparameters"].items() if k not in ("write_card", "metrics_from"))
+    notes = "".join(f"\n- {n}" for n in meta.get("notes", []))
     text = f"""---
 license: apache-2.0
 library_name: transformers
@@ -290,9 +291,13 @@ contradicts it.
 ## Final figures
 {final_figures(out)}
 
+## Notes{notes or " (none)"}
+
 ## Limits
-Small (22M parameters) and trained for one pass on CPU without SNLI/MNLI train splits: expect
-well below published base-size models. Do not use it as the only evidence for a contradiction.
+Small (22M parameters) and trained for {meta['hyperparameters'].get('epochs', 1)} passes on 2 CPU cores, without the SNLI/MNLI/ANLI
+train splits (not obtainable here): well below published base-size models, and near chance on the
+adversarial ANLI rounds. `verify` therefore never trusts it alone for dates, numbers, entities, times
+or attribution (see the README's verdict logic). Do not use it as the only evidence for a contradiction.
 """
     (out / "README.md").write_text(text, encoding="utf-8")
 
@@ -373,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--warmup", type=float, default=0.05)
     ap.add_argument("--label-smoothing", type=float, default=0.05)
-    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--epochs", type=float, default=1.8)
     ap.add_argument("--max-pairs", type=int, default=None, help="stop after this many training pairs (schedule fits it)")
     ap.add_argument("--limit", type=int, default=None, help="use only this many training pairs (smoke tests)")
     ap.add_argument("--aug-max", type=int, default=16000)

@@ -138,3 +138,14 @@ def test_compatible_values_need_the_rest_of_the_claim_to_agree():
     a = claim("1", "About 80 people attended the ceremony in Pyongyang.")
     b = claim("2", "79 soldiers were killed in the border clash.", source="B", article="a:2")
     assert Aggregator().decide(judge(a, b, C, C)).verdict == "contradict"
+
+
+def test_shared_facts_need_a_specific_entity_and_two_outlets():
+    from verify.aggregate import shared_facts
+
+    a = claim("1", "x", "Yonhap", "a:1", entities=("Korean War", "Soviet Union"), dates=("1950/1953",))
+    b = claim("2", "y", "Independent", "a:2", entities=("Korean War", "China"), dates=("1950/1953",))
+    c = claim("3", "z", "Independent", "a:2", entities=("Japan",), dates=("1945",))
+    d = claim("4", "w", "Yonhap", "a:1", entities=("Japan",), dates=("1945",))
+    facts = shared_facts([a, b, c, d])
+    assert [(f.entity, f.value, f.sources) for f in facts] == [("Korean War", "1950/1953", ("Independent", "Yonhap"))]

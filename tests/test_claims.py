@@ -123,3 +123,11 @@ def test_extractor_empty_article():
 )
 def test_fuzzy_entity_normalisation(name, canonical):
     assert normalise_entity(name) == canonical
+
+
+def test_mostly_quoted_rhetoric_is_not_a_claim_but_reported_facts_are():
+    rhetoric = '"The noble soul and exploits of the Chinese people will remain immortal for generations," Kim said in 2021.'
+    assert not is_check_worthy(rhetoric, ["Kim Jong Un", "China"], [], ["2021"])
+    reported = ('The inscription on the monument in Pyongyang proclaims that "the great Soviet Union military" had '
+                '"liberated Koreans from Japanese oppression" in 1945.')
+    assert is_check_worthy(reported, ["Soviet Union", "Korea", "Japan"], [], ["1945"])

@@ -22,6 +22,9 @@ REAL_PAIRS = [
     ("A child is eating an apple in the park.", "The child likes apples more than pears.", "neutral"),
     ("Kim Jong Un visited the Liberation Tower in Pyongyang on Thursday.", "Kim Jong Un visited a tower in Pyongyang.", "entailment"),
     ("The Soviet Union declared war on Japan on August 8, 1945.", "The Soviet Union never declared war on Japan.", "contradiction"),
+    ("Kim Jong Un paid tribute to Chinese soldiers at a memorial in Pyongyang.", "Kim Jong Un visited a memorial.", "entailment"),
+    ("Putin and Kim signed a treaty with a mutual defense clause.", "Putin and Kim refused to sign any treaty.", "contradiction"),
+    ("The tower was built in 1947.", "The tower is the tallest building in Pyongyang.", "neutral"),
 ]
 
 

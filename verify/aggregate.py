@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .claims import STATE_CUES, entity_table
-from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, short_hash
+from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, SharedFact, short_hash
 from .values import compatible, extract_quantities, quantity_conflicts
 
 # kinds of entity where two different names mean two different things, not a disagreement
@@ -283,3 +283,21 @@ def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
             )
         )
     return sorted(out, key=lambda c: (-len(c.claim_ids), c.id))
+
+
+def shared_facts(claims: Sequence[Claim]) -> list[SharedFact]:
+    """Agreement below the sentence: the same date or number given with the same specific entity
+    (an event, monument, place or person, not a country) by claims of two or more outlets."""
+    types = entity_table().types
+    groups: dict[tuple[str, str], list[Claim]] = {}
+    for c in claims:
+        specific = [e for e in c.entities if types.get(e) in DISTINCT_KINDS]
+        for entity in specific:
+            for value in (*c.dates, *(n for n in c.numbers if " " in n)):
+                groups.setdefault((entity, value), []).append(c)
+    out = []
+    for (entity, value), members in groups.items():
+        sources = tuple(sorted({c.source for c in members}))
+        if len(sources) >= 2:
+            out.append(SharedFact(entity, value, sources, tuple(c.id for c in members)))
+    return sorted(out, key=lambda f: (-len(f.sources), f.entity, f.value))

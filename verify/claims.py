@@ -68,6 +68,7 @@ STATE_CUES = re.compile(
 )
 PRESENT_STATE = re.compile(r"\b(is|are|remains?|stands?|has|have)\b(?! been \w+ing)")
 PRESENT_WINDOW_DAYS = 30
+QUOTE_SHARE = 0.65  # sentences more quotation than this are rhetoric, not check-worthy claims
 PAST_STATE = re.compile(r"\b(was|were|used to|had been)\b")
 PRONOUN_START = re.compile(LEAD_IN + r"(He|She|he|she)\b")
 # a sentence opening like this disputes the attributed claim just before it
@@ -268,6 +269,9 @@ def is_check_worthy(sentence: str, entities: Sequence[str], numbers: Sequence[st
     stripped = sentence.strip()
     if stripped[0] in "\"“" and stripped.rstrip(".").endswith(("\"", "”")) and not entities:
         return False  # a bare quotation with nothing to check it against
+    quoted = sum(len(m.group(0)) for m in re.finditer(r"[\"“][^\"”]*[\"”]", sentence))
+    if quoted > QUOTE_SHARE * len(sentence):
+        return False  # mostly a direct quotation: the speaker's rhetoric, reported through its attribution
     if OPINION_CUES.search(re.sub(r"[\"“][^\"”]*[\"”]", "", sentence)) and not (numbers or dates):
         return False
     return bool(entities or numbers or dates) and (bool(numbers or dates) or bool(EVENT_VERBS.search(sentence)) or len(entities) >= 2)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
-from .aggregate import Aggregator, Thresholds
+from .aggregate import Aggregator, Thresholds, shared_facts
 from .claims import ClaimExtractor
 from .config import Settings
 from .errors import InputError
@@ -140,7 +140,7 @@ class Pipeline:
             "python": platform.python_version(),
         }
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
-        return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta)
+        return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta, tuple(shared_facts(claims)))
 
 
 def _model_meta(obj: Any, name: str) -> dict[str, str]:

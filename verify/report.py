@@ -115,6 +115,13 @@ class ClusterJSON(_Model):
     disagree: list[tuple[str, str]]
 
 
+class FactJSON(_Model):
+    entity: str
+    value: str
+    sources: list[str]  # outlet names
+    claims: list[str]
+
+
 class ReportJSON(_Model):
     schema_version: str
     verify_version: str
@@ -124,11 +131,12 @@ class ReportJSON(_Model):
     claims: list[ClaimJSON]
     pairs: list[PairJSON]  # contradictions first, then support, then neutral; by confidence
     clusters: list[ClusterJSON]
+    facts: list[FactJSON] = []  # values two or more outlets give alike for one specific entity
 
 
 def from_json(data: ReportJSON) -> Report:
     """Rebuild a Report from its JSON (for ``verify show``). Article texts are not in the JSON: they stay empty."""
-    from verify.types import ClaimPair, TimeSpan
+    from verify.types import ClaimPair, SharedFact, TimeSpan
 
     articles = tuple(
         Article(s.id, s.path, s.name, s.title, s.date, s.url, "", "", (0,), s.date_source) for s in data.sources
@@ -149,7 +157,8 @@ def from_json(data: ReportJSON) -> Report:
     )
     clusters = tuple(Cluster(c.id, tuple(c.claims), tuple(c.sources), tuple(map(tuple, c.agree)),
                              tuple(map(tuple, c.disagree))) for c in data.clusters)
-    return Report(articles, tuple(claims.values()), verdicts, clusters, {**data.meta, "created": data.created})
+    facts = tuple(SharedFact(f.entity, f.value, tuple(f.sources), tuple(f.claims)) for f in data.facts)
+    return Report(articles, tuple(claims.values()), verdicts, clusters, {**data.meta, "created": data.created}, facts)
 
 
 def json_schema() -> dict[str, Any]:
@@ -169,6 +178,8 @@ def to_json_model(report: Report) -> ReportJSON:
         claims=[_claim_json(claim) for claim in report.claims],
         pairs=[_pair_json(verdict) for verdict in sorted_verdicts(report.verdicts)],
         clusters=[_cluster_json(cluster) for cluster in report.clusters],
+        facts=[FactJSON(entity=f.entity, value=f.value, sources=list(f.sources), claims=list(f.claim_ids))
+               for f in report.facts],
     )
 
 
@@ -425,6 +436,7 @@ def render_markdown(report: Report) -> str:
         f"**{_md(_counts_line(report))}**",
         _md_contradictions(view),
         _md_different_time(view),
+        _md_facts(report),
         _md_agreements(view),
         _md_neutral(view),
     ]
@@ -491,6 +503,16 @@ def _md_different_time(view: _View) -> str:
                      f"  **{_md(view.outlet(v.pair.b))}** ({_md(view.date(v.pair.b))}): {_md(v.pair.b.text)}  \n"
                      f"  *{_md(v.reason)}*")
     return "\n".join(lines)
+
+
+def _fact_line(fact: Any) -> str:
+    return f"{fact.entity}: {fact.value} (stated alike by {', '.join(fact.sources)})"
+
+
+def _md_facts(report: Report) -> str:
+    if not report.facts:
+        return ""
+    return "## Facts outlets agree on\n\n" + "\n".join(f"- {_md(_fact_line(f))}" for f in report.facts)
 
 
 def _md_agreements(view: _View) -> str:
@@ -1093,6 +1115,10 @@ def _html_agreements(page: _Page) -> str:
     if loose:
         cards = "".join(f"\n{_html_card(page, v, 'Agreement', level=4)}" for v in loose)
         body.append(f'<div class="group">\n<h3>Other agreements</h3>{cards}\n</div>')
+    facts = page.view.report.facts
+    if facts:
+        items = "".join(f"<li>{_e(_fact_line(f))}</li>" for f in facts)
+        body.append(f'<div class="group">\n<h3>Facts outlets agree on</h3>\n<ul>{items}</ul>\n</div>')
     return _html_section("agreements", "Agreements", body or ["<p>No agreements found.</p>"])
 
 
@@ -1163,6 +1189,8 @@ def render_terminal(report: Report, console: Console, *, max_rows: int = 20) -> 
     _print_pairs(console, view, CONFLICT_VERDICTS, "Contradictions and disputes", max_rows)
     _print_pairs(console, view, ("different-time",), "Different times (not contradictions)", max_rows)
     _print_pairs(console, view, ("support",), "Top agreements", max_rows)
+    for fact in report.facts[:max_rows]:
+        console.print(Text("Facts outlets agree on: " + _fact_line(fact)))
 
 
 def _terminal_sources(view: _View) -> Table:

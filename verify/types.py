@@ -126,9 +126,20 @@ class Cluster:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedFact:
+    """A value several outlets attach to the same specific entity: "Korean War: 1950/1953"."""
+
+    entity: str
+    value: str
+    sources: tuple[str, ...]  # outlet names
+    claim_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     articles: tuple[Article, ...]
     claims: tuple[Claim, ...]
     verdicts: tuple[PairVerdict, ...]
     clusters: tuple[Cluster, ...]
     meta: dict = field(default_factory=dict)  # models, thresholds, versions, timings, created
+    facts: tuple[SharedFact, ...] = ()  # values that two or more outlets state alike

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,10 +77,11 @@ def _judge():
 def test_training_smoke(tmp_path):
     spec = importlib.util.spec_from_file_location("train_nli", ROOT / "models" / "train_nli.py")
     train = importlib.util.module_from_spec(spec)
+    sys.modules["train_nli"] = train  # dataclasses look their module up while the class is built
     spec.loader.exec_module(train)
     out = tmp_path / "model"
     rc = train.main(["--out", str(out), "--data-dir", str(DATA_DIR), "--limit", "256", "--dev-limit", "32",
-                     "--eval-every", "128", "--max-len", "64", "--aug-max", "200", "--threads", "2"])
+                     "--eval-every", "128", "--max-len", "64", "--aug-max", "200", "--threads", "2", "--epochs", "1"])
     assert rc == 0
     meta = json.loads((out / "training.json").read_text())
     assert meta["pairs_seen"] == 256 and len(meta["curve"]) == 2
@@ -91,7 +93,7 @@ def test_training_smoke(tmp_path):
     assert set(probs[0]) == {"entailment", "neutral", "contradiction"}
     # resume from the checkpoint: nothing left to do, the same number of curve points
     assert train.main(["--out", str(out), "--data-dir", str(DATA_DIR), "--limit", "256", "--dev-limit", "32",
-                       "--eval-every", "128", "--max-len", "64", "--aug-max", "200", "--resume"]) == 0
+                       "--eval-every", "128", "--max-len", "64", "--aug-max", "200", "--epochs", "1", "--resume"]) == 0
     assert len(json.loads((out / "training.json").read_text())["curve"]) == 2
 
 

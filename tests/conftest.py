@@ -49,3 +49,11 @@ def real_pipeline():
 @pytest.fixture(scope="session")
 def seed_report(real_pipeline):
     return real_pipeline.run_paths([SEEDS])
+
+
+@pytest.fixture
+def cli():
+    """The root `verify` typer app, for CliRunner tests."""
+    from verify.cli import app
+
+    return app

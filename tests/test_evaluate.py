@@ -9,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from verify.errors import ConfigError, InputError
@@ -386,19 +385,6 @@ def test_interrupted_suite_keeps_finished_benchmarks(tmp_path):
 # --------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------
-@pytest.fixture
-def cli() -> typer.Typer:
-    """The eval sub-app mounted under a root, as verify.cli.app does."""
-    from verify.cli import eval as eval_cli
-
-    root = typer.Typer()
-    root.add_typer(eval_cli.app, name="eval")
-
-    @root.callback()
-    def _root() -> None:
-        pass
-
-    return root
 
 
 def test_cli_eval_nli_json(cli, tmp_path):

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from verify.evaluate import (
@@ -136,18 +135,6 @@ def test_model_slugs_and_parse_models():
 # --------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------
-@pytest.fixture
-def cli() -> typer.Typer:
-    from verify.cli import eval as eval_cli
-
-    root = typer.Typer()
-    root.add_typer(eval_cli.app, name="eval")
-
-    @root.callback()
-    def _root() -> None:
-        pass
-
-    return root
 
 
 @pytest.fixture

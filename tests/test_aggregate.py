@@ -149,3 +149,16 @@ def test_shared_facts_need_a_specific_entity_and_two_outlets():
     d = claim("4", "w", "Yonhap", "a:1", entities=("Japan",), dates=("1945",))
     facts = shared_facts([a, b, c, d])
     assert [(f.entity, f.value, f.sources) for f in facts] == [("Korean War", "1950/1953", ("Independent", "Yonhap"))]
+
+
+def test_one_monument_said_to_honour_different_events():
+    a = claim("1", "Kim visited the Liberation Tower to pay tribute to Soviet soldiers killed during the 1950-53 Korean War.",
+              entities=("Kim Jong Un", "Liberation Tower", "Soviet Union", "Korean War"))
+    b = claim("2", "The Liberation Tower has a panel showing Soviet and Korean troops going into battle against the Japanese.",
+              source="B", article="a:2", entities=("Liberation Tower", "Soviet Union", "Japan"))
+    v = Aggregator().decide(judge(a, b, N, N))
+    assert v.verdict == "contradict" and "Liberation Tower commemorates" in v.conflicts[0]
+    c = claim("3", "The Liberation Tower was built in 1947 to honor the Red Army that liberated Korea from Japan.",
+              source="C", article="a:3", entities=("Liberation Tower", "Soviet Union", "Korea", "Japan"))
+    agree = Aggregator().decide(judge(b, c, N, N))  # both: the fight against Japan
+    assert agree.verdict == "support" and "commemorates the 1945 fight against Japan" in agree.reason

@@ -65,3 +65,10 @@ def test_cli_claims_on_seeds_with_real_models(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["pairs"] and (tmp_path / "report.html").exists()
+
+
+def test_seed_report_surfaces_the_liberation_tower_purposes(seed_report):
+    conflicts = [v for v in seed_report.verdicts if v.verdict in CONFLICTING]
+    assert any("Liberation Tower commemorates" in " ".join(v.conflicts) for v in conflicts), [v.reason for v in conflicts]
+    support = [v for v in seed_report.verdicts if v.verdict == "support"]
+    assert support, "the outlets agree that the Liberation Tower honours the fight against Japan"

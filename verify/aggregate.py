@@ -95,6 +95,41 @@ def same_apart_from_values(a: Claim, b: Claim, threshold: float = 0.75) -> bool:
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= threshold
 
 
+# what a monument commemorates: cue words, then event patterns (data; extend for other regions)
+HONOUR_CUES = re.compile(r"\b(honou?r\w*|tribute|commemorat\w*|in memory|memorial to|inscription|proclaims|panel|"
+                         r"depict\w*|showing)\b", re.IGNORECASE)
+HONOURED_EVENTS = {
+    "the Korean War (1950-53)": re.compile(r"Korean War|1950-53|1950/1953"),
+    "the 1945 fight against Japan": re.compile(r"Japanese|[Ll]iberat\w* (?:Korea|Koreans)\b.*Japan|against the Japanese|1945"),
+}
+
+
+def honoured_events(claim: Claim) -> set[str]:
+    """The events a claim says a monument commemorates (empty when it names no monument or no purpose)."""
+    types = entity_table().types
+    if not any(types.get(e) == "monument" for e in claim.entities) or not HONOUR_CUES.search(claim.standalone):
+        return set()
+    return {event for event, pattern in HONOURED_EVENTS.items() if pattern.search(claim.standalone)}
+
+
+def commemoration_conflict(a: Claim, b: Claim) -> str | None:
+    """One monument said to honour different events: "Liberation Tower: ... vs ..."."""
+    types = entity_table().types
+    shared = sorted(e for e in set(a.entities) & set(b.entities) if types.get(e) == "monument")
+    ea, eb = honoured_events(a), honoured_events(b)
+    if shared and ea and eb and not (ea & eb):
+        return f"{shared[0]} commemorates: {', '.join(sorted(ea))} vs {', '.join(sorted(eb))}"
+    return None
+
+
+def commemoration_agreement(a: Claim, b: Claim) -> str | None:
+    """One monument said to honour the same event by both claims."""
+    types = entity_table().types
+    shared = sorted(e for e in set(a.entities) & set(b.entities) if types.get(e) == "monument")
+    both = honoured_events(a) & honoured_events(b)
+    return f"the {shared[0]} commemorates {', '.join(sorted(both))}" if shared and both else None
+
+
 def distinct_entities(a: Claim, b: Claim) -> list[str]:
     """Specific entities of one kind that differ: ["monument: Friendship Tower vs Liberation Tower"]."""
     types = entity_table().types
@@ -145,6 +180,14 @@ class Aggregator:
                                conflicts)
             return verdict("contradict", max(contra, 0.8),
                            "the claims give conflicting values for the same fact (" + "; ".join(conflicts) + ")", conflicts)
+        purpose = commemoration_conflict(a, b)
+        if purpose:
+            kind = "disputed" if bool(a.attribution) != bool(b.attribution) else "contradict"
+            return verdict(kind, max(contra, 0.7), f"the claims say one monument honours different events ({purpose})",
+                           (purpose,))
+        same_purpose = commemoration_agreement(a, b)
+        if same_purpose and contra < self.t.contradict:
+            return verdict("support", max(entail, 0.7), f"both say {same_purpose}", (same_purpose,))
         agreeing = compatible_values(a, b)
         if agreeing and not conflicts and same_apart_from_values(a, b):
             return verdict("support", max(entail, 0.7),

@@ -288,9 +288,17 @@ def find_attribution(sentence: str) -> str | None:
     return None
 
 
-def make_standalone(sentence: str, subject: str | None, last_person: str | None) -> str:
-    """Replace a leading pronoun or description with the entity it refers to."""
+MONUMENT_NOUNS = re.compile(
+    r"\b([Tt])he (?:(?!(?:on|of|in|at|the|to|and)\b)[\w-]+ ){0,3}?(?:monument|obelisk|tower|memorial|statue)\b"
+)
+
+
+def make_standalone(sentence: str, subject: str | None, last_person: str | None, last_monument: str | None = None) -> str:
+    """Replace a leading pronoun or description with the entity it refers to ("He" -> the person last
+    named; "The star-topped stone obelisk" -> the monument last named, when the sentence names none)."""
     text = sentence
+    if last_monument and last_monument not in text:
+        text = MONUMENT_NOUNS.sub(lambda m: f"{m.group(1)}he {last_monument}", text, count=1)
     referent = last_person or subject
     if referent:
         text = PRONOUN_START.sub(lambda m: m.group(1) + referent, text, count=1)
@@ -343,13 +351,14 @@ class ClaimExtractor:
         subject = main_person(sentences)
         out: list[Claim] = []
         last_person: str | None = None
+        last_monument: str | None = None
         for index, ((start, end), sentence) in enumerate(zip(spans, sentences)):
             entities = self._resolve_surnames(extract_entities(sentence), subject)
             numbers, dates = extract_numbers(sentence), extract_dates(sentence)
             persons = self._people(sentence, subject)
             keep = is_check_worthy(sentence, entities, numbers, dates)
             if keep:
-                standalone = make_standalone(sentence, subject, last_person)
+                standalone = make_standalone(sentence, subject, last_person, last_monument)
                 attribution = find_attribution(sentence)
                 if attribution in ("he", "she", "He", "She"):
                     attribution = last_person or subject
@@ -373,6 +382,9 @@ class ClaimExtractor:
                 )
             if persons:
                 last_person = persons[0]  # the subject of a sentence usually comes first
+            monuments = [c for _, _, c in table.find(sentence) if table.types.get(c) == "monument"]
+            if monuments:
+                last_monument = monuments[-1]
         log.debug("%s: %d sentences, %d claims", article.path, len(spans), len(out))
         return link_rebuttals(out)
 

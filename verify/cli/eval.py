@@ -23,6 +23,7 @@ DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda.")]
 BatchOpt = Annotated[int | None, typer.Option(help="Batch size for the model.")]
 DownloadOpt = Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the HF Hub.")]
 VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
 def _judge(model: str | None, device: str | None, batch_size: int | None, allow_download: bool | None,
@@ -56,7 +57,7 @@ def nli(
     device: DeviceOpt = None,
     batch_size: BatchOpt = None,
     allow_download: DownloadOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: JsonOpt = False,
     verbose: VerboseOpt = 0,
 ) -> None:
     """Accuracy, macro-F1, per-class scores and calibration of a model on one labelled file."""
@@ -269,7 +270,7 @@ def e2e(
         "evaluations/data/seed_pairs.jsonl"),
     model: ModelOpt = None,
     device: DeviceOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: JsonOpt = False,
     verbose: VerboseOpt = 0,
 ) -> None:
     """Run the pipeline on annotated articles and score its pair verdicts against gold pairs."""
@@ -302,7 +303,7 @@ def pairs(
     nli_only: Annotated[bool, typer.Option("--nli-only", help="Decide by NLI alone (the baseline).")] = False,
     model: ModelOpt = None,
     device: DeviceOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Time traps, value edits, look-alikes and attributions: hand-written pairs through `verify pair`'s logic."""
     quiet_libraries()

@@ -56,10 +56,11 @@ def dates_compatible(a: str, b: str) -> bool:
 def value_conflicts(a: Claim, b: Claim) -> list[str]:
     """Dates of the same granularity that cannot both hold, and same-unit numbers that differ."""
     conflicts = []
-    full_a = [d for d in a.dates if d.count("-") == 2 and not d.startswith("--")]
-    full_b = [d for d in b.dates if d.count("-") == 2 and not d.startswith("--")]
-    if full_a and full_b and not any(dates_compatible(x, y) for x in full_a for y in full_b):
-        conflicts.append(f"date: {', '.join(full_a)} vs {', '.join(full_b)}")
+    # dates down to the month at least (1945-08-08, 1945-08, --08-15): none of one side agrees with the other
+    monthly_a = [d for d in a.dates if _date_parts(d)[1]]
+    monthly_b = [d for d in b.dates if _date_parts(d)[1]]
+    if monthly_a and monthly_b and not any(dates_compatible(x, y) for x in monthly_a for y in monthly_b):
+        conflicts.append(f"date: {', '.join(monthly_a)} vs {', '.join(monthly_b)}")
     # quantities with a unit or an ordinal noun (unitless counts are too loose to compare across sentences)
     conflicts += [c for c in quantity_conflicts(extract_quantities(a.text), extract_quantities(b.text))
                   if not c.startswith("count:")]
@@ -73,20 +74,24 @@ HEDGES = {"about", "around", "roughly", "some", "approximately", "nearly", "almo
 
 
 def compatible_values(a: Claim, b: Claim) -> list[str]:
-    """Values both claims give for something comparable, when every comparable pair agrees."""
+    """The value pairs that agree, when every date and quantity of each claim has an agreeing partner in
+    the other (1945 ~ Aug 8, 1945; about 80 ~ 79); else [] (a value without a partner may be an edit)."""
     out = []
-    for x in a.dates:
-        for y in b.dates:
-            if dates_compatible(x, y):
-                out.append(f"date: {x} ~ {y}")
-    for qa in extract_quantities(a.text):
-        for qb in extract_quantities(b.text):
-            if compatible(qa, qb):
-                out.append(f"{qa.unit or qa.kind}: {qa.text} ~ {qb.text}")
+    qa, qb = extract_quantities(a.text), extract_quantities(b.text)
+    date_pairs = [(x, y) for x in a.dates for y in b.dates if dates_compatible(x, y)]
+    quantity_pairs = [(x, y) for x in qa for y in qb if compatible(x, y)]
+    partnered = (
+        all(any(x == p for p, _ in date_pairs) for x in a.dates) and all(any(y == p for _, p in date_pairs) for y in b.dates)
+        and all(any(x is p for p, _ in quantity_pairs) for x in qa) and all(any(y is p for _, p in quantity_pairs) for y in qb)
+    )
+    if not partnered:
+        return []
+    out += [f"date: {x} ~ {y}" for x, y in date_pairs]
+    out += [f"{x.unit or x.kind}: {x.text} ~ {y.text}" for x, y in quantity_pairs]
     return out
 
 
-def same_apart_from_values(a: Claim, b: Claim, threshold: float = 0.75) -> bool:
+def same_apart_from_values(a: Claim, b: Claim, threshold: float = 1.0) -> bool:
     """The claims use (almost) the same words once numbers, dates and hedges ("about", "more than") are set aside."""
     def words(text: str) -> set[str]:
         return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in HEDGES and w not in MONTH_WORDS}
@@ -253,7 +258,8 @@ class Aggregator:
 
     def aggregate(self, judgements: Sequence[Judgement]) -> tuple[list[PairVerdict], list[Cluster]]:
         verdicts = [self.decide(j) for j in judgements]
-        verdicts = self._apply_rebuttals(verdicts)
+        if self.checks:
+            verdicts = self._apply_rebuttals(verdicts)
         return verdicts, clusters(verdicts)
 
     def _apply_rebuttals(self, verdicts: list[PairVerdict]) -> list[PairVerdict]:

@@ -117,6 +117,7 @@ class Benchmark(BaseModel):
     metadata: Metadata
     holdout: Holdout | None = None
     flatten: str | None = Field(None, description="a list field: one row per element, merged over its parent")
+    verdicts: bool = Field(False, description="also score the pipeline's verdict logic (always on for claim-evidence)")
     process_rows: str | None = Field(None, pattern=r"^[\w.]+:\w+$", description="'module:function' over the rows")
 
     @field_validator("files", mode="before")
@@ -601,7 +602,8 @@ class NLIEvaluator:
         loaded = load_examples(benchmark, data_dir, limit)
         return cls.from_examples(loaded.examples, name=benchmark.name, two_class=benchmark.two_class,
                                  classes=benchmark.labels, skipped=loaded.skipped, available=loaded.available,
-                                 verdicts=benchmark.task == "claim-evidence" and not benchmark.two_class)
+                                 verdicts=(benchmark.task == "claim-evidence" or benchmark.verdicts)
+                                 and not benchmark.two_class)
 
     @classmethod
     def from_examples(cls, examples: Sequence[Example], **kwargs: Any) -> NLIEvaluator:

@@ -63,8 +63,10 @@ def _no_progress(stage: str, total: int) -> Callable[[int], None]:
 class Pipeline:
     """Holds the loaded models so several runs (or tests) pay for loading once."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, judge: Any = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, judge: Any = None, checks: bool = True) -> None:
+        """``checks=False``: verdicts from NLI alone, without value/entity/time/rebuttal checks (a baseline)."""
         self.settings = settings
+        self.checks = checks
         self._embedder = embedder
         self._judge = judge
 
@@ -128,7 +130,8 @@ class Pipeline:
             judgements = self.judge.judge(pairs, progress("nli", 2 * len(pairs)))
         with _timed(timings, "aggregate"):
             thresholds = Thresholds(s.contradict_threshold, s.support_threshold, s.same_fact_similarity)
-            verdicts, clusters = Aggregator(thresholds, {a.id: a.date for a in articles}).aggregate(judgements)
+            aggregator = Aggregator(thresholds, {a.id: a.date for a in articles}, checks=self.checks)
+            verdicts, clusters = aggregator.aggregate(judgements)
         meta = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "verify_version": __version__,

@@ -268,6 +268,7 @@ def e2e(
     paths: Annotated[list[Path] | None, typer.Argument(help="Annotated articles (default: seeds/).")] = None,
     gold: Annotated[Path, typer.Option(help="Gold pairs (jsonl: a, b substrings, gold verdict).")] = Path(
         "evaluations/data/seed_pairs.jsonl"),
+    nli_only: Annotated[bool, typer.Option("--nli-only", help="Decide by NLI alone (the baseline).")] = False,
     model: ModelOpt = None,
     device: DeviceOpt = None,
     as_json: JsonOpt = False,
@@ -284,7 +285,8 @@ def e2e(
         gold_pairs = load_gold(gold)
         settings = load_settings(nli_model=model, device=device)
         with progress_bars() as progress:
-            report = Pipeline(settings).run_paths(paths or [Path("seeds")], progress=progress, on_warning=warn)
+            report = Pipeline(settings, checks=not nli_only).run_paths(paths or [Path("seeds")], progress=progress,
+                                                                      on_warning=warn)
         scored = match(report, gold_pairs)
         metrics = score(scored)
         if as_json:

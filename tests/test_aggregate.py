@@ -162,3 +162,16 @@ def test_one_monument_said_to_honour_different_events():
               source="C", article="a:3", entities=("Liberation Tower", "Soviet Union", "Korea", "Japan"))
     agree = Aggregator().decide(judge(b, c, N, N))  # both: the fight against Japan
     assert agree.verdict == "support" and "commemorates the 1945 fight against Japan" in agree.reason
+
+
+def test_compatible_values_do_not_excuse_other_edits():
+    a = claim("1", "The primary is a giant of magnitude 2.2, 228 light-years from Earth.")
+    b = claim("2", "The primary is a giant of magnitude 2.2, 228 light-years from Mars.", source="B", article="a:2")
+    assert Aggregator().decide(judge(a, b, C, C)).verdict == "contradict"  # a name changed, the numbers agree
+    c = claim("3", "Dasher passed the 200-yard mark with 204 yards.")
+    d = claim("4", "Dasher passed the 600-yard mark with 204 yards.", source="B", article="a:2")
+    assert Aggregator().decide(judge(c, d, C, C)).verdict == "contradict"  # one number has no agreeing partner
+    e = claim("5", "It was held from July 18 to 21, 2018.", dates=("--07-18",))
+    f = claim("6", "It was held from April 18 to 21, 2018.", source="B", article="a:2", dates=("--04-18",))
+    v = Aggregator().decide(judge(e, f, E, E))
+    assert v.verdict == "contradict" and "--07-18 vs --04-18" in v.conflicts[0]

@@ -25,7 +25,7 @@ def claims(
     within_source: Annotated[bool | None, typer.Option("--within-source/--across-sources", help="Also pair claims of one source.")] = None,
     allow_download: Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the Hugging Face Hub.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout instead of tables.")] = False,
-    fail_on: Annotated[str | None, typer.Option(help="'contradict': exit 3 when contradictions are found.")] = None,
+    fail_on: Annotated[str | None, typer.Option(help="'contradict': exit 3 when contradictions or disputes are found.")] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
 ) -> None:
     """Extract claims from articles, pair them across sources and report agreements and contradictions."""
@@ -37,6 +37,7 @@ def claims(
         from ..ingest import load_articles, override_dates
         from ..pipeline import Pipeline
         from ..report import FORMATS, render_json, render_terminal, write_reports
+        from ..types import CONFLICTING
 
         wanted = [f.strip() for f in formats.split(",") if f.strip()]
         unknown = [f for f in wanted if f not in FORMATS]
@@ -63,7 +64,7 @@ def claims(
             out.print(render_json(report), end="", markup=False, highlight=False)
         else:
             render_terminal(report, out)
-        n_contra = sum(v.verdict == "contradict" for v in report.verdicts)
+        n_contra = sum(v.verdict in CONFLICTING for v in report.verdicts)
         if fail_on == "contradict" and n_contra:
             raise typer.Exit(EXIT_CONTRADICTIONS)
 

@@ -164,3 +164,11 @@ def test_date_override(fake_env):
     assert dates["003_19297d05e1626443.txt"] == ("2021-07-29", "metadata")
     assert_user_error(invoke("claims", str(SEEDS), "--date", "yesterday"), "YYYY-MM-DD")
     assert_user_error(invoke("claims", str(SEEDS), "--date", "nope.txt=2020-01-01"), "no article file")
+
+
+def test_fail_on_counts_disputes(fake_env, tmp_path):
+    (tmp_path / "a.md").write_text("---\nsource: Alpha\n---\nKCNA said the Red Army liberated Korea from Japan in 1945.\n")
+    (tmp_path / "b.md").write_text("---\nsource: Beta\n---\nThe Red Army did not liberate Korea from Japan in 1945.\n")
+    result = invoke("claims", str(tmp_path), "--fail-on", "contradict", "--json")
+    assert result.exit_code == 3, result.output
+    assert json.loads(result.stdout)["pairs"][0]["verdict"] == "disputed"

@@ -54,23 +54,17 @@ def test_loads_with_transformers_and_cross_encoder():
     assert hf_pred == ce_pred
 
 
+@pytest.fixture(scope="module")
+def shipped_judge():
+    from verify.nli import NLIJudge
+
+    return NLIJudge("verify-nli-minilm", device="cpu")
+
+
 @pytest.mark.parametrize("premise, hypothesis, label", REAL_PAIRS)
-def test_real_pairs(premise, hypothesis, label):
-    judge = _judge()
-    (probs,) = judge.predict([(premise, hypothesis)])
+def test_real_pairs(shipped_judge, premise, hypothesis, label):
+    (probs,) = shipped_judge.predict([(premise, hypothesis)])
     assert max(probs, key=probs.get) == label, probs
-
-
-_JUDGE = None
-
-
-def _judge():
-    global _JUDGE
-    if _JUDGE is None:
-        from verify.nli import NLIJudge
-
-        _JUDGE = NLIJudge("verify-nli-minilm", device="cpu")
-    return _JUDGE
 
 
 @pytest.mark.skipif(not (DATA_DIR / "nli").exists(), reason="training data (shared/data) not beside the checkout")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .claims import STATE_CUES, entity_table
 from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, SharedFact, short_hash
@@ -62,7 +63,7 @@ def value_conflicts(a: Claim, b: Claim) -> list[str]:
     if monthly_a and monthly_b and not any(dates_compatible(x, y) for x in monthly_a for y in monthly_b):
         conflicts.append(f"date: {', '.join(monthly_a)} vs {', '.join(monthly_b)}")
     # quantities with a unit or an ordinal noun (unitless counts are too loose to compare across sentences)
-    conflicts += [c for c in quantity_conflicts(extract_quantities(a.text), extract_quantities(b.text))
+    conflicts += [c for c in quantity_conflicts(_quantities(a.text), _quantities(b.text))
                   if not c.startswith("count:")]
     return conflicts
 
@@ -73,11 +74,17 @@ HEDGES = {"about", "around", "roughly", "some", "approximately", "nearly", "almo
           "least", "fewer", "less", "under", "up", "to", "in", "on", "of", "the", "a", "an"}
 
 
+@lru_cache(maxsize=4096)
+def _quantities(text: str) -> tuple:
+    """A claim's quantities; each claim meets many pairs and several checks, so extract once per text."""
+    return extract_quantities(text)
+
+
 def compatible_values(a: Claim, b: Claim) -> list[str]:
     """The value pairs that agree, when every date and quantity of each claim has an agreeing partner in
     the other (1945 ~ Aug 8, 1945; about 80 ~ 79); else [] (a value without a partner may be an edit)."""
     out = []
-    qa, qb = extract_quantities(a.text), extract_quantities(b.text)
+    qa, qb = _quantities(a.text), _quantities(b.text)
     date_pairs = [(x, y) for x in a.dates for y in b.dates if dates_compatible(x, y)]
     quantity_pairs = [(x, y) for x in qa for y in qb if compatible(x, y)]
     partnered = (
@@ -117,10 +124,14 @@ def honoured_events(claim: Claim) -> set[str]:
     return {event for event, pattern in HONOURED_EVENTS.items() if pattern.search(claim.standalone)}
 
 
+def _shared_monuments(a: Claim, b: Claim) -> list[str]:
+    types = entity_table().types
+    return sorted(e for e in set(a.entities) & set(b.entities) if types.get(e) == "monument")
+
+
 def commemoration_conflict(a: Claim, b: Claim) -> str | None:
     """One monument said to honour different events: "Liberation Tower: ... vs ..."."""
-    types = entity_table().types
-    shared = sorted(e for e in set(a.entities) & set(b.entities) if types.get(e) == "monument")
+    shared = _shared_monuments(a, b)
     ea, eb = honoured_events(a), honoured_events(b)
     if shared and ea and eb and not (ea & eb):
         return f"{shared[0]} commemorates: {', '.join(sorted(ea))} vs {', '.join(sorted(eb))}"
@@ -129,8 +140,7 @@ def commemoration_conflict(a: Claim, b: Claim) -> str | None:
 
 def commemoration_agreement(a: Claim, b: Claim) -> str | None:
     """One monument said to honour the same event by both claims."""
-    types = entity_table().types
-    shared = sorted(e for e in set(a.entities) & set(b.entities) if types.get(e) == "monument")
+    shared = _shared_monuments(a, b)
     both = honoured_events(a) & honoured_events(b)
     return f"the {shared[0]} commemorates {', '.join(sorted(both))}" if shared and both else None
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import __version__
 from .errors import ConfigError, InputError, VerifyError
-from .registry import NLI_JUDGES, Registry
+from .registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -1100,12 +1100,3 @@ def evaluate_file(path: str | Path, judge: Any, *, premise_field: str = "premise
     evaluator = file_evaluator(path, premise_field=premise_field, hypothesis_field=hypothesis_field,
                                label_field=label_field, label_map=label_map, limit=limit, fmt=fmt)
     return evaluator.evaluate(judge, on_batch)
-
-
-def load_judge(model: str, *, device: str = "auto", batch_size: int = 32, allow_download: bool = False) -> Any:
-    """A registered fake (e.g. "keyword") or verify.nli.NLIJudge for an alias, HF id or folder."""
-    if model in NLI_JUDGES:
-        return NLI_JUDGES.get(model)(device=device, batch_size=batch_size)
-    from .nli import NLIJudge
-
-    return NLIJudge(model, device=device, batch_size=batch_size, allow_download=allow_download)

@@ -46,6 +46,24 @@ def pair_texts(pairs: Sequence[ClaimPair]) -> list[tuple[str, str]]:
     return out
 
 
+def judge_pairs(predict: Callable[..., list[dict[str, float]]], pairs: Sequence[ClaimPair],
+                on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
+    """Score both directions of every pair with one batched ``predict`` call."""
+    if not pairs:
+        return []
+    probs = predict(pair_texts(pairs), on_batch)
+    return [Judgement(p, probs[2 * i], probs[2 * i + 1]) for i, p in enumerate(pairs)]
+
+
+def load_judge(model: str, *, device: str = "auto", batch_size: int = 32, allow_download: bool = False) -> Any:
+    """A registered fake (e.g. "keyword") or an NLIJudge for an alias, HF id or folder."""
+    from .registry import NLI_JUDGES
+
+    if model in NLI_JUDGES:
+        return NLI_JUDGES.get(model)(device=device, batch_size=batch_size)
+    return NLIJudge(model, device=device, batch_size=batch_size, allow_download=allow_download)
+
+
 class NLIJudge:
     """A sequence-classification NLI model (safetensors only, no remote code), batched by length."""
 
@@ -89,10 +107,7 @@ class NLIJudge:
         return out  # type: ignore[return-value]
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
-        if not pairs:
-            return []
-        probs = self.predict(pair_texts(pairs), on_batch)
-        return [Judgement(p, probs[2 * i], probs[2 * i + 1]) for i, p in enumerate(pairs)]
+        return judge_pairs(self.predict, pairs, on_batch)
 
 
 class CachedJudge:
@@ -122,10 +137,7 @@ class CachedJudge:
         return [dict(known[h]) for h in hashes]
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
-        if not pairs:
-            return []
-        probs = self.predict(pair_texts(pairs), on_batch)
-        return [Judgement(p, probs[2 * i], probs[2 * i + 1]) for i, p in enumerate(pairs)]
+        return judge_pairs(self.predict, pairs, on_batch)
 
 
 class _null:
@@ -163,5 +175,4 @@ class KeywordNLI:
         return out
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
-        probs = self.predict(pair_texts(pairs), on_batch)
-        return [Judgement(p, probs[2 * i], probs[2 * i + 1]) for i, p in enumerate(pairs)]
+        return judge_pairs(self.predict, pairs, on_batch)

@@ -47,13 +47,18 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 def make_judge(settings: Settings) -> Any:
-    if settings.nli_model in NLI_JUDGES:
-        return NLI_JUDGES.get(settings.nli_model)()
-    from .nli import CachedJudge, NLIJudge
+    """The NLI judge the settings name; a real model's scores are cached in the SQLite store."""
+    from .nli import CachedJudge, load_judge
 
-    judge = NLIJudge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
-                     allow_download=settings.allow_download)
+    judge = load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
+                       allow_download=settings.allow_download)
+    if settings.nli_model in NLI_JUDGES:
+        return judge
     return CachedJudge(judge, Store(settings.cache_dir / "cache.sqlite"))
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(settings.contradict_threshold, settings.support_threshold, settings.same_fact_similarity)
 
 
 def _no_progress(stage: str, total: int) -> Callable[[int], None]:
@@ -102,8 +107,7 @@ class Pipeline:
         similarity = float(vectors[0] @ vectors[1])
         s = self.settings
         (judgement,) = self.judge.judge([ClaimPair(a, b, round(similarity, 4))])
-        thresholds = Thresholds(s.contradict_threshold, s.support_threshold, s.same_fact_similarity)
-        return Aggregator(thresholds, {"a:A": date_a, "a:B": date_b}, checks=checks).decide(judgement)
+        return Aggregator(thresholds(s), {"a:A": date_a, "a:B": date_b}, checks=checks).decide(judgement)
 
     def run_paths(self, paths: Sequence[str | Path], progress: ProgressFactory = _no_progress,
                   on_warning: Callable[[str], None] | None = None) -> Report:
@@ -129,8 +133,7 @@ class Pipeline:
         with _timed(timings, "nli"):
             judgements = self.judge.judge(pairs, progress("nli", 2 * len(pairs)))
         with _timed(timings, "aggregate"):
-            thresholds = Thresholds(s.contradict_threshold, s.support_threshold, s.same_fact_similarity)
-            aggregator = Aggregator(thresholds, {a.id: a.date for a in articles}, checks=self.checks)
+            aggregator = Aggregator(thresholds(s), {a.id: a.date for a in articles}, checks=self.checks)
             verdicts, clusters = aggregator.aggregate(judgements)
         meta = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

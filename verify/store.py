@@ -45,17 +45,18 @@ class Store:
     def migrations(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT name FROM _migrations ORDER BY name")]
 
-    def get_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for i in range(0, len(hashes), 500):
-            chunk = list(hashes[i : i + 500])
+    def _select(self, columns: str, table: str, key: str, model: str, keys: Sequence[str]) -> Iterable[tuple]:
+        """Rows of ``table`` for one model and many keys, in chunks SQLite's parameter limit allows."""
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})", [model, *chunk]
+            yield from self.db.execute(
+                f"SELECT {key}, {columns} FROM {table} WHERE model = ? AND {key} IN ({marks})", [model, *chunk]
             )
-            for text_hash, blob in rows:
-                out[text_hash] = np.frombuffer(blob, dtype=np.float32)
-        return out
+
+    def get_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        rows = self._select("vector", "embeddings", "text_hash", model, hashes)
+        return {text_hash: np.frombuffer(blob, dtype=np.float32) for text_hash, blob in rows}
 
     def put_vectors(self, model: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
         with self.db:  # one transaction: all or nothing
@@ -65,17 +66,8 @@ class Store:
             )
 
     def get_scores(self, model: str, hashes: Sequence[str]) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
-        for i in range(0, len(hashes), 500):
-            chunk = list(hashes[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT pair_hash, entailment, neutral, contradiction FROM nli_scores WHERE model = ? AND pair_hash IN ({marks})",
-                [model, *chunk],
-            )
-            for pair_hash, e, n, c in rows:
-                out[pair_hash] = {"entailment": e, "neutral": n, "contradiction": c}
-        return out
+        rows = self._select("entailment, neutral, contradiction", "nli_scores", "pair_hash", model, hashes)
+        return {h: {"entailment": e, "neutral": n, "contradiction": c} for h, e, n, c in rows}
 
     def put_scores(self, model: str, items: Iterable[tuple[str, dict[str, float]]]) -> None:
         with self.db:

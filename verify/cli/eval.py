@@ -24,6 +24,7 @@ BatchOpt = Annotated[int | None, typer.Option(help="Batch size for the model.")]
 DownloadOpt = Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the HF Hub.")]
 VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+NliOnlyOpt = Annotated[bool, typer.Option("--nli-only", help="Decide by NLI alone (the baseline).")]
 
 
 def _judge(model: str | None, device: str | None, batch_size: int | None, allow_download: bool | None,
@@ -32,7 +33,7 @@ def _judge(model: str | None, device: str | None, batch_size: int | None, allow_
 
     ``spinner=False`` prints one line instead (inside progress bars, where a second live display is refused)."""
     from ..config import load_settings
-    from ..evaluate import load_judge
+    from ..nli import load_judge
 
     settings = load_settings(nli_model=model, device=device, batch_size=batch_size, allow_download=allow_download)
     if not spinner:
@@ -268,7 +269,7 @@ def e2e(
     paths: Annotated[list[Path] | None, typer.Argument(help="Annotated articles (default: seeds/).")] = None,
     gold: Annotated[Path, typer.Option(help="Gold pairs (jsonl: a, b substrings, gold verdict).")] = Path(
         "evaluations/data/seed_pairs.jsonl"),
-    nli_only: Annotated[bool, typer.Option("--nli-only", help="Decide by NLI alone (the baseline).")] = False,
+    nli_only: NliOnlyOpt = False,
     model: ModelOpt = None,
     device: DeviceOpt = None,
     as_json: JsonOpt = False,
@@ -294,15 +295,14 @@ def e2e(
                      "reason": s.reason} for s in scored]
             out.print(json.dumps({"metrics": metrics, "pairs": rows}, indent=2), markup=False, highlight=False)
             return
-        _print_scored(scored, f"{len(scored)} gold pairs, model {settings.nli_model}")
-        out.print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+        _print_scored(scored, metrics, f"{len(scored)} gold pairs, model {settings.nli_model}")
 
 
 @app.command("pairs")
 def pairs(
     data: Annotated[Path, typer.Option(help="Pair cases (jsonl: a, b, date_a, date_b, gold, kind).")] = Path(
         "evaluations/data/pair_traps.jsonl"),
-    nli_only: Annotated[bool, typer.Option("--nli-only", help="Decide by NLI alone (the baseline).")] = False,
+    nli_only: NliOnlyOpt = False,
     model: ModelOpt = None,
     device: DeviceOpt = None,
     as_json: JsonOpt = False,
@@ -325,11 +325,12 @@ def pairs(
                     for s in scored]
             out.print(json.dumps({"metrics": metrics, "pairs": rows}, indent=2), markup=False, highlight=False)
             return
-        _print_scored(scored, f"{len(scored)} pair cases, model {settings.nli_model}" + (", NLI only" if nli_only else ""))
-        out.print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+        _print_scored(scored, metrics,
+                      f"{len(scored)} pair cases, model {settings.nli_model}" + (", NLI only" if nli_only else ""))
 
 
-def _print_scored(scored: list, title: str) -> None:
+def _print_scored(scored: list, metrics: dict, title: str) -> None:
+    """The scored pairs as a table (misses in red), then the metrics on one line."""
     table = Table(title=title)
     for col in ("pair", "gold", "predicted", "reason"):
         table.add_column(col, overflow="fold")
@@ -337,3 +338,4 @@ def _print_scored(scored: list, title: str) -> None:
         style = "" if s.predicted == s.gold.gold else "[red]"
         table.add_row(s.gold.id, s.gold.gold, style + s.predicted, s.reason)
     out.print(table)
+    out.print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))

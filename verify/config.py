@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from .errors import ConfigError
 
 Device = Literal["auto", "cpu", "cuda"]
+Engine = Literal["local", "ray"]
+Backend = Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"]  # verify.runtime.BACKENDS
 
 
 def _toml_file() -> Path:
@@ -26,10 +28,15 @@ class Settings(BaseSettings):
     embed_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers alias, HF id or path")
     nli_model: str = Field("verify-nli-minilm", description="NLI cross-encoder alias, HF id or path")
     device: Device = "auto"
+    backend: Backend = Field("auto", description="NLI inference backend; auto picks the fastest for the device")
     batch_size: int = Field(32, ge=1)
     allow_download: bool = Field(False, description="let models be fetched from the Hugging Face Hub")
     data_dir: Path = Path("../shared/data")
-    cache_dir: Path = Field(Path.home() / ".cache" / "verify", description="embedding cache (SQLite)")
+    cache_dir: Path = Field(Path.home() / ".cache" / "verify", description="caches: the store, exported ONNX graphs")
+    store: Path | None = Field(None, description="the incremental store (SQLite); default <cache_dir>/cache.sqlite")
+    engine: Engine = Field("local", description="local: this process; ray: Ray tasks and actors (pip install ray)")
+    ray_address: str | None = Field(None, description="Ray cluster address ('auto', 'ray://head:10001'); None: local")
+    ray_workers: int = Field(2, ge=1, description="model actors per stage (each loads the model once)")
 
     # pairing
     top_k: int = Field(5, ge=1, description="nearest claims from other sources considered per claim")
@@ -42,10 +49,14 @@ class Settings(BaseSettings):
     support_threshold: float = Field(0.6, ge=0, le=1)
     same_fact_similarity: float = Field(0.6, ge=-1, le=1, description="cosine above which value conflicts count")
 
-    @field_validator("data_dir", "cache_dir", mode="after")
+    @field_validator("data_dir", "cache_dir", "store", mode="after")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def store_path(self) -> Path:
+        return self.store or self.cache_dir / "cache.sqlite"
 
     @classmethod
     def settings_customise_sources(

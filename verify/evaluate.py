@@ -729,6 +729,7 @@ class RunResults(BaseModel):
     git_commit: str | None
     model: ModelInfo
     device: str
+    backend: str | None = None  # verify.runtime backend (torch, torch-bf16, onnx-int8...) for real models
     batch_size: int | None
     versions: dict[str, str | None]
     config: RunConfig
@@ -757,7 +758,7 @@ def library_versions() -> dict[str, str | None]:
             return None
 
     return {"verify": __version__, "python": platform.python_version(), "torch": version("torch"),
-            "transformers": version("transformers")}
+            "transformers": version("transformers"), "onnxruntime": version("onnxruntime")}
 
 
 def describe_judge(judge: Any) -> tuple[ModelInfo, str, int | None]:
@@ -775,7 +776,8 @@ def new_results(judge: Any, config: RunConfig) -> RunResults:
     info, device, batch_size = describe_judge(judge)
     return RunResults(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"), git_commit=git_commit(), model=info,
-        device=device, batch_size=batch_size, versions=library_versions(), config=config,
+        device=device, backend=getattr(judge, "backend", None), batch_size=batch_size, versions=library_versions(),
+        config=config,
     )
 
 

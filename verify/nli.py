@@ -8,7 +8,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import ModelNotFound
 from .models import Resolved, resolve
@@ -55,59 +58,89 @@ def judge_pairs(predict: Callable[..., list[dict[str, float]]], pairs: Sequence[
     return [Judgement(p, probs[2 * i], probs[2 * i + 1]) for i, p in enumerate(pairs)]
 
 
-def load_judge(model: str, *, device: str = "auto", batch_size: int = 32, allow_download: bool = False) -> Any:
+def load_judge(model: str, *, device: str = "auto", batch_size: int = 32, allow_download: bool = False,
+               backend: str = "auto", cache_dir: Path | None = None) -> Any:
     """A registered fake (e.g. "keyword") or an NLIJudge for an alias, HF id or folder."""
     from .registry import NLI_JUDGES
 
     if model in NLI_JUDGES:
         return NLI_JUDGES.get(model)(device=device, batch_size=batch_size)
-    return NLIJudge(model, device=device, batch_size=batch_size, allow_download=allow_download)
+    return NLIJudge(model, device=device, batch_size=batch_size, allow_download=allow_download, backend=backend,
+                    cache_dir=cache_dir)
+
+
+def token_batches(lengths: Sequence[int], max_rows: int, max_tokens: int) -> list[list[int]]:
+    """Indices grouped shortest first, each group padded to its longest member costing at most
+    ``max_tokens`` (rows x longest) and holding at most ``max_rows``: little padding, steady memory."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) >= max_rows or (len(current) + 1) * lengths[i] > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def batch_limits(batch_size: int, device: str) -> tuple[int, int]:
+    """(rows, padded tokens) per batch: a GPU takes far larger batches than a CPU."""
+    if device == "cpu":
+        return batch_size, batch_size * 64
+    return max(batch_size, 256), 65536
 
 
 class NLIJudge:
-    """A sequence-classification NLI model (safetensors only, no remote code), batched by length."""
+    """A sequence-classification NLI model (safetensors only, no remote code) on a chosen backend
+    (see verify.runtime), fed length-sorted batches sized by tokens."""
 
     def __init__(self, model: str = "verify-nli-minilm", *, device: str = "auto", batch_size: int = 32,
-                 allow_download: bool = False, max_length: int = 256) -> None:
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+                 allow_download: bool = False, max_length: int = 256, backend: str = "auto",
+                 cache_dir: Path | None = None, max_tokens: int | None = None) -> None:
+        from transformers import AutoTokenizer
 
         from .embed import pick_device
+        from .runtime import make_runner, pick_backend
 
         self.name = model
         self.resolved: Resolved = resolve(model, "nli", allow_download=allow_download)
         self.device = pick_device(device)
-        self.batch_size = batch_size
+        self.backend = pick_backend(backend, self.device)
+        self.batch_size, self.max_tokens = batch_limits(batch_size, self.device)
+        self.max_tokens = max_tokens or self.max_tokens
         self.max_length = max_length
         self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
-        self.model = AutoModelForSequenceClassification.from_pretrained(
-            self.resolved.path, local_files_only=True, use_safetensors=True, trust_remote_code=False, dtype=torch.float32
-        ).to(self.device).eval()
-        self.labels = label_index(self.model.config.id2label)
-        self._torch = torch
+        cache = cache_dir or Path.home() / ".cache" / "verify"
+        self._logits, id2label = make_runner(self.backend, self.resolved.path, self.device, cache)
+        self.labels = label_index(id2label)
 
     def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
         """Probabilities {entailment, neutral, contradiction} for (premise, hypothesis) pairs."""
-        torch = self._torch
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i][0]) + len(texts[i][1]))
+        if not texts:
+            return []
+        enc = self.tokenizer([p for p, _ in texts], [h for _, h in texts], truncation=True, max_length=self.max_length)
+        features = [{k: enc[k][i] for k in enc.keys()} for i in range(len(texts))]
         out: list[dict[str, float] | None] = [None] * len(texts)
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device == "cuda" else _null()
-        with torch.inference_mode(), autocast:
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                enc = self.tokenizer(
-                    [texts[i][0] for i in idx], [texts[i][1] for i in idx],
-                    padding=True, truncation=True, max_length=self.max_length, return_tensors="pt",
-                ).to(self.device)
-                probs = self.model(**enc).logits.float().softmax(-1).cpu().numpy()
-                for row, i in enumerate(idx):
-                    out[i] = {name: round(float(probs[row, j]), 4) for name, j in self.labels.items()}
-                if on_batch:
-                    on_batch(len(idx))
+        for idx in token_batches([len(f["input_ids"]) for f in features], self.batch_size, self.max_tokens):
+            batch = self.tokenizer.pad([features[i] for i in idx], return_tensors="np")
+            logits = self._logits({k: np.asarray(v) for k, v in batch.items()})
+            probs = _softmax(logits)
+            for row, i in enumerate(idx):
+                out[i] = {name: round(float(probs[row, j]), 4) for name, j in self.labels.items()}
+            if on_batch:
+                on_batch(len(idx))
         return out  # type: ignore[return-value]
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
         return judge_pairs(self.predict, pairs, on_batch)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 class CachedJudge:
@@ -119,7 +152,8 @@ class CachedJudge:
         self.store = store
         self.name = judge.name
         self.resolved = judge.resolved
-        self.key = f"{judge.resolved.path}@{judge.resolved.revision}"
+        self.backend = backend = getattr(judge, "backend", "torch")  # int8 scores are not fp32 scores: keyed apart
+        self.key = f"{judge.resolved.path}@{judge.resolved.revision}" + ("" if backend == "torch" else f"#{backend}")
         self.hits = 0
 
     def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
@@ -138,14 +172,6 @@ class CachedJudge:
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
         return judge_pairs(self.predict, pairs, on_batch)
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 NEGATIONS = re.compile(r"\b(not|no|never|none|without|denies|denied|n't)\b", re.IGNORECASE)

@@ -13,14 +13,15 @@ from typing import Any, Protocol
 
 from . import __version__
 from .aggregate import Aggregator, Thresholds, shared_facts
-from .claims import ClaimExtractor
+from .claims import ClaimExtractor, extractor_version
 from .config import Settings
 from .errors import InputError
+from .models import Lazy, resolve
 from .ingest import load_articles
 from .pair import Pairer
 from .registry import EMBEDDERS, NLI_JUDGES
-from .store import Store
-from .types import Article, PairVerdict, Report
+from .store import Store, article_key
+from .types import Article, Claim, PairVerdict, Report, short_hash
 
 log = logging.getLogger(__name__)
 
@@ -34,27 +35,50 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> Any: ...
 
 
-def make_embedder(settings: Settings) -> Embedder:
+def make_embedder(settings: Settings, store: Store | None = None) -> Embedder:
+    """The embedder the settings name; a real model's vectors are cached in the store and its weights
+    load only when some text is not cached."""
+    from .embed import CachedEmbedder, SentenceEmbedder
+
     if settings.embed_model in EMBEDDERS:
         return EMBEDDERS.get(settings.embed_model)()
-    from .embed import SentenceEmbedder
+    if settings.engine == "ray":
+        from .engine_ray import RayEmbedder
 
-    store = Store(settings.cache_dir / "cache.sqlite")
-    return SentenceEmbedder(
-        settings.embed_model, device=settings.device, batch_size=settings.batch_size, store=store,
-        allow_download=settings.allow_download,
-    )
+        def load() -> Any:
+            return RayEmbedder(settings)
+    else:
+        def load() -> Any:
+            return SentenceEmbedder(settings.embed_model, device=settings.device, batch_size=settings.batch_size,
+                                    allow_download=settings.allow_download)
+    resolved = resolve(settings.embed_model, "embed", allow_download=settings.allow_download)
+    lazy = Lazy(load, name=settings.embed_model, resolved=resolved)
+    return CachedEmbedder(lazy, store) if store is not None else lazy
 
 
-def make_judge(settings: Settings) -> Any:
-    """The NLI judge the settings name; a real model's scores are cached in the SQLite store."""
+def make_judge(settings: Settings, store: Store | None = None) -> Any:
+    """The NLI judge the settings name; a real model's scores are cached in the store and its weights
+    load only when some pair is not cached."""
+    from .embed import pick_device
     from .nli import CachedJudge, load_judge
+    from .runtime import pick_backend
 
-    judge = load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
-                       allow_download=settings.allow_download)
     if settings.nli_model in NLI_JUDGES:
-        return judge
-    return CachedJudge(judge, Store(settings.cache_dir / "cache.sqlite"))
+        return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size)
+    if settings.engine == "ray":
+        from .engine_ray import RayJudge
+
+        def load() -> Any:
+            return RayJudge(settings)
+    else:
+        def load() -> Any:
+            return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
+                              allow_download=settings.allow_download, backend=settings.backend,
+                              cache_dir=settings.cache_dir)
+    resolved = resolve(settings.nli_model, "nli", allow_download=settings.allow_download)
+    backend = pick_backend(settings.backend, pick_device(settings.device))
+    lazy = Lazy(load, name=settings.nli_model, resolved=resolved, backend=backend)
+    return CachedJudge(lazy, store) if store is not None else lazy
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -68,29 +92,37 @@ def _no_progress(stage: str, total: int) -> Callable[[int], None]:
 class Pipeline:
     """Holds the loaded models so several runs (or tests) pay for loading once."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, judge: Any = None, checks: bool = True) -> None:
-        """``checks=False``: verdicts from NLI alone, without value/entity/time/rebuttal checks (a baseline)."""
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, judge: Any = None, checks: bool = True,
+                 store: Store | None | bool = True) -> None:
+        """``checks=False``: verdicts from NLI alone, without value/entity/time/rebuttal checks (a baseline).
+        ``store``: a Store, True for the one the settings name, False for none (nothing cached)."""
         self.settings = settings
         self.checks = checks
         self._embedder = embedder
         self._judge = judge
+        self.store: Store | None = Store(settings.store_path) if store is True else (store or None)
+        self.last_pairing: dict[str, Any] = {}
 
     @property
     def embedder(self) -> Embedder:
         """Loaded on first use, so bad input fails fast, before any model is loaded."""
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
+            self._embedder = make_embedder(self.settings, self.store)
         return self._embedder
 
     @property
     def judge(self) -> Any:
         if self._judge is None:
-            self._judge = make_judge(self.settings)
+            self._judge = make_judge(self.settings, self.store)
         return self._judge
 
-    def load(self) -> Pipeline:
-        """Load both models now (and fail now if one is missing)."""
-        _ = self.embedder, self.judge
+    def load(self, weights: bool = False) -> Pipeline:
+        """Resolve both models now, so a missing one fails before any work. Weights load on first use,
+        or now with ``weights=True``."""
+        for model in (self.embedder, self.judge):
+            inner = getattr(model, "inner", model)
+            if weights and isinstance(inner, Lazy):
+                inner.load()
         return self
 
     def judge_pair(self, text_a: str, text_b: str, date_a: str | None = None, date_b: str | None = None,
@@ -124,17 +156,37 @@ class Pipeline:
             raise InputError("no articles to compare; give files or folders with .txt, .md, .html or .jsonl articles")
         if len({a.source for a in articles}) < 2 and not s.within_source and on_warning:
             on_warning("only one source: nothing to compare across outlets (use --within-source to compare within it)")
+        run_id = self.store.start_run(__version__, s.public()) if self.store else 0
+        try:
+            report = self._run(articles, progress, timings, run_id)
+        except BaseException as exc:  # Ctrl-C included: the run is marked, the store stays consistent
+            if self.store:
+                self.store.finish_run(run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+            raise
+        if self.store:
+            self.store.finish_run(run_id, "ok", report.meta["counts"], report.meta["timings_s"])
+        return report
+
+    def _run(self, articles: Sequence[Article], progress: ProgressFactory, timings: dict[str, float],
+             run_id: int) -> Report:
+        s = self.settings
         with _timed(timings, "claims"):
-            claims = ClaimExtractor().extract(articles, progress("claims", len(articles)))
+            claims = self.extract(articles, progress("claims", len(articles)))
         with _timed(timings, "embed"):
             vectors = self.embedder.embed([c.standalone for c in claims], progress("embed", len(claims)))
         with _timed(timings, "pair"):
-            pairs = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source).pair(claims, vectors)
+            pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source)
+            pairs = pairer.pair(claims, vectors)
+            self.last_pairing = dict(pairer.stats)
         with _timed(timings, "nli"):
             judgements = self.judge.judge(pairs, progress("nli", 2 * len(pairs)))
         with _timed(timings, "aggregate"):
             aggregator = Aggregator(thresholds(s), {a.id: a.date for a in articles}, checks=self.checks)
             verdicts, clusters = aggregator.aggregate(judgements)
+        if self.store:
+            with _timed(timings, "store"):
+                rules = short_hash(repr(thresholds(s)), str(self.checks), __version__)
+                self.store.put_verdicts(run_id, getattr(self.judge, "key", self.judge.name), rules, verdicts)
         meta = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "verify_version": __version__,
@@ -142,11 +194,40 @@ class Pipeline:
             "settings": s.public(),
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
             "counts": {"articles": len(articles), "claims": len(claims), "pairs": len(pairs),
+                       "cross_source_pairs": self.last_pairing.get("cross_source_pairs", 0),
                        "nli_cached": getattr(self.judge, "hits", 0)},
             "python": platform.python_version(),
         }
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
         return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta, tuple(shared_facts(claims)))
+
+    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
+        """Claims of every article; an article already in the store (same content, same rules) is not re-read."""
+        if self.store is None:
+            return self._extract(articles, on_batch)
+        version = extractor_version()
+        keys = [article_key(a) for a in articles]
+        known = self.store.get_claims(version, list(dict.fromkeys(keys)))
+        todo = [a for a, k in zip(articles, keys) if k not in known]
+        if on_batch and len(articles) > len(todo):
+            on_batch(len(articles) - len(todo))
+        if todo:
+            fresh = self._extract(todo, on_batch)
+            by_article: dict[str, list[Claim]] = {a.id: [] for a in todo}
+            for c in fresh:
+                by_article[c.article_id].append(c)
+            new = {article_key(a): by_article[a.id] for a in todo}
+            self.store.put_articles(todo)
+            self.store.put_claims(version, new.items())
+            known |= new
+        return [c for k in keys for c in known[k]]
+
+    def _extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None) -> list[Claim]:
+        if self.settings.engine == "ray":
+            from .engine_ray import ray_extract
+
+            return ray_extract(articles, on_batch)
+        return ClaimExtractor().extract(articles, on_batch)
 
 
 def _model_meta(obj: Any, name: str) -> dict[str, str]:

@@ -1,13 +1,22 @@
-"""A small SQLite store: embeddings by (model, text hash) and NLI scores by (model, pair hash), with
-named, append-only migrations. Every write is one transaction, so an interrupted run leaves it usable."""
+"""The incremental store (SQLite): articles by content hash, their claims, embeddings by (model, text
+hash), NLI scores by (model revision, pair hash), pair verdicts and runs.
+
+Schema changes only through named, append-only migrations. Every write is one transaction and the
+database runs in WAL mode, so a crash or Ctrl-C leaves it usable: at worst the last batch is missing."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from .errors import ConfigError
+from .types import Article, Claim, PairVerdict, TimeSpan, short_hash
 
 # Append-only: never edit a migration that has shipped, add a new one.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -21,7 +30,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         "CREATE TABLE nli_scores (model TEXT NOT NULL, pair_hash TEXT NOT NULL, entailment REAL NOT NULL,"
         " neutral REAL NOT NULL, contradiction REAL NOT NULL, PRIMARY KEY (model, pair_hash))",
     ),
+    (
+        "003_articles",
+        "CREATE TABLE articles (content_hash TEXT PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL,"
+        " source TEXT NOT NULL, title TEXT, date TEXT, first_seen TEXT DEFAULT CURRENT_TIMESTAMP)",
+    ),
+    (
+        "004_claims",
+        "CREATE TABLE claims (content_hash TEXT NOT NULL, extractor TEXT NOT NULL, claims TEXT NOT NULL,"
+        " PRIMARY KEY (content_hash, extractor))",
+    ),
+    (
+        "005_runs",
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT DEFAULT CURRENT_TIMESTAMP,"
+        " finished TEXT, status TEXT NOT NULL DEFAULT 'running', verify_version TEXT, settings TEXT,"
+        " counts TEXT, timings TEXT)",
+    ),
+    (
+        "006_verdicts",
+        "CREATE TABLE verdicts (model TEXT NOT NULL, pair_hash TEXT NOT NULL, rules TEXT NOT NULL,"
+        " run_id INTEGER NOT NULL, claim_a TEXT NOT NULL, claim_b TEXT NOT NULL, verdict TEXT NOT NULL,"
+        " confidence REAL NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (model, pair_hash, rules))",
+    ),
 ]
+TABLES = ("articles", "claims", "embeddings", "nli_scores", "verdicts", "runs")
 
 
 class Store:
@@ -29,9 +61,14 @@ class Store:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path))
-        self.db.execute("PRAGMA journal_mode=WAL") if str(path) != ":memory:" else None
-        self._migrate()
+        try:
+            self.db = sqlite3.connect(str(path), timeout=30)
+            if str(path) != ":memory:":
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, never corrupt
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{path}: not a usable verify store ({exc}); pass another --store PATH") from None
 
     def _migrate(self) -> None:
         with self.db:
@@ -45,13 +82,14 @@ class Store:
     def migrations(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT name FROM _migrations ORDER BY name")]
 
-    def _select(self, columns: str, table: str, key: str, model: str, keys: Sequence[str]) -> Iterable[tuple]:
+    def _select(self, columns: str, table: str, key: str, model: str, keys: Sequence[str],
+                model_column: str = "model") -> Iterable[tuple]:
         """Rows of ``table`` for one model and many keys, in chunks SQLite's parameter limit allows."""
         for i in range(0, len(keys), 500):
             chunk = list(keys[i : i + 500])
             marks = ",".join("?" * len(chunk))
             yield from self.db.execute(
-                f"SELECT {key}, {columns} FROM {table} WHERE model = ? AND {key} IN ({marks})", [model, *chunk]
+                f"SELECT {key}, {columns} FROM {table} WHERE {model_column} = ? AND {key} IN ({marks})", [model, *chunk]
             )
 
     def get_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
@@ -76,5 +114,76 @@ class Store:
                 [(model, h, p["entailment"], p["neutral"], p["contradiction"]) for h, p in items],
             )
 
+    # articles and claims -------------------------------------------------------------------------
+    def put_articles(self, articles: Sequence[Article]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO articles (content_hash, id, path, source, title, date) VALUES (?, ?, ?, ?, ?, ?)",
+                [(article_key(a), a.id, a.path, a.source, a.title, a.date) for a in articles],
+            )
+
+    def get_claims(self, extractor: str, keys: Sequence[str]) -> dict[str, list[Claim]]:
+        rows = self._select("claims", "claims", "content_hash", extractor, keys, model_column="extractor")
+        return {key: [claim_from_dict(c) for c in json.loads(blob)] for key, blob in rows}
+
+    def put_claims(self, extractor: str, items: Iterable[tuple[str, Sequence[Claim]]]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO claims (content_hash, extractor, claims) VALUES (?, ?, ?)",
+                [(key, extractor, json.dumps([asdict(c) for c in claims])) for key, claims in items],
+            )
+
+    # runs and verdicts -----------------------------------------------------------------------------
+    def start_run(self, version: str, settings: dict[str, Any]) -> int:
+        with self.db:
+            cur = self.db.execute("INSERT INTO runs (verify_version, settings) VALUES (?, ?)",
+                                  (version, json.dumps(settings, sort_keys=True)))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, counts: dict | None = None, timings: dict | None = None) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET finished = CURRENT_TIMESTAMP, status = ?, counts = ?, timings = ? WHERE id = ?",
+                (status, json.dumps(counts or {}), json.dumps(timings or {}), run_id),
+            )
+
+    def put_verdicts(self, run_id: int, model: str, rules: str, verdicts: Iterable[PairVerdict]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO verdicts (model, pair_hash, rules, run_id, claim_a, claim_b, verdict,"
+                " confidence, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(model, pair_key(v.pair.a, v.pair.b), rules, run_id, v.pair.a.id, v.pair.b.id, v.verdict,
+                  v.confidence, v.reason) for v in verdicts],
+            )
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        cur = self.db.execute("SELECT id, started, finished, status, verify_version, counts, timings FROM runs"
+                              " ORDER BY id DESC LIMIT ?", (limit,))
+        keys = ("id", "started", "finished", "status", "verify_version", "counts", "timings")
+        return [{k: (json.loads(v) if k in ("counts", "timings") and v else v) for k, v in zip(keys, row)} for row in cur]
+
+    def counts(self) -> dict[str, int]:
+        return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in TABLES}
+
     def close(self) -> None:
         self.db.close()
+
+
+def article_key(article: Article) -> str:
+    """What a stored article's claims depend on: its text as read, outlet, date and cleaned text."""
+    return short_hash(article.id, article.source, article.date or "", article.text, size=12)
+
+
+def pair_key(a: Claim, b: Claim) -> str:
+    """An unordered pair of claims, by what the verdict logic reads of them."""
+    first, second = sorted((a, b), key=lambda c: c.id)
+    return short_hash(first.id, first.standalone, second.id, second.standalone, size=12)
+
+
+def claim_from_dict(d: dict[str, Any]) -> Claim:
+    """Inverse of dataclasses.asdict for a Claim (lists back to tuples, the time span back to a record)."""
+    time = d.get("time")
+    return Claim(**{
+        **d, "span": tuple(d["span"]), "entities": tuple(d["entities"]), "numbers": tuple(d["numbers"]),
+        "dates": tuple(d["dates"]), "time": TimeSpan(**time) if time else None,
+    })

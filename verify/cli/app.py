@@ -9,6 +9,8 @@ import typer
 from .. import __version__
 from . import eval as eval_cli
 from . import models
+from . import store as store_cli
+from .bench import bench
 from .claims import claims
 from .pair import pair
 from .show import show
@@ -23,8 +25,10 @@ app = typer.Typer(
 app.command("claims")(claims)
 app.command("pair")(pair)
 app.command("show")(show)
+app.command("bench")(bench)
 app.add_typer(models.app, name="models")
 app.add_typer(eval_cli.app, name="eval")
+app.add_typer(store_cli.app, name="store")
 
 
 def _version(value: bool) -> None:

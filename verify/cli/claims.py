@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,11 @@ def claims(
     dates: Annotated[list[str] | None, typer.Option("--date", help="Article date YYYY-MM-DD, or NAME=YYYY-MM-DD for one file; repeatable.")] = None,
     within_source: Annotated[bool | None, typer.Option("--within-source/--across-sources", help="Also pair claims of one source.")] = None,
     allow_download: Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the Hugging Face Hub.")] = None,
+    backend: Annotated[str | None, typer.Option(help="NLI backend: auto, torch, torch-bf16, onnx or onnx-int8.")] = None,
+    store: Annotated[Path | None, typer.Option(help="The incremental store (SQLite); default <cache_dir>/cache.sqlite.")] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Cache nothing: recompute every stage.")] = False,
+    engine: Annotated[str | None, typer.Option(help="local, or ray (Ray tasks/actors; see --ray-address).")] = None,
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join ('auto', 'ray://head:10001'); default: local.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout instead of tables.")] = False,
     fail_on: Annotated[str | None, typer.Option(help="'contradict': exit 3 when contradictions or disputes are found.")] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
@@ -47,14 +53,17 @@ def claims(
             raise ConfigError("--fail-on takes only 'contradict'")
         settings = load_settings(
             nli_model=nli_model, embed_model=embed_model, device=device, batch_size=batch_size, top_k=top_k,
-            within_source=within_source, allow_download=allow_download,
+            within_source=within_source, allow_download=allow_download, backend=backend, store=store, engine=engine,
+            ray_address=ray_address,
         )
         for path in paths:
             if not path.exists():
                 raise ConfigError(f"{path}: no such file or directory")
         articles = override_dates(load_articles(paths, on_warning=warn), dates or [])
+        if settings.ray_address:
+            os.environ["VERIFY_RAY_ADDRESS"] = settings.ray_address
         with status("Loading models..."):
-            pipeline = Pipeline(settings).load()
+            pipeline = Pipeline(settings, store=not no_store).load()
         with progress_bars() as progress:
             report = pipeline.run(articles, progress=progress, on_warning=warn)
         if out_dir is not None:

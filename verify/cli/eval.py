@@ -20,6 +20,7 @@ app = typer.Typer(help="Measure NLI models on labelled pairs and the benchmark s
 
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="NLI alias, HF id, folder, or 'keyword' (a fake).")]
 DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda.")]
+BackendOpt = Annotated[str | None, typer.Option(help="auto, torch, torch-bf16, onnx or onnx-int8.")]
 BatchOpt = Annotated[int | None, typer.Option(help="Batch size for the model.")]
 DownloadOpt = Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the HF Hub.")]
 VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")]
@@ -28,19 +29,21 @@ NliOnlyOpt = Annotated[bool, typer.Option("--nli-only", help="Decide by NLI alon
 
 
 def _judge(model: str | None, device: str | None, batch_size: int | None, allow_download: bool | None,
-           spinner: bool = True) -> Any:
+           backend: str | None = None, spinner: bool = True) -> Any:
     """Settings (flag > VERIFY_* > verify.toml > defaults), then the judge they name.
 
     ``spinner=False`` prints one line instead (inside progress bars, where a second live display is refused)."""
     from ..config import load_settings
     from ..nli import load_judge
 
-    settings = load_settings(nli_model=model, device=device, batch_size=batch_size, allow_download=allow_download)
+    settings = load_settings(nli_model=model, device=device, batch_size=batch_size, allow_download=allow_download,
+                             backend=backend)
     if not spinner:
         err.print(f"Loading {settings.nli_model}...", highlight=False, markup=False)
     with status(f"Loading {settings.nli_model}...") if spinner else nullcontext():
         return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
-                          allow_download=settings.allow_download)
+                          allow_download=settings.allow_download, backend=settings.backend,
+                          cache_dir=settings.cache_dir)
 
 
 @app.command("nli")
@@ -56,6 +59,7 @@ def nli(
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate a seeded random subset of N rows.")] = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
+    backend: BackendOpt = None,
     batch_size: BatchOpt = None,
     allow_download: DownloadOpt = None,
     as_json: JsonOpt = False,
@@ -74,7 +78,7 @@ def nli(
             data, premise_field=premise_field, hypothesis_field=hypothesis_field, label_field=label_field,
             label_map=parse_label_map(label_map) if label_map else None, limit=limit, fmt=fmt,  # type: ignore[arg-type]
         )
-        judge = _judge(model, device, batch_size, allow_download)
+        judge = _judge(model, device, batch_size, allow_download, backend)
         with progress_bars(not as_json) as progress:
             result = evaluator.evaluate(judge, progress("pairs", len(evaluator)))
         if as_json:
@@ -94,6 +98,7 @@ def run(
     out_dir: Annotated[Path, typer.Option(
         "--out", "-o", help="Write results.json, samples.jsonl, results.md and plots/ here.")] = DEFAULT_OUT,
     device: DeviceOpt = None,
+    backend: BackendOpt = None,
     batch_size: BatchOpt = None,
     limit: Annotated[int | None, typer.Option(
         min=1, help="At most N rows per benchmark (a seeded random subset).")] = None,
@@ -121,7 +126,7 @@ def run(
         chosen = select_benchmarks(load_benchmarks(), benchmark or ())
         settings = load_settings(data_dir=data_dir)
         if models is None:
-            judge = _judge(model, device, batch_size, allow_download)
+            judge = _judge(model, device, batch_size, allow_download, backend)
             with progress_bars() as progress:
                 results = run_suite(chosen, judge, out_dir, data_dir=settings.data_dir, limit=limit,
                                     quick=suite == "quick", on_progress=progress, on_skip=_warn_skipped)
@@ -135,7 +140,7 @@ def run(
         else:
             with progress_bars() as progress:
                 runs = run_comparison(chosen, models,
-                                      lambda name: _judge(name, device, batch_size, allow_download, spinner=False),
+                                      lambda name: _judge(name, device, batch_size, allow_download, backend, spinner=False),
                                       out_dir, data_dir=settings.data_dir, limit=limit, quick=suite == "quick",
                                       on_progress=progress, on_skip=_warn_skipped)
             _print_comparison(compare_runs(runs, models, complete=True))
@@ -233,7 +238,8 @@ def _print_result(result: EvalResult) -> None:
 def _print_suite(results: RunResults) -> None:
     from ..evaluate import format_anchors
 
-    table = Table(title=f"{results.model.name} on {results.device} ({results.config.suite} suite, %)")
+    where = results.device + (f", {results.backend}" if results.backend else "")
+    table = Table(title=f"{results.model.name} on {where} ({results.config.suite} suite, %)")
     for col in ("benchmark", "n", "accuracy", "macro-F1", "ECE", "pairs/s", "anchors"):
         table.add_column(col, justify="left" if col in ("benchmark", "anchors") else "right", overflow="fold")
     for name, r in results.benchmarks.items():

@@ -1,0 +1,174 @@
+"""`--engine ray`: claim extraction as Ray tasks, embedding and NLI as Ray actors that load their model
+once per worker. The driver keeps the store, pairing and the verdict logic, so caching works as locally
+and only cache misses travel to the cluster.
+
+Local by default (``ray.init`` on this machine); point ``ray_address`` (``--ray-address``,
+``VERIFY_RAY_ADDRESS``) at a running cluster, e.g. ``auto`` on a cluster node or ``ray://head:10001``.
+Every node needs verify installed (same version) and the models reachable under the same alias.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .config import Settings
+from .errors import ConfigError
+from .types import Article, Claim, ClaimPair, Judgement
+
+log = logging.getLogger(__name__)
+
+ARTICLES_PER_TASK = 32
+TEXTS_PER_CALL = 1024  # embedding texts per actor call
+BATCHES_PER_CALL = 16  # NLI batches per actor call
+# Model actors reserve a quarter CPU each in Ray's bookkeeping, so that both model stages and the
+# extraction tasks fit on a small machine at once; the actors' own threads do the real work.
+ACTOR_CPUS = 0.25
+TASK_CPUS = 0.5
+
+
+def ray_module() -> Any:
+    """Ray, started (or joined) on first use."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--engine ray needs Ray: pip install 'ray>=2.9' (or use --engine local)") from None
+    if not ray.is_initialized():
+        address = os.environ.get("VERIFY_RAY_ADDRESS") or None
+        num_cpus = None if address else int(os.environ.get("VERIFY_RAY_NUM_CPUS", "0")) or None
+        log.info("starting Ray (%s)", address or "local")
+        ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false",
+                                                                    "HF_HUB_OFFLINE": "1"}})
+    return ray
+
+
+def shutdown() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+def _extract_chunk(articles: list[Article]) -> list[Claim]:
+    from .claims import ClaimExtractor
+
+    return ClaimExtractor().extract(articles)
+
+
+def ray_extract(articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
+    """ClaimExtractor over chunks of articles as Ray tasks; claims come back in article order."""
+    ray = ray_module()
+    task = ray.remote(num_cpus=TASK_CPUS)(_extract_chunk)
+    chunks = [list(articles[i : i + ARTICLES_PER_TASK]) for i in range(0, len(articles), ARTICLES_PER_TASK)]
+    refs = [task.remote(chunk) for chunk in chunks]
+    claims: list[Claim] = []
+    for chunk, ref in zip(chunks, refs):
+        claims += ray.get(ref)
+        if on_batch:
+            on_batch(len(chunk))
+    return claims
+
+
+class _ModelActor:
+    """One model per worker process, loaded in __init__ and used for every call."""
+
+    def __init__(self, kind: str, settings: dict[str, Any]) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        cfg = Settings(**settings)
+        if kind == "embed":
+            from .embed import SentenceEmbedder
+
+            self.model: Any = SentenceEmbedder(cfg.embed_model, device=cfg.device, batch_size=cfg.batch_size,
+                                               allow_download=cfg.allow_download)
+        else:
+            from .nli import NLIJudge
+
+            self.model = NLIJudge(cfg.nli_model, device=cfg.device, batch_size=cfg.batch_size,
+                                  allow_download=cfg.allow_download, backend=cfg.backend, cache_dir=cfg.cache_dir)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.model.embed(texts)
+
+    def predict(self, texts: list[tuple[str, str]]) -> list[dict[str, float]]:
+        return self.model.predict(texts)
+
+    def info(self) -> dict[str, Any]:
+        return {"resolved": self.model.resolved, "backend": getattr(self.model, "backend", None),
+                "device": self.model.device}
+
+
+class _ActorPool:
+    def __init__(self, kind: str, settings: Settings) -> None:
+        ray = ray_module()
+        gpus = 1 if settings.device == "cuda" else 0
+        actor = ray.remote(num_cpus=ACTOR_CPUS, num_gpus=gpus / settings.ray_workers)(_ModelActor)
+        public = settings.model_dump(exclude={"engine"})
+        self.actors = [actor.remote(kind, public) for _ in range(settings.ray_workers)]
+        self.info = ray.get(self.actors[0].info.remote())
+        self.ray = ray
+
+    def map(self, method: str, chunks: list[Any], on_done: Callable[[int], None] | None = None) -> list[Any]:
+        """Chunks spread round-robin over the actors; results in chunk order."""
+        refs = [getattr(self.actors[i % len(self.actors)], method).remote(c) for i, c in enumerate(chunks)]
+        results = []
+        for chunk, ref in zip(chunks, refs):
+            results.append(self.ray.get(ref))
+            if on_done:
+                on_done(len(chunk))
+        return results
+
+
+class RayEmbedder:
+    def __init__(self, settings: Settings) -> None:
+        self.pool = _ActorPool("embed", settings)
+        self.name = settings.embed_model
+        self.resolved = self.pool.info["resolved"]
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        chunks = [list(texts[i : i + TEXTS_PER_CALL]) for i in range(0, len(texts), TEXTS_PER_CALL)]
+        parts = self.pool.map("embed", chunks, on_batch)
+        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+class RayJudge:
+    """NLI on Ray actors. The driver forms the same token-sized batches as the local judge and sends
+    whole batches, so every pair is scored in the same company as locally: identical scores."""
+
+    def __init__(self, settings: Settings) -> None:
+        from transformers import AutoTokenizer
+
+        from .nli import batch_limits, token_batches
+
+        self.pool = _ActorPool("nli", settings)
+        self.name = settings.nli_model
+        self.resolved = self.pool.info["resolved"]
+        self.backend = self.pool.info["backend"]
+        self.device = self.pool.info["device"]
+        self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
+        self._batches = token_batches
+        self.batch_size, self.max_tokens = batch_limits(settings.batch_size, self.device)
+
+    def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+        if not texts:
+            return []
+        enc = self.tokenizer([p for p, _ in texts], [h for _, h in texts], truncation=True, max_length=256)
+        batches = self._batches([len(ids) for ids in enc["input_ids"]], self.batch_size, self.max_tokens)
+        groups = [sum(batches[i : i + BATCHES_PER_CALL], []) for i in range(0, len(batches), BATCHES_PER_CALL)]
+        results = self.pool.map("predict", [[texts[i] for i in g] for g in groups], on_batch)
+        out: list[dict[str, float] | None] = [None] * len(texts)
+        for group, probs in zip(groups, results):
+            for i, p in zip(group, probs):
+                out[i] = p
+        return out  # type: ignore[return-value]
+
+    def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
+        from .nli import judge_pairs
+
+        return judge_pairs(self.predict, pairs, on_batch)

@@ -323,14 +323,15 @@ def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
     groups: dict[str, list[str]] = {}
     for claim_id in claim_source:
         groups.setdefault(find(claim_id), []).append(claim_id)
+    edge_groups: dict[str, list[PairVerdict]] = {}
+    for v in edges:
+        edge_groups.setdefault(find(v.pair.a.id), []).append(v)
     out = []
-    for members in groups.values():
-        member_set = set(members)
+    for root, members in groups.items():
         agree, disagree = set(), set()
-        for v in edges:
-            if v.pair.a.id in member_set:
-                key = tuple(sorted((v.pair.a.source, v.pair.b.source)))
-                (agree if v.verdict == "support" else disagree).add(key)  # disputes count as disagreement
+        for v in edge_groups.get(root, []):
+            key = tuple(sorted((v.pair.a.source, v.pair.b.source)))
+            (agree if v.verdict == "support" else disagree).add(key)  # disputes count as disagreement
         ids = tuple(sorted(members))
         out.append(
             Cluster(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,9 +21,11 @@ log = logging.getLogger(__name__)
 
 def pick_device(device: str) -> str:
     """auto -> cuda when available, else cpu; an explicit cuda without a GPU is an error."""
-    import torch
-
     from .errors import ConfigError
+
+    if device == "auto" and not _gpu_devices():
+        return "cpu"  # no GPU device files: skip importing torch (a second, on cached runs)
+    import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -29,31 +34,90 @@ def pick_device(device: str) -> str:
     return device
 
 
+def _gpu_devices() -> bool:
+    """Whether this machine could have a CUDA (or ROCm) GPU at all."""
+    import glob
+
+    return bool(glob.glob("/dev/nvidia*") or os.path.exists("/dev/kfd")) or os.name != "posix"
+
+
+def plain_pooling(model_dir: str) -> str | None:
+    """"mean" or "cls" when the folder is a plain sentence-transformers model (Transformer -> Pooling
+    [-> Normalize], no prompts, no lower-casing) that transformers alone runs the same way; else None."""
+    folder = Path(model_dir)
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+        bert = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        st_config = folder / "config_sentence_transformers.json"
+        prompts = json.loads(st_config.read_text(encoding="utf-8")).get("prompts") if st_config.exists() else None
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]) or prompts or bert.get("do_lower_case"):
+        return None
+    modes = sorted(k for k, v in pooling.items() if k.startswith("pooling_mode") and v)
+    return {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(modes[0]) if len(modes) == 1 else None
+
+
 class SentenceEmbedder:
-    """sentence-transformers model (alias, HF id or path): unit vectors, batched."""
+    """A sentence-transformers model (alias, HF id or path): unit vectors, batched. A plain model
+    (see plain_pooling) runs on transformers directly - the same vectors, without importing
+    sentence-transformers (seconds saved on every run that embeds a new text); others run on
+    sentence-transformers."""
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", *, device: str = "auto", batch_size: int = 32,
                  allow_download: bool = False, **_: object) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.resolved = resolve(model, "embed", allow_download=allow_download)
         self.name = model
         self.device = pick_device(device)
         self.batch_size = batch_size if self.device == "cpu" else max(batch_size, 256)
-        self.model = SentenceTransformer(self.resolved.path, device=self.device, local_files_only=True)
-        self.dim = self.model.get_embedding_dimension() or 0
+        self.pooling = plain_pooling(self.resolved.path)
+        if self.pooling:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+
+            bert = json.loads((Path(self.resolved.path) / "sentence_bert_config.json").read_text(encoding="utf-8"))
+            self.max_length = int(bert.get("max_seq_length") or 512)
+            self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
+            self.model: Any = AutoModel.from_pretrained(self.resolved.path, local_files_only=True, use_safetensors=True,
+                                                        dtype=torch.float32).to(self.device).eval()
+            self.dim = int(self.model.config.hidden_size)
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(self.resolved.path, device=self.device, local_files_only=True)
+            self.dim = self.model.get_embedding_dimension() or 0
 
     def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = []
-        for i in range(0, len(texts), self.batch_size * 8):  # chunks: progress without per-batch overhead
-            chunk = list(texts[i : i + self.batch_size * 8])
-            out.append(self.model.encode(chunk, batch_size=self.batch_size, normalize_embeddings=True,
-                                         convert_to_numpy=True).astype(np.float32))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        step = self.batch_size * (1 if self.pooling else 8)
+        for start in range(0, len(order), step):
+            idx = order[start : start + step]
+            out[idx] = self._encode([texts[i] for i in idx])
             if on_batch:
-                on_batch(len(chunk))
-        return np.concatenate(out)
+                on_batch(len(idx))
+        return out
+
+    def _encode(self, batch: list[str]) -> np.ndarray:
+        if not self.pooling:
+            return self.model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True).astype(np.float32)
+        import torch
+
+        enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
+                             return_tensors="pt").to(self.device)
+        with torch.inference_mode():
+            hidden = self.model(**enc).last_hidden_state.float()
+        if self.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
 
 
 class CachedEmbedder:

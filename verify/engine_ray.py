@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from .config import Settings
 from .errors import ConfigError
+from .nli import MAX_LENGTH, encoded_batches
 from .types import Article, Claim, ClaimPair, Judgement
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,8 @@ class _ModelActor:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.model.embed(texts)
 
-    def predict(self, texts: list[tuple[str, str]]) -> list[dict[str, float]]:
-        return self.model.predict(texts)
+    def predict_batches(self, batches: list[list[tuple[str, str]]]) -> list[list[dict[str, float]]]:
+        return self.model.predict_batches(batches)
 
     def info(self) -> dict[str, Any]:
         return {"resolved": self.model.resolved, "backend": getattr(self.model, "backend", None),
@@ -114,15 +115,11 @@ class _ActorPool:
         self.info = ray.get(self.actors[0].info.remote())
         self.ray = ray
 
-    def map(self, method: str, chunks: list[Any], on_done: Callable[[int], None] | None = None) -> list[Any]:
-        """Chunks spread round-robin over the actors; results in chunk order."""
+    def map(self, method: str, chunks: list[Any]) -> Iterator[Any]:
+        """Chunks spread round-robin over the actors; results in chunk order, as they arrive."""
         refs = [getattr(self.actors[i % len(self.actors)], method).remote(c) for i, c in enumerate(chunks)]
-        results = []
-        for chunk, ref in zip(chunks, refs):
-            results.append(self.ray.get(ref))
-            if on_done:
-                on_done(len(chunk))
-        return results
+        for ref in refs:
+            yield self.ray.get(ref)
 
 
 class RayEmbedder:
@@ -133,7 +130,11 @@ class RayEmbedder:
 
     def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         chunks = [list(texts[i : i + TEXTS_PER_CALL]) for i in range(0, len(texts), TEXTS_PER_CALL)]
-        parts = self.pool.map("embed", chunks, on_batch)
+        parts = []
+        for chunk, vectors in zip(chunks, self.pool.map("embed", chunks)):
+            parts.append(vectors)
+            if on_batch:
+                on_batch(len(chunk))
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
 
@@ -144,7 +145,7 @@ class RayJudge:
     def __init__(self, settings: Settings) -> None:
         from transformers import AutoTokenizer
 
-        from .nli import batch_limits, token_batches
+        from .nli import batch_limits
 
         self.pool = _ActorPool("nli", settings)
         self.name = settings.nli_model
@@ -152,20 +153,19 @@ class RayJudge:
         self.backend = self.pool.info["backend"]
         self.device = self.pool.info["device"]
         self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
-        self._batches = token_batches
         self.batch_size, self.max_tokens = batch_limits(settings.batch_size, self.device)
 
     def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
-        if not texts:
-            return []
-        enc = self.tokenizer([p for p, _ in texts], [h for _, h in texts], truncation=True, max_length=256)
-        batches = self._batches([len(ids) for ids in enc["input_ids"]], self.batch_size, self.max_tokens)
-        groups = [sum(batches[i : i + BATCHES_PER_CALL], []) for i in range(0, len(batches), BATCHES_PER_CALL)]
-        results = self.pool.map("predict", [[texts[i] for i in g] for g in groups], on_batch)
+        plan = [idx for idx, _ in encoded_batches(texts, self.tokenizer, MAX_LENGTH, self.batch_size, self.max_tokens)]
+        calls = [plan[i : i + BATCHES_PER_CALL] for i in range(0, len(plan), BATCHES_PER_CALL)]
+        payload = [[[texts[i] for i in idx] for idx in call] for call in calls]
         out: list[dict[str, float] | None] = [None] * len(texts)
-        for group, probs in zip(groups, results):
-            for i, p in zip(group, probs):
-                out[i] = p
+        for call, scored in zip(calls, self.pool.map("predict_batches", payload)):
+            for idx, probs in zip(call, scored):
+                for i, p in zip(idx, probs):
+                    out[i] = p
+            if on_batch:
+                on_batch(sum(len(idx) for idx in call))
         return out  # type: ignore[return-value]
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:

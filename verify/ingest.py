@@ -615,9 +615,17 @@ class _Line:
 
 
 def _normalise_chars(raw: str) -> tuple[str, list[int]]:
+    """Drop invisible and control characters, map typographic ones; runs of plain text are copied whole."""
     chars: list[str] = []
     pos: list[int] = []
-    for i, ch in enumerate(raw):
+    last = 0
+    for m in _SPECIAL_CHARS.finditer(raw):
+        i = m.start()
+        if i > last:
+            chars.append(raw[last:i])
+            pos.extend(range(last, i))
+        last = i + 1
+        ch = raw[i]
         if ch == "\r":
             if raw[i + 1 : i + 2] == "\n":
                 continue
@@ -629,7 +637,16 @@ def _normalise_chars(raw: str) -> tuple[str, list[int]]:
             continue
         chars.append(ch)
         pos.append(i)
+    if last < len(raw):
+        chars.append(raw[last:])
+        pos.extend(range(last, len(raw)))
     return "".join(chars), pos
+
+
+# every character _normalise_chars may change: CR, invisible ones, typographic ones, controls but newline
+_SPECIAL_CHARS = re.compile(
+    "[" + re.escape("".join(sorted({"\r", *DROP_CHARS, *CHAR_MAP}))) + "\x00-\x09\x0b-\x1f\x7f-\x9f]"
+)
 
 
 def _split_lines(text: str, pos: list[int], raw_len: int) -> list[_Line]:

@@ -55,15 +55,15 @@ def exact_neighbours(vectors: np.ndarray, groups: np.ndarray, k: int, within_sou
     sim = np.full((n, max(k, 0)), -np.inf, dtype=np.float32)
     if k <= 0:
         return idx, sim
+    codes = np.unique(groups, return_inverse=True)[1].ravel()  # integers compare far faster than strings
     step = max(1, CHUNK_CELLS // n)
     for start in range(0, n, step):
         rows = slice(start, min(n, start + step))
         block = vectors[rows] @ vectors.T
-        same = groups[rows, None] == groups[None, :]
         if within_source:
-            same = np.zeros_like(same)
-            same[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] = True
-        block[same] = -np.inf
+            block[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] = -np.inf
+        else:
+            np.putmask(block, codes[rows, None] == codes[None, :], -np.inf)
         top = np.argpartition(-block, k - 1, axis=1)[:, :k]
         idx[rows] = top
         sim[rows] = np.take_along_axis(block, top, axis=1)
@@ -145,15 +145,21 @@ class Pairer:
         idx, sim = search(vectors, groups, self.top_k, self.within_source)
         for i, j in zip(*np.nonzero((sim >= self.min_similarity) & (idx >= 0))):
             add(int(i), int(idx[i, j]), sim[i, j])
-        # blocking: claims that share a specific entity, number or date, above a lower cosine
+        # blocking: claims that share a specific entity, number or date, above a lower cosine; each claim
+        # keeps its top_k partners per key, so the pairs grow linearly with the corpus
         for members in _key_index(claims).values():
             if len(members) > MAX_BLOCK:
                 continue  # a value half the corpus mentions says little about "the same fact"
-            block = vectors[members] @ vectors[members].T
-            for x, y in zip(*np.nonzero(np.triu(block >= self.shared_min_similarity, 1))):
-                i, j = members[x], members[y]
-                if allowed(i, j):
-                    add(i, j, block[x, y])
+            ids = np.array(members)
+            block = vectors[ids] @ vectors[ids].T
+            ok = (block >= self.shared_min_similarity) & ~np.eye(len(ids), dtype=bool)
+            if not self.within_source:
+                ok &= groups[ids][:, None] != groups[ids][None, :]
+            scores = np.where(ok, block, -np.inf)
+            for x in range(len(ids)):
+                for y in np.argsort(-scores[x])[: self.top_k]:
+                    if ok[x, y]:
+                        add(members[x], members[y], block[x, y])
         self._add_rebuttal_pairs(claims, vectors, chosen, allowed, add)
         self.stats["candidates"] = len(chosen)
         return sorted(chosen.values(), key=lambda p: -p.similarity)

@@ -1193,7 +1193,19 @@ def render_terminal(report: Report, console: Console, *, max_rows: int = 20) -> 
         console.print(Text("Facts outlets agree on: " + _fact_line(fact)))
 
 
-def _terminal_sources(view: _View) -> Table:
+def _terminal_sources(view: _View, max_articles: int = 30) -> Table:
+    if len(view.report.articles) > max_articles:  # a big corpus: one row per outlet
+        table = Table(title=f"Sources ({len(view.report.articles):,} articles)")
+        for column in ("Source", "Articles", "Claims"):
+            table.add_column(column, justify="left" if column == "Source" else "right")
+        per_source: dict[str, list[int]] = {}
+        for article in view.report.articles:
+            row = per_source.setdefault(article.source, [0, 0])
+            row[0] += 1
+            row[1] += view.claim_counts[article.id]
+        for source, (articles, claims) in sorted(per_source.items()):
+            table.add_row(Text(source), f"{articles:,}", f"{claims:,}")
+        return table
     table = Table(title="Sources")
     for column in ("Source", "Title", "Date", "Claims"):
         table.add_column(column, justify="right" if column == "Claims" else "left")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 Label = Literal["entailment", "neutral", "contradiction"]
@@ -81,6 +82,11 @@ class Claim:
     time: TimeSpan | None = None  # when the claim is about, if the text says
 
 
+@lru_cache(maxsize=1 << 18)
+def _pair_id(a: str, b: str) -> str:
+    return "p:" + short_hash(*sorted((a, b)))
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimPair:
     a: Claim
@@ -91,7 +97,7 @@ class ClaimPair:
 
     @property
     def id(self) -> str:
-        return "p:" + short_hash(*sorted((self.a.id, self.b.id)))
+        return _pair_id(self.a.id, self.b.id)
 
 
 @dataclass(frozen=True, slots=True)

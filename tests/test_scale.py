@@ -237,9 +237,16 @@ def test_rerun_does_no_model_work_and_a_new_article_costs_only_its_pairs(fake_se
     assert judge.seen and embedder.texts and len(extracted) == len(articles) - 1
 
     embedder.texts.clear(), judge.seen.clear(), extracted.clear()
+    from verify.aggregate import Aggregator
+
+    decided: list[str] = []
+    decide = Aggregator.decide
+    monkeypatch.setattr(Aggregator, "decide", lambda self, j: decided.append(j.pair.id) or decide(self, j))
     again = _pipeline(fake_settings, store, embedder, judge).run(articles[:-1])
     assert (embedder.texts, judge.seen, extracted) == ([], [], [])
-    assert [v.verdict for v in again.verdicts] == [v.verdict for v in first.verdicts]
+    assert decided == [v.pair.id for v in again.verdicts if v.pair.via]  # the rest come from the store
+    assert [(v.pair.id, v.verdict, v.confidence, v.reason, v.conflicts, v.forward) for v in again.verdicts] == \
+        [(v.pair.id, v.verdict, v.confidence, v.reason, v.conflicts, v.forward) for v in first.verdicts]
     assert again.meta["counts"]["nli_cached"] == 2 * len(again.verdicts)
 
     added = _pipeline(fake_settings, store, embedder, judge).run(articles)
@@ -394,3 +401,38 @@ def test_bench_markdown_and_plot_from_results(tmp_path):
     assert "| 1,000 | 100 |" in md and "92.0% / 91.0%" in md and "5.33x / 5.71x" in md
     plot(results, tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# -- the embedder's plain path -------------------------------------------------------------------------
+
+
+def _st_folder(tmp_path: Path, kinds: list[str], pooling: dict, bert: dict | None = None, prompts: dict | None = None) -> Path:
+    folder = tmp_path / "st"
+    (folder / "1_Pooling").mkdir(parents=True)
+    modules = [{"idx": i, "name": str(i), "path": ["", "1_Pooling", "2_Normalize", "3_Dense"][i],
+                "type": f"sentence_transformers.models.{kind}"} for i, kind in enumerate(kinds)]
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    (folder / "sentence_bert_config.json").write_text(json.dumps(bert or {"max_seq_length": 256, "do_lower_case": False}))
+    if prompts is not None:
+        (folder / "config_sentence_transformers.json").write_text(json.dumps({"prompts": prompts}))
+    return folder
+
+
+MEAN = {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}
+CLS = {"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}
+
+
+@pytest.mark.parametrize("kinds, pooling, bert, prompts, expected", [
+    (["Transformer", "Pooling", "Normalize"], MEAN, None, None, "mean"),
+    (["Transformer", "Pooling"], CLS, None, {}, "cls"),
+    (["Transformer", "Pooling", "Dense"], MEAN, None, None, None),  # a projection: sentence-transformers runs it
+    (["Transformer", "Pooling", "Normalize"], MEAN | {"pooling_mode_max_tokens": True}, None, None, None),
+    (["Transformer", "Pooling", "Normalize"], MEAN, {"do_lower_case": True}, None, None),
+    (["Transformer", "Pooling", "Normalize"], MEAN, None, {"query": "query: "}, None),
+])
+def test_plain_pooling_only_for_models_transformers_runs_identically(tmp_path, kinds, pooling, bert, prompts, expected):
+    from verify.embed import plain_pooling
+
+    assert plain_pooling(str(_st_folder(tmp_path, kinds, pooling, bert, prompts))) == expected
+    assert plain_pooling(str(tmp_path / "missing")) is None

@@ -87,3 +87,16 @@ def test_bench_runs_end_to_end_on_a_small_corpus(cli, tmp_path):
     assert run["add_article"]["claims"] > run["claims"]
     assert (out / "results.md").read_text().startswith("# verify bench")
     assert (out / "time_vs_size.png").stat().st_size > 1000
+
+
+def test_the_plain_embedder_gives_sentence_transformers_vectors():
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    from verify.embed import SentenceEmbedder
+
+    texts = ["The Soviet Union declared war on Japan on August 8, 1945.", "Kim visited the tower.", "word " * 400]
+    ours = SentenceEmbedder("all-MiniLM-L6-v2", device="cpu")
+    assert ours.pooling == "mean"
+    theirs = SentenceTransformer(ours.resolved.path, device="cpu").encode(texts, normalize_embeddings=True)
+    assert np.abs(ours.embed(texts) - theirs).max() < 1e-5

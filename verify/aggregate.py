@@ -167,6 +167,29 @@ def _year(date: str | None) -> float | None:
 # ---------------------------------------------------------------------------------------------
 # the stage
 # ---------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def rules_version() -> str:
+    """Changes whenever the verdict rules, the claim rules or their data tables change."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    files = [here / f for f in ("aggregate.py", "values.py", "edits.py", "timeinfo.py", "claims.py")]
+    files += sorted((here / "data").glob("*"))
+    return short_hash(*(f.read_text(encoding="utf-8", errors="replace") for f in files if f.is_file()))
+
+
+def decision_key(judgement: Judgement, article_dates: Mapping[str, str | None], rules: str) -> str | None:
+    """Everything decide() reads, hashed: the same key means the same verdict. None for rebuttal pairs,
+    whose verdict also depends on other pairs."""
+    p = judgement.pair
+    if p.via is not None:
+        return None
+    a, b = p.a, p.b
+    return short_hash(rules, a.id, a.standalone, b.id, b.standalone, repr(p.similarity), "|".join(p.shared),
+                      article_dates.get(a.article_id) or "", article_dates.get(b.article_id) or "",
+                      repr(sorted(judgement.forward.items())), repr(sorted(judgement.backward.items())), size=12)
+
+
 class Aggregator:
     def __init__(self, thresholds: Thresholds | None = None, article_dates: Mapping[str, str | None] | None = None,
                  checks: bool = True) -> None:
@@ -266,8 +289,12 @@ class Aggregator:
         ya, yb = _year(self.article_dates.get(a.article_id)), _year(self.article_dates.get(b.article_id))
         return abs(ya - yb) if ya is not None and yb is not None else None
 
-    def aggregate(self, judgements: Sequence[Judgement]) -> tuple[list[PairVerdict], list[Cluster]]:
-        verdicts = [self.decide(j) for j in judgements]
+    def aggregate(self, judgements: Sequence[Judgement],
+                  known: Sequence[PairVerdict | None] | None = None) -> tuple[list[PairVerdict], list[Cluster]]:
+        """Verdicts and clusters. ``known[i]``, when given, is judgement i's verdict decided by an earlier
+        run under the same rules (see decision_key), used instead of deciding again."""
+        known = known or [None] * len(judgements)
+        verdicts = [k or self.decide(j) for j, k in zip(judgements, known)]
         if self.checks:
             verdicts = self._apply_rebuttals(verdicts)
         return verdicts, clusters(verdicts)

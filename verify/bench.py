@@ -2,8 +2,9 @@
 
 A corpus is JSONL articles from 12 made-up outlets. Their paragraphs are real sentences and passages from
 the shared data: NLI pairs (premise in one outlet, hypothesis in another - these are the labelled "true
-pairs" the pairing must find), DROP and ConTRoL passages and news sentences (curriculum kg_relations),
-plus the seed articles. Each size runs in its own process, so peak memory is that size's own.
+pairs" the pairing must find), then passages and news sentences from the curriculum sets (DROP, ConTRoL,
+kg_relations, NER, coreference, ESTER, CosmosQA, LogiQA, SpRL, HellaSwag premises; their templated
+hypotheses are left out), plus the seed articles. Each size runs in its own process, so peak memory is that size's own.
 
 Per size: wall time per stage, peak memory (max RSS), candidate pairs against all cross-source pairs,
 recall of the true pairs (exact and approximate search), NLI pairs/s, the time to add one article to the
@@ -48,6 +49,13 @@ PASSAGE_SOURCES = (  # (zip, member, field): passages and news sentences; their 
     ("nli/curriculum/drop.zip", "drop/train.jsonl", "premise"),
     ("nli/curriculum/control.zip", "control/train.jsonl", "premise"),
     ("nli/curriculum/kg_relations.zip", "kg_relations/train.jsonl", "premise"),
+    ("nli/curriculum/ner.zip", "ner/train.jsonl", "premise"),
+    ("nli/curriculum/coreference.zip", "coreference/train.jsonl", "premise"),
+    ("nli/curriculum/ester.zip", "ester/train.jsonl", "premise"),
+    ("nli/curriculum/cosmoqa.zip", "cosmoqa/train.jsonl", "premise"),
+    ("nli/curriculum/logiqa.zip", "logiqa/train.jsonl", "premise"),
+    ("nli/curriculum/sprl.zip", "sprl/train.jsonl", "premise"),
+    ("nli/curriculum/hellaswag.zip", "hellaswag/train.jsonl", "premise"),
 )
 SAME_FACT = {"entailment", "contradiction", "e", "c"}  # labelled pairs about the same fact
 

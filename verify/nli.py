@@ -86,6 +86,7 @@ def token_batches(lengths: Sequence[int], max_rows: int, max_tokens: int) -> lis
 
 
 MAX_LENGTH = 256  # tokens per pair; longer pairs are truncated
+PAD_TO = 16  # batch lengths rounded up: few distinct shapes, so the kernel caches stay small
 TOKENIZE_CHUNK = 8192  # pairs tokenized at once: memory stays flat however many pairs there are
 
 
@@ -140,7 +141,7 @@ class NLIJudge:
         """Probabilities {entailment, neutral, contradiction} for (premise, hypothesis) pairs."""
         out: list[dict[str, float] | None] = [None] * len(texts)
         for idx, features in encoded_batches(texts, self.tokenizer, self.max_length, self.batch_size, self.max_tokens):
-            for i, probs in zip(idx, self._probs(self.tokenizer.pad(features, return_tensors="np"))):
+            for i, probs in zip(idx, self._probs(self.tokenizer.pad(features, pad_to_multiple_of=PAD_TO, return_tensors="np"))):
                 out[i] = probs
             if on_batch:
                 on_batch(len(idx))
@@ -149,7 +150,8 @@ class NLIJudge:
     def predict_batches(self, batches: Sequence[Sequence[tuple[str, str]]]) -> list[list[dict[str, float]]]:
         """Score batches exactly as given (a planner elsewhere formed them, see RayJudge)."""
         return [self._probs(self.tokenizer([p for p, _ in b], [h for _, h in b], padding=True, truncation=True,
-                                           max_length=self.max_length, return_tensors="np")) for b in batches]
+                                           max_length=self.max_length, pad_to_multiple_of=PAD_TO,
+                                           return_tensors="np")) for b in batches]
 
     def _probs(self, batch: Any) -> list[dict[str, float]]:
         probs = _softmax(self._logits({k: np.asarray(v) for k, v in batch.items()}))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
-from .aggregate import Aggregator, Thresholds, shared_facts
+from .aggregate import Aggregator, Thresholds, decision_key, rules_version, shared_facts
 from .claims import ClaimExtractor, extractor_version
 from .config import Settings
 from .errors import InputError
@@ -181,12 +181,8 @@ class Pipeline:
         with _timed(timings, "nli"):
             judgements = self.judge.judge(pairs, progress("nli", 2 * len(pairs)))
         with _timed(timings, "aggregate"):
-            aggregator = Aggregator(thresholds(s), {a.id: a.date for a in articles}, checks=self.checks)
-            verdicts, clusters = aggregator.aggregate(judgements)
-        if self.store:
-            with _timed(timings, "store"):
-                rules = short_hash(repr(thresholds(s)), str(self.checks), __version__)
-                self.store.put_verdicts(run_id, getattr(self.judge, "key", self.judge.name), rules, verdicts)
+            dates = {a.id: a.date for a in articles}
+            verdicts, clusters = self._aggregate(judgements, dates, run_id)
         meta = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "verify_version": __version__,
@@ -200,6 +196,21 @@ class Pipeline:
         }
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
         return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta, tuple(shared_facts(claims)))
+
+    def _aggregate(self, judgements: list, dates: dict[str, str | None], run_id: int) -> tuple[list, list]:
+        """The verdict logic; a pair decided by an earlier run under the same rules is read from the store."""
+        aggregator = Aggregator(thresholds(self.settings), dates, checks=self.checks)
+        if self.store is None:
+            return aggregator.aggregate(judgements)
+        rules = short_hash(repr(thresholds(self.settings)), str(self.checks), rules_version())
+        model = getattr(self.judge, "key", self.judge.name)
+        keys = [decision_key(j, dates, rules) for j in judgements]
+        stored = self.store.get_verdicts(model, [k for k in dict.fromkeys(keys) if k])
+        known = [_stored_verdict(j, stored[k]) if k in stored else None for j, k in zip(judgements, keys)]
+        verdicts, clusters = aggregator.aggregate(judgements, known)
+        fresh = [(k, v) for k, v, old in zip(keys, verdicts, known) if k and old is None]
+        self.store.put_verdicts(run_id, model, rules, fresh)
+        return verdicts, clusters
 
     def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
         """Claims of every article; an article already in the store (same content, same rules) is not re-read."""
@@ -228,6 +239,12 @@ class Pipeline:
 
             return ray_extract(articles, on_batch)
         return ClaimExtractor().extract(articles, on_batch)
+
+
+def _stored_verdict(judgement: Any, row: tuple[str, float, str, tuple[str, ...]]) -> PairVerdict:
+    verdict, confidence, reason, conflicts = row
+    return PairVerdict(judgement.pair, verdict, confidence, judgement.forward, judgement.backward, reason,  # type: ignore[arg-type]
+                       conflicts)
 
 
 def _model_meta(obj: Any, name: str) -> dict[str, str]:

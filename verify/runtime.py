@@ -172,20 +172,22 @@ def _export(model_dir: str, folder: Path, digest: str) -> None:
     tmp = {p: p.with_suffix(".tmp") for p in (fused, int8)}
     root = logging.getLogger()
     level = root.level
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        root.setLevel(logging.ERROR)  # onnxruntime's quantizer logs advice on the root logger
-        torch.onnx.export(
-            model, tuple(enc[n] for n in names), str(raw), input_names=names, output_names=["logits"],
-            dynamic_axes={n: {0: "batch", 1: "seq"} for n in names} | {"logits": {0: "batch"}},
-            opset_version=17, dynamo=False,
-        )
-        cfg = model.config
-        opt = optimizer.optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads,
-                                       hidden_size=cfg.hidden_size)
-        opt.save_model_to_file(str(tmp[fused]))
-        quantize_dynamic(str(tmp[fused]), str(tmp[int8]), weight_type=QuantType.QInt8, per_channel=True,
-                         extra_options={"DefaultTensorType": 1})
+    root.setLevel(logging.ERROR)  # onnxruntime's quantizer logs advice on the root logger
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model, tuple(enc[n] for n in names), str(raw), input_names=names, output_names=["logits"],
+                dynamic_axes={n: {0: "batch", 1: "seq"} for n in names} | {"logits": {0: "batch"}},
+                opset_version=17, dynamo=False,
+            )
+            cfg = model.config
+            opt = optimizer.optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads,
+                                           hidden_size=cfg.hidden_size)
+            opt.save_model_to_file(str(tmp[fused]))
+            quantize_dynamic(str(tmp[fused]), str(tmp[int8]), weight_type=QuantType.QInt8, per_channel=True,
+                             extra_options={"DefaultTensorType": 1})
+    finally:
         root.setLevel(level)
     for final, t in tmp.items():
         t.replace(final)  # atomic: a half-written graph is never picked up

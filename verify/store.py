@@ -1,5 +1,5 @@
 """The incremental store (SQLite): articles by content hash, their claims, embeddings by (model, text
-hash), NLI scores by (model revision, pair hash), pair verdicts and runs.
+hash), NLI scores by (model revision, pair hash), pair verdicts by (model, decision key) and runs.
 
 Schema changes only through named, append-only migrations. Every write is one transaction and the
 database runs in WAL mode, so a crash or Ctrl-C leaves it usable: at worst the last batch is missing."""
@@ -52,6 +52,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         " run_id INTEGER NOT NULL, claim_a TEXT NOT NULL, claim_b TEXT NOT NULL, verdict TEXT NOT NULL,"
         " confidence REAL NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (model, pair_hash, rules))",
     ),
+    ("007_verdict_conflicts", "ALTER TABLE verdicts ADD COLUMN conflicts TEXT NOT NULL DEFAULT '[]'"),
 ]
 TABLES = ("articles", "claims", "embeddings", "nli_scores", "verdicts", "runs")
 
@@ -147,14 +148,20 @@ class Store:
                 (status, json.dumps(counts or {}), json.dumps(timings or {}), run_id),
             )
 
-    def put_verdicts(self, run_id: int, model: str, rules: str, verdicts: Iterable[PairVerdict]) -> None:
+    def put_verdicts(self, run_id: int, model: str, rules: str, items: Iterable[tuple[str, PairVerdict]]) -> None:
+        """Verdicts by decision key (verify.aggregate.decision_key, which already covers the rules)."""
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO verdicts (model, pair_hash, rules, run_id, claim_a, claim_b, verdict,"
-                " confidence, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(model, pair_key(v.pair.a, v.pair.b), rules, run_id, v.pair.a.id, v.pair.b.id, v.verdict,
-                  v.confidence, v.reason) for v in verdicts],
+                " confidence, reason, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(model, key, rules, run_id, v.pair.a.id, v.pair.b.id, v.verdict, v.confidence, v.reason,
+                  json.dumps(list(v.conflicts))) for key, v in items],
             )
+
+    def get_verdicts(self, model: str, keys: Sequence[str]) -> dict[str, tuple[str, float, str, tuple[str, ...]]]:
+        rows = self._select("verdict, confidence, reason, conflicts", "verdicts", "pair_hash", model, keys)
+        return {key: (verdict, confidence, reason, tuple(json.loads(conflicts)))
+                for key, verdict, confidence, reason, conflicts in rows}
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         cur = self.db.execute("SELECT id, started, finished, status, verify_version, counts, timings FROM runs"
@@ -172,12 +179,6 @@ class Store:
 def article_key(article: Article) -> str:
     """What a stored article's claims depend on: its text as read, outlet, date and cleaned text."""
     return short_hash(article.id, article.source, article.date or "", article.text, size=12)
-
-
-def pair_key(a: Claim, b: Claim) -> str:
-    """An unordered pair of claims, by what the verdict logic reads of them."""
-    first, second = sorted((a, b), key=lambda c: c.id)
-    return short_hash(first.id, first.standalone, second.id, second.standalone, size=12)
 
 
 def claim_from_dict(d: dict[str, Any]) -> Claim:

@@ -32,14 +32,13 @@ ACTOR_CPUS = 0.25
 TASK_CPUS = 0.5
 
 
-def ray_module() -> Any:
-    """Ray, started (or joined) on first use."""
+def ray_module(address: str | None = None) -> Any:
+    """Ray, started on this machine or joined at ``address`` on first use."""
     try:
         import ray
     except ImportError:
         raise ConfigError("--engine ray needs Ray: pip install 'ray>=2.9' (or use --engine local)") from None
     if not ray.is_initialized():
-        address = os.environ.get("VERIFY_RAY_ADDRESS") or None
         num_cpus = None if address else int(os.environ.get("VERIFY_RAY_NUM_CPUS", "0")) or None
         log.info("starting Ray (%s)", address or "local")
         ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
@@ -61,9 +60,10 @@ def _extract_chunk(articles: list[Article]) -> list[Claim]:
     return ClaimExtractor().extract(articles)
 
 
-def ray_extract(articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
+def ray_extract(articles: Sequence[Article], settings: Settings,
+                on_batch: Callable[[int], None] | None = None) -> list[Claim]:
     """ClaimExtractor over chunks of articles as Ray tasks; claims come back in article order."""
-    ray = ray_module()
+    ray = ray_module(settings.ray_address)
     task = ray.remote(num_cpus=TASK_CPUS)(_extract_chunk)
     chunks = [list(articles[i : i + ARTICLES_PER_TASK]) for i in range(0, len(articles), ARTICLES_PER_TASK)]
     refs = [task.remote(chunk) for chunk in chunks]
@@ -107,7 +107,7 @@ class _ModelActor:
 
 class _ActorPool:
     def __init__(self, kind: str, settings: Settings) -> None:
-        ray = ray_module()
+        ray = ray_module(settings.ray_address)
         gpus = 1 if settings.device == "cuda" else 0
         actor = ray.remote(num_cpus=ACTOR_CPUS, num_gpus=gpus / settings.ray_workers)(_ModelActor)
         public = settings.model_dump(exclude={"engine"})

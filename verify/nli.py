@@ -192,7 +192,7 @@ class CachedJudge:
             new = {hashes[i]: probs for i, probs in zip(todo, fresh)}
             self.store.put_scores(self.key, new.items())
             known |= new
-        return [dict(known[h]) for h in hashes]
+        return [known[h] for h in hashes]  # shared, read-only: one dict per distinct pair, not per use
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
         return judge_pairs(self.predict, pairs, on_batch)

@@ -72,15 +72,17 @@ def exact_neighbours(vectors: np.ndarray, groups: np.ndarray, k: int, within_sou
 
 
 def ann_neighbours(vectors: np.ndarray, groups: np.ndarray, k: int, within_source: bool = False,
-                   extra: int = 16) -> tuple[np.ndarray, np.ndarray]:
+                   extra: int = 12) -> tuple[np.ndarray, np.ndarray]:
     """Like exact_neighbours, from an HNSW index (usearch, inner product on unit vectors). Asks for
-    ``k + extra`` neighbours so that claims of the row's own article can be dropped afterwards."""
+    ``k + extra`` neighbours so that claims of the row's own article can be dropped afterwards.
+    The index is built on one thread: the same corpus gives the same graph and so the same pairs,
+    which a re-run needs to find every score in the store (a threaded build differed on ~1% of rows)."""
     from usearch.index import Index
 
     n, dim = vectors.shape
-    index = Index(ndim=dim, metric="ip", dtype="f32", connectivity=16, expansion_add=128, expansion_search=64)
+    index = Index(ndim=dim, metric="ip", dtype="f32", connectivity=16, expansion_add=48, expansion_search=48)
     keys = np.arange(n, dtype=np.uint64)
-    index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=0)
+    index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=1)
     want = min(n, k + extra + 1)
     found = index.search(np.ascontiguousarray(vectors, dtype=np.float32), want, threads=0)
     keys_found = found.keys.astype(np.int64)

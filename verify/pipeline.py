@@ -237,7 +237,7 @@ class Pipeline:
         if self.settings.engine == "ray":
             from .engine_ray import ray_extract
 
-            return ray_extract(articles, on_batch)
+            return ray_extract(articles, self.settings, on_batch)
         return ClaimExtractor().extract(articles, on_batch)
 
 

@@ -15,11 +15,12 @@ import bisect
 import dataclasses
 import hashlib
 import html
+import json
 import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -183,8 +184,35 @@ def to_json_model(report: Report) -> ReportJSON:
     )
 
 
+def iter_json(report: Report) -> Iterator[str]:
+    """The JSON report in pieces, one record at a time: the document ``ReportJSON`` describes, without
+    holding it (or a model of every pair) in memory at once - 300k pairs took gigabytes that way."""
+    meta = {key: value for key, value in report.meta.items() if key != "created"}
+    head = {"schema_version": SCHEMA_VERSION, "verify_version": __version__, "created": _created(report),
+            "meta": to_jsonable_python(meta, fallback=str)}
+    yield "{\n"
+    for key, value in head.items():
+        yield f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n"
+    lists: list[tuple[str, Iterable[BaseModel]]] = [
+        ("sources", (_source_json(article) for article in report.articles)),
+        ("claims", (_claim_json(claim) for claim in report.claims)),
+        ("pairs", (_pair_json(verdict) for verdict in sorted_verdicts(report.verdicts))),
+        ("clusters", (_cluster_json(cluster) for cluster in report.clusters)),
+        ("facts", (FactJSON(entity=f.entity, value=f.value, sources=list(f.sources), claims=list(f.claim_ids))
+                   for f in report.facts)),
+    ]
+    for n, (key, items) in enumerate(lists):
+        yield f"  {json.dumps(key)}: ["
+        empty = True
+        for item in items:
+            yield ("\n    " if empty else ",\n    ") + item.model_dump_json()
+            empty = False
+        yield ("]" if empty else "\n  ]") + (",\n" if n < len(lists) - 1 else "\n")
+    yield "}\n"
+
+
 def render_json(report: Report) -> str:
-    return to_json_model(report).model_dump_json(indent=2) + "\n"
+    return "".join(iter_json(report))
 
 
 def load_json(path: str | os.PathLike[str]) -> ReportJSON:
@@ -1263,7 +1291,8 @@ def _terminal_quote(view: _View, claim: Claim) -> Text:
 
 # --------------------------------------------------------------------------- files
 
-_RENDERERS = {"json": render_json, "md": render_markdown, "html": render_html}
+_RENDERERS: dict[str, Callable[[Report], str | Iterable[str]]] = {
+    "json": iter_json, "md": render_markdown, "html": render_html}
 
 
 def write_reports(report: Report, out_dir: Path, formats: Sequence[str]) -> list[Path]:
@@ -1291,13 +1320,14 @@ def _stamp_created(report: Report) -> Report:
     return dataclasses.replace(report, meta={**report.meta, "created": _iso_utc(datetime.now(timezone.utc))})
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """Write to a temp file beside ``path``, then rename over it: readers see old or new, never half."""
+def write_atomic(path: Path, content: str | Iterable[str]) -> None:
+    """Write to a temp file beside ``path``, then rename over it: readers see old or new, never half.
+    ``content`` may come in pieces (an iterable of strings), written as they come."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(content)
+            handle.writelines([content] if isinstance(content, str) else content)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)

@@ -7,6 +7,7 @@ ingest -> Article -> claims -> Claim -> pair -> ClaimPair -> nli -> Judgement
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -45,7 +46,7 @@ class Article:
     url: str | None
     text: str  # cleaned text, sentences separated by newlines between paragraphs
     original: str  # text of the file (or of the JSONL record's text field) as read
-    offsets: tuple[int, ...]
+    offsets: Sequence[int]  # an array('i') from ingest: compact for long articles
     date_source: str | None = None  # "metadata", or how the date was inferred from the text
 
     def span(self, start: int, end: int) -> tuple[int, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -60,8 +59,6 @@ def claims(
             if not path.exists():
                 raise ConfigError(f"{path}: no such file or directory")
         articles = override_dates(load_articles(paths, on_warning=warn), dates or [])
-        if settings.ray_address:
-            os.environ["VERIFY_RAY_ADDRESS"] = settings.ray_address
         with status("Loading models..."):
             pipeline = Pipeline(settings, store=not no_store).load()
         with progress_bars() as progress:

@@ -436,3 +436,24 @@ def test_plain_pooling_only_for_models_transformers_runs_identically(tmp_path, k
 
     assert plain_pooling(str(_st_folder(tmp_path, kinds, pooling, bert, prompts))) == expected
     assert plain_pooling(str(tmp_path / "missing")) is None
+
+
+# -- memory-flat outputs -------------------------------------------------------------------------------
+
+
+def test_the_streamed_json_report_is_the_documented_document(fake_settings, tmp_path):
+    from verify.report import ReportJSON, iter_json, render_json, to_json_model, write_atomic
+
+    report = Pipeline(fake_settings, store=False).run_paths([SEEDS])
+    text = render_json(report)
+    assert ReportJSON.model_validate_json(text) == to_json_model(report)
+    assert json.loads(text)["schema_version"] == to_json_model(report).schema_version
+    write_atomic(tmp_path / "r.json", iter_json(report))
+    assert (tmp_path / "r.json").read_text(encoding="utf-8") == text
+
+
+def test_ann_pairs_are_the_same_on_every_run():
+    vectors, groups = _clustered(2500, dim=24, seed=3)
+    first, _ = ann_neighbours(vectors, groups, 5)
+    again, _ = ann_neighbours(vectors, groups, 5)
+    assert (first == again).all()

@@ -153,7 +153,7 @@ class RayJudge:
         self.backend = self.pool.info["backend"]
         self.device = self.pool.info["device"]
         self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
-        self.batch_size, self.max_tokens = batch_limits(settings.batch_size, self.device)
+        self.batch_size, self.max_tokens = batch_limits(settings.batch_size, self.device, self.backend)
 
     def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
         plan = [idx for idx, _ in encoded_batches(texts, self.tokenizer, MAX_LENGTH, self.batch_size, self.max_tokens)]

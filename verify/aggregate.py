@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .claims import STATE_CUES, entity_table
-from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, SharedFact, short_hash
+from .types import CONFLICTING, Claim, Cluster, Judgement, PairVerdict, SharedFact, short_hash, source_digest
 from .values import compatible, extract_quantities, quantity_conflicts
 
 # kinds of entity where two different names mean two different things, not a disagreement
@@ -167,15 +167,9 @@ def _year(date: str | None) -> float | None:
 # ---------------------------------------------------------------------------------------------
 # the stage
 # ---------------------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
 def rules_version() -> str:
     """Changes whenever the verdict rules, the claim rules or their data tables change."""
-    from pathlib import Path
-
-    here = Path(__file__).resolve().parent
-    files = [here / f for f in ("aggregate.py", "values.py", "edits.py", "timeinfo.py", "claims.py")]
-    files += sorted((here / "data").glob("*"))
-    return short_hash(*(f.read_text(encoding="utf-8", errors="replace") for f in files if f.is_file()))
+    return source_digest("aggregate.py", "values.py", "edits.py", "timeinfo.py", "claims.py")
 
 
 def decision_key(judgement: Judgement, article_dates: Mapping[str, str | None], rules: str) -> str | None:

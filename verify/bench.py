@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -228,8 +226,8 @@ def run_one(size: int, data_dir: Path, work: Path, settings_overrides: dict[str,
     seeds_dir = Path(__file__).resolve().parent.parent / "seeds"
     corpus = work / "corpus"  # files of 1,000 articles: each well under ingest's 5 MB per file
     corpus.mkdir(exist_ok=True)
-    for n, start in enumerate(range(0, len(records), 1000)):
-        chunk = records[start : start + 1000]
+    for n, first in enumerate(range(0, len(records), 1000)):
+        chunk = records[first : first + 1000]
         (corpus / f"part-{n:04d}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in chunk), encoding="utf-8")
     new_file = work / "new.jsonl"
     new_file.write_text(json.dumps(extra) + "\n", encoding="utf-8")

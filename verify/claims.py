@@ -16,10 +16,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from .timeinfo import resolve_time
-from .types import Article, Claim, TimeSpan, short_hash
+from .types import Article, Claim, TimeSpan, short_hash, source_digest
 
 log = logging.getLogger(__name__)
 
@@ -312,12 +311,9 @@ def make_standalone(sentence: str, subject: str | None, last_person: str | None,
 # ---------------------------------------------------------------------------------------------
 # The stage
 # ---------------------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
 def extractor_version() -> str:
     """Changes whenever the claim rules or their data tables change, so stored claims are never stale."""
-    here = Path(__file__).resolve().parent
-    files = [here / "claims.py", here / "timeinfo.py", here / "ingest.py", *sorted((here / "data").glob("*"))]
-    return short_hash(*(f.read_text(encoding="utf-8", errors="replace") for f in files if f.is_file()), size=8)
+    return source_digest("claims.py", "timeinfo.py", "ingest.py")
 
 
 class ClaimExtractor:

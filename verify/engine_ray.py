@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import Settings
 from .errors import ConfigError
-from .nli import MAX_LENGTH, encoded_batches
+from .nli import MAX_LENGTH, encoded_batches, judge_pairs
 from .types import Article, Claim, ClaimPair, Judgement
 
 log = logging.getLogger(__name__)
@@ -82,17 +82,10 @@ class _ModelActor:
         import torch
 
         torch.set_num_threads(1)
+        from .pipeline import local_embedder, local_judge
+
         cfg = Settings(**settings)
-        if kind == "embed":
-            from .embed import SentenceEmbedder
-
-            self.model: Any = SentenceEmbedder(cfg.embed_model, device=cfg.device, batch_size=cfg.batch_size,
-                                               allow_download=cfg.allow_download)
-        else:
-            from .nli import NLIJudge
-
-            self.model = NLIJudge(cfg.nli_model, device=cfg.device, batch_size=cfg.batch_size,
-                                  allow_download=cfg.allow_download, backend=cfg.backend, cache_dir=cfg.cache_dir)
+        self.model: Any = local_embedder(cfg) if kind == "embed" else local_judge(cfg)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.model.embed(texts)
@@ -169,6 +162,4 @@ class RayJudge:
         return out  # type: ignore[return-value]
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
-        from .nli import judge_pairs
-
         return judge_pairs(self.predict, pairs, on_batch)

@@ -10,8 +10,8 @@ import importlib.util
 import os
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ModelNotFound

@@ -124,6 +124,7 @@ class NLIJudge:
                  cache_dir: Path | None = None, max_tokens: int | None = None) -> None:
         from transformers import AutoTokenizer
 
+        from .config import Settings
         from .embed import pick_device
         from .runtime import make_runner, pick_backend
 
@@ -135,7 +136,7 @@ class NLIJudge:
         self.max_tokens = max_tokens or self.max_tokens
         self.max_length = max_length
         self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
-        cache = cache_dir or Path.home() / ".cache" / "verify"
+        cache = cache_dir or Settings.model_fields["cache_dir"].default
         self._logits, id2label = make_runner(self.backend, self.resolved.path, self.device, cache)
         self.labels = label_index(id2label)
 

@@ -132,9 +132,6 @@ class Pairer:
         groups = np.array([c.article_id for c in claims])
         chosen: dict[tuple[int, int], ClaimPair] = {}
 
-        def allowed(i: int, j: int) -> bool:
-            return i != j and (self.within_source or groups[i] != groups[j])
-
         def add(i: int, j: int, similarity: float, via: str | None = None) -> None:
             key = (min(i, j), max(i, j))
             if key not in chosen:
@@ -162,13 +159,13 @@ class Pairer:
                 for y in np.argsort(-scores[x])[: self.top_k]:
                     if ok[x, y]:
                         add(members[x], members[y], block[x, y])
-        self._add_rebuttal_pairs(claims, vectors, chosen, allowed, add)
+        self._add_rebuttal_pairs(claims, vectors, chosen, add)
         self.stats["candidates"] = len(chosen)
         return sorted(chosen.values(), key=lambda p: -p.similarity)
 
     @staticmethod
     def _add_rebuttal_pairs(claims: Sequence[Claim], vectors: np.ndarray, chosen: dict[tuple[int, int], ClaimPair],
-                            allowed: Callable[[int, int], bool], add: Callable[..., None]) -> None:
+                            add: Callable[..., None]) -> None:
         """If X (another source) resembles D and R rebuts D ("In fact, ..."), pair X with R too."""
         index = {c.id: i for i, c in enumerate(claims)}
         rebutters: dict[int, list[int]] = {}
@@ -178,5 +175,5 @@ class Pairer:
         for (i, j) in list(chosen):
             for x, d in ((i, j), (j, i)):
                 for r in rebutters.get(d, []):
-                    if allowed(x, r) and claims[x].article_id != claims[r].article_id:
+                    if claims[x].article_id != claims[r].article_id:  # always across articles
                         add(x, r, vectors[x] @ vectors[r], via=claims[d].id)

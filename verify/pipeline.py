@@ -16,8 +16,8 @@ from .aggregate import Aggregator, Thresholds, decision_key, rules_version, shar
 from .claims import ClaimExtractor, extractor_version
 from .config import Settings
 from .errors import InputError
-from .models import Lazy, resolve
 from .ingest import load_articles
+from .models import Lazy, resolve
 from .pair import Pairer
 from .registry import EMBEDDERS, NLI_JUDGES
 from .store import Store, article_key
@@ -35,10 +35,26 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> Any: ...
 
 
+def local_embedder(settings: Settings) -> Any:
+    """The embedding model the settings name, loaded in this process (here or in a Ray actor)."""
+    from .embed import SentenceEmbedder
+
+    return SentenceEmbedder(settings.embed_model, device=settings.device, batch_size=settings.batch_size,
+                            allow_download=settings.allow_download)
+
+
+def local_judge(settings: Settings) -> Any:
+    """The NLI judge the settings name, loaded in this process (here or in a Ray actor)."""
+    from .nli import load_judge
+
+    return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
+                      allow_download=settings.allow_download, backend=settings.backend, cache_dir=settings.cache_dir)
+
+
 def make_embedder(settings: Settings, store: Store | None = None) -> Embedder:
     """The embedder the settings name; a real model's vectors are cached in the store and its weights
     load only when some text is not cached."""
-    from .embed import CachedEmbedder, SentenceEmbedder
+    from .embed import CachedEmbedder
 
     if settings.embed_model in EMBEDDERS:
         return EMBEDDERS.get(settings.embed_model)()
@@ -49,8 +65,7 @@ def make_embedder(settings: Settings, store: Store | None = None) -> Embedder:
             return RayEmbedder(settings)
     else:
         def load() -> Any:
-            return SentenceEmbedder(settings.embed_model, device=settings.device, batch_size=settings.batch_size,
-                                    allow_download=settings.allow_download)
+            return local_embedder(settings)
     resolved = resolve(settings.embed_model, "embed", allow_download=settings.allow_download)
     lazy = Lazy(load, name=settings.embed_model, resolved=resolved)
     return CachedEmbedder(lazy, store) if store is not None else lazy
@@ -72,9 +87,7 @@ def make_judge(settings: Settings, store: Store | None = None) -> Any:
             return RayJudge(settings)
     else:
         def load() -> Any:
-            return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
-                              allow_download=settings.allow_download, backend=settings.backend,
-                              cache_dir=settings.cache_dir)
+            return local_judge(settings)
     resolved = resolve(settings.nli_model, "nli", allow_download=settings.allow_download)
     backend = pick_backend(settings.backend, pick_device(settings.device))
     lazy = Lazy(load, name=settings.nli_model, resolved=resolved, backend=backend)

@@ -83,6 +83,17 @@ class Claim:
     time: TimeSpan | None = None  # when the claim is about, if the text says
 
 
+@lru_cache(maxsize=None)
+def source_digest(*modules: str) -> str:
+    """A digest of these verify/ source files and the data tables in verify/data/: it changes whenever
+    the rules they hold change, so results stored under it are never stale."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    files = [here / m for m in modules] + sorted((here / "data").glob("*"))
+    return short_hash(*(f.read_text(encoding="utf-8", errors="replace") for f in files if f.is_file()))
+
+
 @lru_cache(maxsize=1 << 18)
 def _pair_id(a: str, b: str) -> str:
     return "p:" + short_hash(*sorted((a, b)))

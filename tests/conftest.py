@@ -12,12 +12,14 @@ SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
+def _isolated_env(monkeypatch, tmp_path, tmp_path_factory):
     """No user verify.toml or VERIFY_* variables leak into tests; caches go to tmp."""
     for key in list(os.environ):
         if key.startswith("VERIFY_") and key not in ("VERIFY_MODELS_DIR",):
             monkeypatch.delenv(key)
-    monkeypatch.setenv("VERIFY_CONFIG", str(tmp_path / "no-verify.toml"))
+    config = tmp_path_factory.mktemp("config") / "verify.toml"  # VERIFY_CONFIG must name an existing file
+    config.write_text("")
+    monkeypatch.setenv("VERIFY_CONFIG", str(config))
     monkeypatch.setenv("VERIFY_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
@@ -27,7 +29,7 @@ def fake_settings(tmp_path):
     """Settings that select the HashEmbedder and KeywordNLI fakes (registered in verify.registry)."""
     from verify.config import Settings
 
-    return Settings(embed_model="hash", nli_model="keyword", cache_dir=tmp_path / "cache")
+    return Settings(embed_model="hash", nli_model="keyword", cache_dir=tmp_path / "cache", knowledge=("default", "korea"))
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def real_pipeline():
     from verify.config import Settings
     from verify.pipeline import Pipeline
 
-    return Pipeline(Settings(device="cpu"))
+    return Pipeline(Settings(device="cpu", knowledge=("default", "korea")))  # the seeds are the korea story
 
 
 @pytest.fixture(scope="session")

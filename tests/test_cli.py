@@ -42,7 +42,7 @@ def test_claims_writes_reports(fake_env, tmp_path):
     out = tmp_path / "out"
     result = invoke("claims", str(SEEDS), "--out", str(out), "--format", "json,md")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.manifest.json", "report.md"]
     assert "Contradictions" in (out / "report.md").read_text()
 
 

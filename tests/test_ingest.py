@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from verify.errors import InputError
 from verify.ingest import CHAR_MAP, clean, guess_title, infer_source, load_articles
+from verify.knowledge import load_knowledge
 from verify.types import Article, short_hash
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -259,9 +261,9 @@ def test_infer_source_on_seeds(path: Path, outlet: str) -> None:
 def test_seed_sources_inferred_without_sidecars(tmp_path: Path) -> None:
     for path in (YONHAP, INDEPENDENT, STAR):
         (tmp_path / path.name).write_bytes(path.read_bytes())
-    articles, _ = load(tmp_path)
+    articles, _ = load(tmp_path, knowledge=load_knowledge(("default", "korea")))
     assert [a.source for a in articles] == ["Yonhap News Agency", "The Independent", "The Star (Malaysia)"]
-    # without metadata the dates are inferred from the text (anniversaries); the Star gives no clue
+    # without metadata the dates are inferred from the text (the korea pack's anniversaries); the Star gives no clue
     assert [a.date for a in articles] == ["2024-08-15", "2021-07-27", None]
     assert "79th anniv" in articles[0].date_source and articles[2].date_source is None
     assert articles[2].title == "Kim heads to Russia to revive friendship"
@@ -333,7 +335,8 @@ def test_empty_binary_big_and_cp1252_files(tmp_path: Path) -> None:
     assert "binary.txt: binary file" in joined
     assert "empty.txt: file is empty" in joined and "blank.txt: file is empty" in joined
     assert "furniture.txt: no text left after cleaning" in joined
-    assert len(warnings) == 5
+    assert "win.txt: not UTF-8; read as cp1252" in joined
+    assert len(warnings) == 6
 
 
 def test_utf8_bom_is_not_part_of_the_original(tmp_path: Path) -> None:
@@ -376,3 +379,67 @@ def test_no_article_left_names_the_problem(tmp_path: Path) -> None:
         load_articles([tmp_path / "empty.txt"], on_warning=lambda _: None)
     with pytest.raises(InputError, match="no input paths"):
         load_articles([])
+
+
+# --------------------------------------------------------------------------------------------
+# HTML main text by trafilatura, offsets kept; encodings by charset-normalizer
+# --------------------------------------------------------------------------------------------
+
+BOILERPLATE_PAGE = Path(__file__).parent / "fixtures" / "boilerplate_page.html"
+
+
+def test_html_main_text_comes_from_trafilatura_with_offsets_into_the_file(tmp_path: Path) -> None:
+    from verify.claims import ClaimExtractor
+
+    path = tmp_path / "page.html"
+    path.write_bytes(BOILERPLATE_PAGE.read_bytes())
+    (article,), _ = load(path)
+    for junk in ("cookies", "Related stories", "wheat", "missiles", "Reader1", "1950", "Example Media Group", "Home"):
+        assert junk not in article.text, junk  # navigation, related links, comments, footer: gone
+    assert article.text.startswith("Kim visits Liberation Tower on anniversary\nNorth Korean leader")
+    # every kept character maps back to the same character of the file (entities map to their "&")
+    for i, ch in enumerate(article.text):
+        source = article.original[article.offsets[i]]
+        assert source == ch or ch in "'\n " or source == "&", (i, ch, source)
+    claims = ClaimExtractor().extract([article])
+    assert claims and any("1947" in c.text for c in claims)
+    for claim in claims:
+        assert not any(word in claim.text for word in ("wheat", "missiles", "1950", "cookies"))
+        start, end = claim.span
+        quoted = html.unescape(article.original[start:end]).replace("\u2019", "'")
+        assert " ".join(quoted.split()) == " ".join(claim.text.split())
+
+
+def test_html_falls_back_to_the_builtin_extractor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import trafilatura
+
+    path = tmp_path / "page.html"
+    path.write_bytes(BOILERPLATE_PAGE.read_bytes())
+    monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: None)
+    (article,), _ = load(path)
+    assert "Reader1" in article.text  # the built-in extractor keeps every block outside nav/header/footer
+    monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: "Text that is nowhere in the page at all, really.")
+    (again,), _ = load(path)
+    assert again.text == article.text  # trafilatura's text not found in the page: the built-in result
+
+
+def test_euc_kr_file_is_detected(tmp_path: Path) -> None:
+    korean = ("북한 김정은 국무위원장이 광복절을 맞아 평양의 해방탑을 찾았다고 조선중앙통신이 16일 보도했다. "
+              "해방탑은 1947년에 세워졌다.")
+    path = tmp_path / "yonhap-ko.txt"
+    path.write_bytes(korean.encode("euc-kr"))
+    (article,), warnings = load(path)
+    assert article.original == korean
+    assert len(warnings) == 1 and re.search(r"not UTF-8; read as (cp949|euc_kr)", warnings[0])
+
+
+def test_western_legacy_files_read_as_cp1252(tmp_path: Path) -> None:
+    french = "Le député a dit « oui » – Kim a visité Moscou en 2019, selon l’agence."
+    (tmp_path / "fr.txt").write_bytes(french.encode("cp1252"))
+    russian = "Ким Чен Ын посетил Владивосток в апреле 2019 года, сообщает агентство."
+    (tmp_path / "ru.txt").write_bytes(russian.encode("cp1251"))
+    articles, warnings = load(tmp_path)
+    by_name = {Path(a.path).name: a for a in articles}
+    assert by_name["fr.txt"].original == french
+    assert by_name["ru.txt"].original == russian  # not read as cp1252 letters
+    assert sorted(w.rsplit(" ", 1)[-1] for w in warnings) == ["cp1251", "cp1252"]

@@ -79,6 +79,10 @@ def test_training_smoke(tmp_path):
     assert rc == 0
     meta = json.loads((out / "training.json").read_text())
     assert meta["pairs_seen"] == 256 and len(meta["curve"]) == 2
+    calibration = json.loads((out / "calibration.json").read_text())  # step 7: fitted on the saved weights
+    assert 0.05 <= calibration["temperature"] <= 20 and meta["calibration"]["temperature"] == calibration["temperature"]
+    fitted = calibration["sets"]["calibration"]
+    assert fitted["after"]["nll"] <= fitted["before"]["nll"] + 1e-4  # T minimises NLL on the pairs it is fitted on
     card = (out / "README.md").read_text()
     assert "Learning curve" in card and "| 128 |" in card
     from verify.nli import NLIJudge
@@ -105,3 +109,144 @@ def test_quick_suite_smoke_with_shipped_model(tmp_path):
     results = RunResults.model_validate_json((tmp_path / "results.json").read_text())
     assert results.complete and set(results.benchmarks) == {"snli_dev", "value_edits"}
     assert results.benchmarks["snli_dev"].metrics["accuracy"] > 0.5  # far above chance (0.33)
+
+
+def _load_train_module():
+    spec = importlib.util.spec_from_file_location("train_nli", ROOT / "models" / "train_nli.py")
+    train = importlib.util.module_from_spec(spec)
+    sys.modules["train_nli"] = train
+    spec.loader.exec_module(train)
+    return train
+
+
+def test_shipped_temperature_matches_the_shipped_weights():
+    """calibration.json belongs to these weights (else verify ignores it) and the judge applies it."""
+    from verify.runtime import load_temperature, weights_digest
+
+    info = json.loads((MODEL_DIR / "calibration.json").read_text())
+    assert info["weights"] == weights_digest(str(MODEL_DIR))
+    assert 0.5 < info["temperature"] < 3
+    assert load_temperature(str(MODEL_DIR)) == info["temperature"]
+    card = (MODEL_DIR / "README.md").read_text()
+    assert f"T = {info['temperature']}" in card
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    """A randomly initialised 1-layer BERT classifier with the shipped tokenizer and labels (fast to run)."""
+    import shutil
+
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                        num_labels=3, id2label={0: "entailment", 1: "neutral", 2: "contradiction"},
+                        label2id={"entailment": 0, "neutral": 1, "contradiction": 2})
+    model = BertForSequenceClassification(config).eval()
+    with torch.no_grad():  # spread the logits so that T visibly changes the probabilities
+        model.classifier.weight.mul_(40.0)
+        model.classifier.bias.copy_(torch.tensor([1.5, 0.0, -1.5]))
+    out = tmp_path / "tiny"
+    model.save_pretrained(out, safe_serialization=True)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(MODEL_DIR / name, out / name)
+    return out, model
+
+
+def test_temperature_is_applied(tiny_model):
+    import numpy as np
+    import torch
+    from transformers import AutoTokenizer
+
+    from verify.errors import ConfigError
+    from verify.nli import NLIJudge
+    from verify.runtime import CALIBRATION_FILE, weights_digest
+
+    folder, model = tiny_model
+    pairs = [(p, h) for p, h, _ in REAL_PAIRS]
+    enc = AutoTokenizer.from_pretrained(folder)([p for p, _ in pairs], [h for _, h in pairs], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**enc).logits.numpy().astype(np.float64)
+
+    def expected(t: float) -> np.ndarray:
+        z = logits / t
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def probs(judge) -> np.ndarray:
+        return np.array([[p["entailment"], p["neutral"], p["contradiction"]] for p in judge.predict(pairs)])
+
+    plain = NLIJudge(str(folder), device="cpu", backend="torch")
+    assert plain.temperature == 1.0
+    np.testing.assert_allclose(probs(plain), expected(1.0), atol=2e-4)
+
+    (folder / CALIBRATION_FILE).write_text(json.dumps({"temperature": 2.5, "weights": weights_digest(str(folder))}))
+    warm = NLIJudge(str(folder), device="cpu", backend="torch")
+    assert warm.temperature == 2.5
+    got = probs(warm)
+    np.testing.assert_allclose(got, expected(2.5), atol=2e-4)
+    assert (got.argmax(1) == probs(plain).argmax(1)).all()  # the argmax never changes ...
+    assert (got.max(1) < probs(plain).max(1)).all()  # ... but T > 1 lowers every top probability
+    assert warm.resolved.revision != plain.resolved.revision  # cached scores of T = 1 are not reused
+
+    (folder / CALIBRATION_FILE).write_text(json.dumps({"temperature": 0.5, "weights": weights_digest(str(folder))}))
+    sharp = probs(NLIJudge(str(folder), device="cpu", backend="torch"))
+    np.testing.assert_allclose(sharp, expected(0.5), atol=2e-4)
+
+    # a temperature fitted for other weights is ignored; a nonsensical one is refused
+    (folder / CALIBRATION_FILE).write_text(json.dumps({"temperature": 2.5, "weights": "0123456789abcdef"}))
+    assert NLIJudge(str(folder), device="cpu", backend="torch").temperature == 1.0
+    (folder / CALIBRATION_FILE).write_text(json.dumps({"temperature": -1}))
+    with pytest.raises(ConfigError):
+        NLIJudge(str(folder), device="cpu", backend="torch")
+
+
+def test_fit_temperature_recovers_a_known_temperature():
+    """Labels drawn from softmax(z / 2): the fitted T is close to 2, and it lowers the NLL."""
+    import numpy as np
+
+    train = _load_train_module()
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 3, size=(20000, 3))
+    p = np.exp(z / 2) / np.exp(z / 2).sum(axis=1, keepdims=True)
+    labels = np.array([rng.choice(3, p=row) for row in p])
+    t = train.fit_temperature(z, labels)
+    assert abs(t - 2.0) < 0.1
+    assert train.nll(z, labels, t) < train.nll(z, labels, 1.0)
+
+
+@pytest.mark.skipif(not (DATA_DIR / "nli").exists(), reason="training data (shared/data) not beside the checkout")
+def test_stage2_data_is_deduplicated():
+    """The new SNLI pairs never repeat an eval-suite row, a calibration pair, a holdout premise or stage 1 data."""
+    train = _load_train_module()
+    stage1, dev, _ = train.build_data(DATA_DIR, 13, 200, None)
+    pairs, mix, report = train.continuation_data(DATA_DIR, 13, stage1, dev, True, 0, 1000)
+    new = [p for p in pairs if p.source == "snli_train"]
+    assert len(pairs) == len(new) + 1000 and mix["snli_train"]["pairs"] == len(new)
+    assert report["dropped"]["in stage 1 data"] >= 183  # the CAD overlap named in SOURCES.md
+    held = train.eval_suite_keys(DATA_DIR)[0] | {train.norm_key(p.premise, p.hypothesis) for p in train.calibration_pairs(DATA_DIR, 13, set())}
+    holdout_premises = {train.norm_key(p.premise, "")[0] for p in dev["snli_dev"]}
+    old = {train.norm_key(p.premise, p.hypothesis) for p in stage1}
+    keys = [train.norm_key(p.premise, p.hypothesis) for p in new]
+    assert len(set(keys)) == len(keys)
+    assert not any(k in held or k in old or k[0] in holdout_premises for k in keys)
+
+
+@pytest.mark.skipif(not (DATA_DIR / "news" / "fnc1").exists(), reason="FNC-1 (shared/data/news) not beside the checkout")
+def test_fnc1_pairs_follow_the_labelling_rules():
+    import random
+
+    train = _load_train_module()
+    pairs, counts = train.load_fnc1(DATA_DIR, random.Random(0), 10**6)
+    assert counts["discuss_skipped"] > 0 and counts["entailment"] > 100 and counts["contradiction"] > 10
+    assert counts["neutral"] <= counts["entailment"] + counts["contradiction"]
+    for p in pairs:
+        words = train.content_words(p.hypothesis)
+        overlap = len(words & train.content_words(p.premise)) / len(words)
+        if p.label == "entailment":
+            assert overlap >= train.FNC1_AGREE_MIN
+        elif p.label == "contradiction":
+            assert overlap >= train.FNC1_DISAGREE_MIN and train.REFUTE_CUE.search(p.premise)
+        else:
+            assert overlap < train.FNC1_UNRELATED_MAX

@@ -28,7 +28,7 @@ from verify.report import (
     to_json_model,
     write_reports,
 )
-from verify.types import Article, Claim, ClaimPair, Cluster, PairVerdict, Report, TimeSpan
+from verify.types import Article, Claim, ClaimPair, Cluster, Conflict, PairVerdict, Report, TimeSpan
 
 HOSTILE = '<script>alert(1)</script> " onmouseover="x'
 HOSTILE_IMG = "<img src=x onerror=alert(2)>"
@@ -157,8 +157,9 @@ def hostile_report() -> Report:
         probs = {"support": _probs(0.9, 0.08, 0.02), "neutral": _probs(0.1, 0.8, 0.1)}.get(
             kind, _probs(0.05, 0.1, 0.85)
         )
+        evidence = tuple(Conflict(unit, *values.split(" vs ")) for unit, values in (c.split(": ", 1) for c in conflicts))
         return PairVerdict(ClaimPair(a, b, similarity=0.8, shared=shared), kind, confidence, probs, probs, reason,
-                           conflicts)
+                           conflicts, "value-conflict" if conflicts else "", evidence)
 
     verdicts = (
         verdict(bomb_yon, bomb_kcna, "contradict", 0.87, "dates differ", "date: 1945-08-09 vs 1945-08-08",
@@ -396,7 +397,7 @@ def test_write_reports_writes_all_formats_atomically(report: Report, tmp_path: P
     paths = write_reports(report, out, ["json", "md", "html"])
 
     assert [p.name for p in paths] == ["report.json", "report.md", "report.html"]
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.manifest.json", "report.md"]
     assert load_json(out / "report.json").schema_version == SCHEMA_VERSION  # old file wholly replaced
     assert "## Contradictions" in (out / "report.md").read_text(encoding="utf-8")
     assert (out / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

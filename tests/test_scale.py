@@ -229,7 +229,7 @@ def test_rerun_does_no_model_work_and_a_new_article_costs_only_its_pairs(fake_se
 
     extracted: list[str] = []
     original = ClaimExtractor._extract_one
-    monkeypatch.setattr(ClaimExtractor, "_extract_one", lambda self, a: extracted.append(a.id) or original(self, a))
+    monkeypatch.setattr(ClaimExtractor, "_extract_one", lambda self, a, units: extracted.append(a.id) or original(self, a, units))
     store = Store(tmp_path / "s.sqlite")
     embedder, judge = CountingEmbedder(), CountingJudge()
     articles = load_articles([SEEDS])
@@ -237,7 +237,7 @@ def test_rerun_does_no_model_work_and_a_new_article_costs_only_its_pairs(fake_se
     assert judge.seen and embedder.texts and len(extracted) == len(articles) - 1
 
     embedder.texts.clear(), judge.seen.clear(), extracted.clear()
-    from verify.aggregate import Aggregator
+    from verify.verdict.aggregate import Aggregator
 
     decided: list[str] = []
     decide = Aggregator.decide

@@ -50,10 +50,14 @@ def test_pairer_only_crosses_sources_unless_asked():
         Pairer().pair(claims, vecs[:2])
 
 
-def test_shared_keys_ignore_generic_entities():
-    a = claim("1", "x", "a", entities=("North Korea", "Liberation Tower"), dates=("1947",))
-    b = claim("2", "y", "b", entities=("North Korea", "Liberation Tower"), dates=("1947",))
-    assert shared_keys(a, b) == ("Liberation Tower", "1947")
+def test_shared_keys_ignore_coarse_types_and_generic_entities():
+    """Pairing blocks on specific entities by type (a country says little), less the packs' generic names."""
+    a = claim("1", "x", "a", entities=("North Korea", "Liberation Tower", "Kim"), entity_types=("GPE", "FAC", "PERSON"),
+              dates=("1947",))
+    b = claim("2", "y", "b", entities=("North Korea", "Liberation Tower", "Kim"), entity_types=("GPE", "FAC", "PERSON"),
+              dates=("1947",))
+    assert shared_keys(a, b) == ("Kim", "Liberation Tower", "1947")
+    assert shared_keys(a, b, frozenset({"Kim"})) == ("Liberation Tower", "1947")
 
 
 def test_pairer_adds_low_similarity_pairs_that_share_a_value():

@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
+from verify.knowledge import load_knowledge
 from verify.timeinfo import (
-    ANNIVERSARIES,
     PRECISIONS,
     DateGuess,
     Interval,
@@ -325,14 +325,17 @@ def test_seed_tomorrow_and_thursday_resolve_forward():
 # ---------------------------------------------------------------------------------------------
 # infer_article_date
 # ---------------------------------------------------------------------------------------------
+KOREA = load_knowledge(("default", "korea")).anniversaries  # the seed stories' pack
+
+
 def test_infer_seed_000_from_the_79th_liberation_anniversary():
-    guess = infer_article_date(seed_text("000_04de47457a69673e"))
+    guess = infer_article_date(seed_text("000_04de47457a69673e"), anniversaries=KOREA)
     assert guess == DateGuess(date(2024, 8, 15), "79th anniv. of Korea's liberation from Japan's colonial rule", 0.8)
     assert abs(guess.date - SEED_DATES["000_04de47457a69673e"]).days <= 7  # the meta date is the day after
 
 
 def test_infer_seed_003_from_the_68th_anniversary_of_the_end_of_the_war():
-    guess = infer_article_date(seed_text("003_19297d05e1626443"))
+    guess = infer_article_date(seed_text("003_19297d05e1626443"), anniversaries=KOREA)
     assert guess == DateGuess(date(2021, 7, 27), "68th anniversary of the end of the war", 0.8)
     assert abs(guess.date - SEED_DATES["003_19297d05e1626443"]).days <= 7  # meta: two days later
 
@@ -340,14 +343,14 @@ def test_infer_seed_003_from_the_68th_anniversary_of_the_end_of_the_war():
 def test_infer_seed_004_finds_nothing():
     """The Star piece has no dateline date, no anniversary and only a historical full date (Aug 8, 1945);
     its clues are relative ("eight years ago", "tomorrow and on Thursday"), which are not used."""
-    assert infer_article_date(seed_text("004_fa41245d04f6e4dd")) is None
+    assert infer_article_date(seed_text("004_fa41245d04f6e4dd"), anniversaries=KOREA) is None
 
 
 @pytest.mark.parametrize(
     "text, expected",
     [
         ("Kim marked the 79th anniversary of Korea's liberation.", (date(2024, 8, 15), 0.8, "day")),
-        ("On the seventy-ninth anniversary of liberation.", (date(2024, 8, 15), 0.8, "day")),
+        ("On the seventy-ninth anniversary of Korea's liberation.", (date(2024, 8, 15), 0.8, "day")),
         ("On the 79th anniversary of the liberation of Korea.", (date(2024, 8, 15), 0.8, "day")),
         ("The 70th anniversary of the Korean War armistice.", (date(2023, 7, 27), 0.8, "day")),
         ("The 70th anniversary of victory in the Fatherland Liberation War.", (date(2023, 7, 27), 0.8, "day")),
@@ -359,7 +362,7 @@ def test_infer_seed_004_finds_nothing():
         ("The 10th anniversary of the death of Kim Jong-il.", (date(2021, 12, 17), 0.8, "day")),
         ("The 79th anniversary of the end of World War II.", (date(2024, 8, 15), 0.8, "day")),
         # a dateline gives the month and day to the anniversary's year
-        ("SEOUL, Aug. 16 (Yonhap) -- On the 79th anniversary of liberation.", (date(2024, 8, 16), 0.8, "day")),
+        ("SEOUL, Aug. 16 (Yonhap) -- On the 79th anniversary of Korea's liberation.", (date(2024, 8, 16), 0.8, "day")),
         ("SEOUL, Jan. 2 (Yonhap) -- The 10th anniversary of the death of Kim Jong-il.", (date(2022, 1, 2), 0.8, "day")),
         # a dateline with a year is the date itself
         ("SEOUL, Aug. 16, 2024 (Yonhap) -- Kim spoke.", (date(2024, 8, 16), 0.9, "day")),
@@ -372,7 +375,7 @@ def test_infer_seed_004_finds_nothing():
     ],
 )  # fmt: skip
 def test_infer_article_date_clues(text, expected):
-    guess = infer_article_date(text)
+    guess = infer_article_date(text, anniversaries=KOREA)
     assert (guess.date, guess.confidence, guess.precision) == expected
     assert guess.evidence
 
@@ -403,15 +406,24 @@ def test_anniversaries_argument_replaces_the_table():
     assert (guess.date, guess.confidence, guess.precision) == (date(2023, 1, 1), 0.4, "year")
     guess = infer_article_date("SEOUL, June 12 (Yonhap) -- " + text, anniversaries={r"singapore summit": 2018})
     assert (guess.date, guess.confidence, guess.precision) == (date(2023, 6, 12), 0.6, "day")
-    # replacing the table drops the default anchors; extending it keeps them
-    assert infer_article_date("The 79th anniversary of liberation.", anniversaries={"x": 2000}) is None
-    extended = {**ANNIVERSARIES, r"singapore summit": date(2018, 6, 12)}
-    assert infer_article_date("The 79th anniversary of liberation.", anniversaries=extended).date == date(2024, 8, 15)
+    # replacing the table drops the pack's anchors; extending it keeps them
+    assert infer_article_date("The 79th anniversary of Korea's liberation.", anniversaries={"x": 2000}) is None
+    extended = {**KOREA, r"singapore summit": date(2018, 6, 12)}
+    assert infer_article_date("The 79th anniversary of Korea's liberation.", anniversaries=extended).date == date(2024, 8, 15)
 
 
 def test_anniversary_beats_explicit_date():
-    guess = infer_article_date("On Aug. 1, 2024 officials prepared for the 79th anniversary of liberation.")
+    text = "On Aug. 1, 2024 officials prepared for the 79th anniversary of Korea's liberation."
+    guess = infer_article_date(text, anniversaries=KOREA)
     assert (guess.date, guess.confidence) == (date(2024, 8, 15), 0.8)
+
+
+@pytest.mark.parametrize("packs", [("default",), ("default", "korea")])
+def test_an_anniversary_dates_an_article_only_when_a_pack_names_that_exact_event(packs):
+    """Probe from issue 11: any "liberation" anniversary used to map to Korea's 1945."""
+    text = "Survivors gathered for the 80th anniversary of the liberation of Auschwitz."
+    assert infer_article_date(text, anniversaries=load_knowledge(packs).anniversaries) is None
+    assert infer_article_date(text) is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """Article -> Claim: split sentences, keep check-worthy factual ones, make each stand alone.
 
-Everything here is rules over data tables (abbreviations, entity aliases, cue words), so it is
-fast, deterministic and easy to extend. Spans always index ``Article.original``.
+Sentences, entity mentions and grammatical subjects come from spaCy (``verify.nlp``); entity names are
+made canonical through the loaded knowledge packs' alias tables plus fuzzy matching (rapidfuzz), with
+types from the packs or from NER. Check-worthiness, attribution and stand-alone rewriting are rules over
+English cue words; everything about a particular story (aliases, "the North" -> North Korea) is pack
+data (``verify.knowledge``). Spans always index ``Article.original``.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import logging
 import re
 from collections import Counter
@@ -15,10 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
-from importlib import resources
 
+from rapidfuzz import fuzz, process
+
+from .knowledge import Knowledge, default_knowledge
+from .nlp import NLP, VALUE_LABELS, Sentence, default_nlp
 from .timeinfo import resolve_time
 from .types import Article, Claim, TimeSpan, short_hash, source_digest
+from .values import describe, extract_quantities
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +41,11 @@ MONTHS = {
     "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
 }
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
-    "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000,
-}
-ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
 # words that make a sentence opinion/advice rather than a checkable fact
+# (case-sensitive: "US" is a country, "us" a pronoun; "I" only as a pronoun before a lower-case word)
 OPINION_CUES = re.compile(
-    r"\b(I|we|you|our|us|my)\b|\b(should|must|ought to|believe|think|in my view|hopefully)\b", re.IGNORECASE
+    r"\b(?:[Ww]e|[Yy]ou|[Oo]ur|us|[Mm]y|[Ii]n my view|[Hh]opefully)\b|\bI (?=[a-z])|"
+    r"\b(?:should|ought to|believe|think)\b"
 )
 BOILERPLATE_CUES = re.compile(
     r"(subscribe|sign up|newsletter|donat|your support|click here|all rights reserved|cookie|advertis|paywall|follow us)",
@@ -73,101 +74,87 @@ PAST_STATE = re.compile(r"\b(was|were|used to|had been)\b")
 PRONOUN_START = re.compile(LEAD_IN + r"(He|She|he|she)\b")
 # a sentence opening like this disputes the attributed claim just before it
 REBUTTAL_START = re.compile(r"^(?:In fact|In reality|In truth|Actually|But in fact|But in reality|Historically, however)\b")
-EVENT_VERBS = re.compile(
-    r"\b(visit\w*|met|meet\w*|sign\w*|declar\w*|kill\w*|built|build\w*|honou?r\w*|fought|liberat\w*|bomb\w*|invad\w*|"
-    r"launch\w*|agree\w*|vow\w*|exchang\w*|installed|born|died|elected|won|lost|accus\w*|call\w*|end\w*|began|"
-    r"restor\w*|surrender\w*|attack\w*|paid|pays)\b",
-    re.IGNORECASE,
-)
 YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)(?:\s*[-–]\s*(\d{2,4}))?\b")
-NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(%|percent|tons?|tonnes?|km|miles|people|troops|soldiers))?")
 DATE = re.compile(
     r"\b(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
     r"(?:\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?)?(?:,?\s+(?P<year>1[6-9]\d\d|20\d\d))?\b"
 )
-CAPSEQ = re.compile(r"\b(?:[A-Z][\w’'.-]*[a-z0-9]|[A-Z]{2,}|[A-Z]\.)(?:\s+(?:of|the|de|von|al-)?\s*(?:[A-Z][\w’'.-]*[a-z0-9]|[A-Z]{2,}))*")
-SENT_END = re.compile(r"[.!?][\"')\]”’]*(?=\s+[\"“‘'(\[]?[A-Z0-9])|[.!?][\"')\]”’]*$")
 
 
 # ---------------------------------------------------------------------------------------------
-# Entities
+# Entities: NER mentions + knowledge aliases -> canonical names with types
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class EntityTable:
-    canonical: dict[str, str]  # alias -> canonical name
-    types: dict[str, str]  # canonical -> type
-    pattern: re.Pattern[str]
-
-    def find(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, canonical) for every alias mention, longest match first."""
-        return [(m.start(), m.end(), self.canonical[m.group(0)]) for m in self.pattern.finditer(text)]
-
-
-@lru_cache(maxsize=1)
-def entity_table() -> EntityTable:
-    raw = json.loads(resources.files("verify").joinpath("data/aliases.json").read_text(encoding="utf-8"))
-    canonical, types = {}, {}
-    for name, spec in raw.items():
-        if name.startswith("_"):
-            continue
-        types[name] = spec["type"]
-        for alias in [name, *spec["aliases"]]:
-            canonical[alias] = name
-    alternatives = sorted(canonical, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in alternatives) + r")(?!\w)")
-    return EntityTable(canonical, types, pattern)
-
-
-def normalise_entity(name: str) -> str:
-    """Canonical form of a name: the alias table, then a fuzzy match on a folded form ("Kim Jong-Un",
-    "kim jongun", "Kim Jong Unn" -> "Kim Jong Un"), else a light normal form (hyphens, quotes)."""
-    table = entity_table()
-    if name in table.canonical:
-        return table.canonical[name]
-    folded = _fold(name)
-    keys = _folded_aliases()
-    if folded in keys:
-        return keys[folded]
-    if len(folded) >= 6:
-        close = difflib.get_close_matches(folded, list(keys), n=1, cutoff=0.9)
-        if close:
-            return keys[close[0]]
-    return re.sub(r"[\s-]+", " ", name.replace("’", "'")).strip()
+FUZZY_CUTOFF = 90  # rapidfuzz ratio (0-100) for a name to take a known alias's canonical form
+FUZZY_MIN_CHARS = 6  # shorter folded names match exactly or not at all
 
 
 def _fold(name: str) -> str:
     return re.sub(r"[\s\-.'’]+", "", re.sub(r"^the\s+", "", name.lower()))
 
 
-@lru_cache(maxsize=1)
-def _folded_aliases() -> dict[str, str]:
+@lru_cache(maxsize=16)
+def _folded_aliases(knowledge: Knowledge) -> dict[str, str]:
     """Folded alias -> canonical, for aliases long enough to match fuzzily without false hits."""
-    return {_fold(alias): canon for alias, canon in entity_table().canonical.items() if len(_fold(alias)) >= 5}
+    return {_fold(alias): canon for alias, canon in knowledge.aliases.items() if len(_fold(alias)) >= 5}
 
 
-def extract_entities(text: str) -> tuple[str, ...]:
-    """Canonical entities: alias-table hits plus other capitalised sequences (not sentence-initial stopwords)."""
-    table = entity_table()
-    found: list[str] = []
-    covered = [False] * len(text)
-    for start, end, canon in table.find(text):
-        found.append(canon)
-        for i in range(start, end):
-            covered[i] = True
-    for m in CAPSEQ.finditer(text):
-        if any(covered[m.start() : m.end()]):
+def _surface(name: str) -> str:
+    """A light normal form: no leading "the", no possessive, one space, straight quotes."""
+    name = re.sub(r"^(?:the|The)\s+", "", name.replace("’", "'").strip())
+    name = re.sub(r"'s?$", "", name)
+    return re.sub(r"[\s-]+", " ", name).strip(" .,;:")
+
+
+def normalise_entity(name: str, knowledge: Knowledge | None = None) -> str:
+    """Canonical form of a name: the alias table, then a fuzzy match on a folded form ("Kim Jong-Un",
+    "kim jongun", "Kim Jong Unn" -> "Kim Jong Un"), else a light normal form."""
+    knowledge = knowledge or default_knowledge()
+    for candidate in (name, _surface(name)):
+        if candidate in knowledge.aliases:
+            return knowledge.aliases[candidate]
+    folded = _fold(name)
+    keys = _folded_aliases(knowledge)
+    if folded in keys:
+        return keys[folded]
+    if len(folded) >= FUZZY_MIN_CHARS and keys:
+        best = process.extractOne(folded, list(keys), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if best:
+            return keys[best[0]]
+    return _surface(name)
+
+
+def typed_entities(sentence: Sentence | None, text: str, knowledge: Knowledge,
+                   offset: int = 0) -> list[tuple[int, str, str]]:
+    """(position, canonical name, type) of every entity in ``text``: alias-table hits first, then spaCy's
+    named entities they do not cover (values such as dates and money are left to the value extractors)."""
+    found: list[tuple[int, str, str]] = []
+    covered: list[tuple[int, int]] = []
+    for start, end, canon in knowledge.find(text):
+        found.append((start, canon, knowledge.types.get(canon, "")))
+        covered.append((start, end))
+    for m in sentence.mentions if sentence else ():
+        if m.label in VALUE_LABELS:
             continue
-        word = re.sub(r"['’]s$", "", m.group(0).rstrip("."))
-        if m.start() <= 2 and (" " not in word or word.split()[0].lower() in _SENTENCE_STARTERS):
-            continue  # a capitalised sentence opener ("The", "From", a dateline), not a name
-        if word in WEEKDAYS or word.lower() in MONTHS or len(word) < 2:
+        start, end = m.start - offset, m.end - offset
+        if any(s < end and start < e for s, e in covered):
             continue
-        found.append(normalise_entity(word))
-    return tuple(dict.fromkeys(found))
+        name = normalise_entity(m.text, knowledge)
+        if len(name) < 2 or name.lower() in MONTHS or name in WEEKDAYS:
+            continue
+        found.append((start, name, knowledge.types.get(name, m.label)))
+    return sorted(found)
 
 
-_SENTENCE_STARTERS = {"the", "a", "an", "in", "on", "at", "it", "he", "she", "they", "this", "that", "but", "and", "after",
-                      "meanwhile", "some", "earlier", "some", "while", "when", "as", "his", "her", "their", "its", "however"}
+def extract_entities(text: str, knowledge: Knowledge | None = None, nlp: NLP | None = None) -> tuple[str, ...]:
+    """Canonical names of the entities in a short text (one sentence or claim)."""
+    knowledge = knowledge or default_knowledge()
+    sentences = (nlp or default_nlp()).sentences(text) if text.strip() else ()
+    out: list[tuple[int, str, str]] = []
+    for sentence in sentences:
+        out += typed_entities(sentence, text[sentence.start : sentence.end], knowledge, sentence.start)
+    if not sentences:
+        out = typed_entities(None, text, knowledge)
+    return tuple(dict.fromkeys(name for _, name, _ in out))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,69 +191,66 @@ def extract_dates(text: str) -> tuple[str, ...]:
 
 
 def extract_numbers(text: str) -> tuple[str, ...]:
-    """Quantities that are not years or dates: "1500", "79th"->"79", "four"->"4", with unit if given."""
-    out: list[str] = []
-    year_spans = [(m.start(), m.end()) for m in YEAR.finditer(text)] + [(m.start(), m.end()) for m in DATE.finditer(text)]
-    for m in NUMBER.finditer(text):
-        if any(s <= m.start() < e for s, e in year_spans):
-            continue
-        value = m.group(1).replace(",", "")
-        unit = (m.group(2) or "").lower().rstrip("s")
-        out.append(f"{value} {unit}".strip())
-    for m in re.finditer(r"\b(\d+)(?:st|nd|rd|th)\b", text):
-        out.append(m.group(1))
-    for word in re.findall(r"[A-Za-z]+", text):
-        low = word.lower()
-        if low in NUMBER_WORDS and low not in ("hundred", "thousand", "million", "billion"):
-            out.append(str(NUMBER_WORDS[low]))
-        elif low in ORDINALS and low != "second":
-            out.append(str(ORDINALS[low]))
-    return tuple(dict.fromkeys(out))
+    """Quantities that are not years or dates, from the value model the verdicts use (verify.values):
+    "1,500 ton", "79th", "72-88 people", "3,000,000,000 usd"."""
+    return tuple(dict.fromkeys(f"{describe(q)} {q.unit}".strip() for q in extract_quantities(text)))
 
 
 # ---------------------------------------------------------------------------------------------
 # Sentences
 # ---------------------------------------------------------------------------------------------
-def split_sentences(text: str) -> list[tuple[int, int]]:
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    return [(m.start(), m.group(0)) for m in re.finditer(r"[^\n]+", text) if m.group(0).strip()]
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    """The text ends with "Aug.", "N.", "U.S." or similar, so a sentence break after it is spurious."""
+    words = text.split()
+    token = words[-1].lower().rstrip(".") if words and text.endswith(".") else ""
+    return bool(token) and (token in ABBREVIATIONS or bool(re.fullmatch(r"[a-z]|(?:[a-z]\.)+[a-z]", token)))
+
+
+def sentence_spans(paragraph_sentences: Sequence[Sentence]) -> list[tuple[int, int, list[Sentence]]]:
+    """spaCy's sentences of one paragraph, re-joined where spaCy split after an abbreviation."""
+    out: list[tuple[int, int, list[Sentence]]] = []
+    for s in paragraph_sentences:
+        if out and _ends_with_abbreviation(out[-1][2][-1].text):
+            start, _, parts = out[-1]
+            out[-1] = (start, s.end, [*parts, s])
+        else:
+            out.append((s.start, s.end, [s]))
+    return out
+
+
+def split_sentences(text: str, nlp: NLP | None = None) -> list[tuple[int, int]]:
     """[start, end) spans of sentences; paragraph breaks always end a sentence."""
-    spans: list[tuple[int, int]] = []
-    for para in re.finditer(r"[^\n]+", text):
-        start = para.start()
-        chunk = para.group(0)
-        last = 0
-        for m in SENT_END.finditer(chunk):
-            end = m.end()
-            before = chunk[last : m.start()].split()
-            token = before[-1].lower().rstrip(".") if before else ""
-            if chunk[m.start()] == "." and (token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token)):
-                continue
-            spans.append(_strip(text, start + last, start + end))
-            last = end
-        if chunk[last:].strip():
-            spans.append(_strip(text, start + last, para.end()))
-    return [s for s in spans if s[1] > s[0]]
-
-
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    paragraphs = _paragraphs(text)
+    analysed = (nlp or default_nlp()).analyse([p for _, p in paragraphs])
+    return [(base + s, base + e) for (base, _), sents in zip(paragraphs, analysed) for s, e, _ in sentence_spans(sents)]
 
 
 # ---------------------------------------------------------------------------------------------
 # Check-worthiness, attribution, stand-alone rewriting
 # ---------------------------------------------------------------------------------------------
-def is_check_worthy(sentence: str, entities: Sequence[str], numbers: Sequence[str], dates: Sequence[str]) -> bool:
+MIN_WORDS, MIN_TITLE_WORDS, MAX_WORDS = 5, 3, 80
+
+
+def is_check_worthy(sentence: str, entities: Sequence[str], numbers: Sequence[str], dates: Sequence[str],
+                    *, has_predicate: bool = True, title: bool = False) -> bool:
+    """A declarative statement of fact: a subject and a predicate (or a headline), not a question, not
+    opinion or advice, not page boilerplate, not mostly a quotation."""
     words = sentence.split()
-    if len(words) < 6 or len(words) > 80:
-        return False
-    if sentence.rstrip("\"'”’)").endswith("?") or not re.search(r"[.!\"”’)]$", sentence.rstrip()):
-        return False  # questions and headline-like fragments
-    if BOILERPLATE_CUES.search(sentence):
+    if len(words) < (MIN_TITLE_WORDS if title else MIN_WORDS) or len(words) > MAX_WORDS:
         return False
     stripped = sentence.strip()
+    if stripped.rstrip("\"'”’)").endswith("?"):
+        return False
+    if not title and not re.search(r"[.!\"”’)]$", stripped):
+        return False  # a fragment (a caption, a list item), not a sentence
+    if not has_predicate and not title:
+        return False
+    if BOILERPLATE_CUES.search(sentence):
+        return False
     if stripped[0] in "\"“" and stripped.rstrip(".").endswith(("\"", "”")) and not entities:
         return False  # a bare quotation with nothing to check it against
     quoted = sum(len(m.group(0)) for m in re.finditer(r"[\"“][^\"”]*[\"”]", sentence))
@@ -274,7 +258,7 @@ def is_check_worthy(sentence: str, entities: Sequence[str], numbers: Sequence[st
         return False  # mostly a direct quotation: the speaker's rhetoric, reported through its attribution
     if OPINION_CUES.search(re.sub(r"[\"“][^\"”]*[\"”]", "", sentence)) and not (numbers or dates):
         return False
-    return bool(entities or numbers or dates) and (bool(numbers or dates) or bool(EVENT_VERBS.search(sentence)) or len(entities) >= 2)
+    return True
 
 
 def find_attribution(sentence: str) -> str | None:
@@ -288,127 +272,211 @@ def find_attribution(sentence: str) -> str | None:
     return None
 
 
-MONUMENT_NOUNS = re.compile(
-    r"\b([Tt])he (?:(?!(?:on|of|in|at|the|to|and)\b)[\w-]+ ){0,3}?(?:monument|obelisk|tower|memorial|statue)\b"
-)
-
-
-def make_standalone(sentence: str, subject: str | None, last_person: str | None, last_monument: str | None = None) -> str:
-    """Replace a leading pronoun or description with the entity it refers to ("He" -> the person last
-    named; "The star-topped stone obelisk" -> the monument last named, when the sentence names none)."""
+def make_standalone(sentence: str, referent: str | None, last_of_type: dict[str, str], article_text: str,
+                    knowledge: Knowledge) -> str:
+    """Replace what a sentence cannot say alone: a leading "He"/"She" (-> the person last named, else the
+    article's main person), a definite description ("the obelisk" -> the monument last named, when the
+    sentence names none) and the pack's rewrites ("the North" -> "North Korea" in articles about it)."""
     text = sentence
-    if last_monument and last_monument not in text:
-        text = MONUMENT_NOUNS.sub(lambda m: f"{m.group(1)}he {last_monument}", text, count=1)
-    referent = last_person or subject
+    for label, nouns in knowledge.descriptions.items():
+        last = last_of_type.get(label)
+        if last and last not in text:
+            pattern = r"\b([Tt])he (?:(?!(?:on|of|in|at|the|to|and)\b)[\w-]+ ){0,3}?(?:" + nouns.pattern + r")\b"
+            text = re.sub(pattern, lambda m, name=last: f"{m.group(1)}he {name}", text, count=1)
     if referent:
         text = PRONOUN_START.sub(lambda m: m.group(1) + referent, text, count=1)
-        text = re.sub(LEAD_IN + r"(?:The|the) North(?:’|')s leader\b", lambda m: m.group(1) + referent, text, count=1)
-        text = re.sub(LEAD_IN + r"(?:Current leader|The leader)\b", lambda m: m.group(1) + referent, text, count=1)
-    text = re.sub(LEAD_IN + r"(?:The|the) North\b(?!(?:’|')s leader)", lambda m: m.group(1) + "North Korea", text, count=1)
+    for rule in knowledge.rewrites:
+        if rule.requires is not None and not rule.requires.search(article_text):
+            continue
+        if "{person}" in rule.replacement and not referent:
+            continue
+        replacement = rule.replacement.replace("{person}", referent or "")
+        text = re.compile(LEAD_IN + "(?:" + rule.pattern.pattern + ")").sub(
+            lambda m, new=replacement: m.group(1) + new, text, count=1)
     return text
 
 
 # ---------------------------------------------------------------------------------------------
 # The stage
 # ---------------------------------------------------------------------------------------------
-def extractor_version() -> str:
-    """Changes whenever the claim rules or their data tables change, so stored claims are never stale."""
-    return source_digest("claims.py", "timeinfo.py", "ingest.py")
+def extractor_version(knowledge: Knowledge | None = None, nlp: NLP | None = None) -> str:
+    """Changes whenever the claim rules, the knowledge data or the language pipeline change, so stored
+    claims are never stale."""
+    knowledge = knowledge or default_knowledge()
+    return short_hash(source_digest("claims.py", "timeinfo.py", "ingest.py", "nlp.py", "values.py"),
+                      knowledge.digest, (nlp or default_nlp()).version)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """One sentence (or the title) of an article, analysed."""
+
+    start: int  # offsets into Article.text
+    end: int
+    text: str
+    parts: tuple[Sentence, ...]  # spaCy's sentences it is made of (offsets relative to its paragraph)
+    base: int  # paragraph offset in Article.text
+    title: bool = False
+    original_span: tuple[int, int] | None = None  # a title found only in the file's metadata, not in the text
+
+    def entities(self, knowledge: Knowledge) -> list[tuple[int, str, str]]:
+        found: list[tuple[int, str, str]] = []
+        for part in self.parts:
+            rel = 0 if self.original_span else self.base + part.start - self.start
+            found += [(pos + rel, n, t) for pos, n, t in typed_entities(part, part.text, knowledge, part.start)]
+        if not self.parts:
+            found = typed_entities(None, self.text, knowledge)
+        return sorted(set(found))
 
 
 class ClaimExtractor:
     """Article -> check-worthy, stand-alone claims with spans into the original file."""
 
-    def __init__(self, min_words: int = 6) -> None:
-        self.min_words = min_words
+    def __init__(self, knowledge: Knowledge | None = None, nlp: NLP | None = None) -> None:
+        self.knowledge = knowledge or default_knowledge()
+        self.nlp = nlp or default_nlp()
 
     def extract(self, articles: Iterable[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
+        articles = list(articles)
+        units = self._units(articles)
         claims: list[Claim] = []
-        for article in articles:
-            claims += self._extract_one(article)
+        for article, article_units in zip(articles, units):
+            claims += self._extract_one(article, article_units)
             if on_batch:
                 on_batch(1)
         return claims
 
-    @staticmethod
-    def _resolve_surnames(entities: tuple[str, ...], subject: str | None) -> tuple[str, ...]:
-        """A bare surname ("Kim") means the article's main person when the surname matches."""
-        if not subject:
-            return entities
-        return tuple(dict.fromkeys(subject if " " not in e and e in subject.split() else e for e in entities))
+    def _units(self, articles: Sequence[Article]) -> list[list[_Unit]]:
+        """Every article's sentences, from one batched pass of the language pipeline over all paragraphs."""
+        paragraphs = [_paragraphs(a.text) for a in articles]
+        analysed = iter(self.nlp.analyse([p for ps in paragraphs for _, p in ps]))
+        out = []
+        for article, ps in zip(articles, paragraphs):
+            units = self._metadata_title(article, ps)
+            for n, (base, paragraph) in enumerate(ps):
+                sents = next(analysed)
+                title = n == 0 and _is_title(paragraph, article.title)
+                if title:
+                    units.append(_Unit(base, base + len(paragraph.rstrip()), paragraph.rstrip(), tuple(sents), base, True))
+                    continue
+                for s, e, parts in sentence_spans(sents):
+                    units.append(_Unit(base + s, base + e, article.text[base + s : base + e], tuple(parts), base))
+            out.append(units)
+        return out
 
-    @staticmethod
-    def _people(sentence: str, subject: str | None) -> list[str]:
-        """People mentioned, in order of appearance; the subject's bare surname ("Kim") counts as the subject."""
-        table = entity_table()
-        hits = [(start, canon) for start, _, canon in table.find(sentence) if table.types.get(canon) == "person"]
-        if subject:
-            taken = {start for start, _ in hits}
-            for word in subject.split():
-                hits += [(m.start(), subject) for m in re.finditer(rf"\b{re.escape(word)}\b(?![\s-]+[A-Z])", sentence)
-                         if not any(s <= m.start() < s + 30 for s in taken)]
-        return [canon for _, canon in sorted(hits)]
+    def _metadata_title(self, article: Article, paragraphs: Sequence[tuple[int, str]]) -> list[_Unit]:
+        """A headline given only in metadata (front matter, sidecar, HTML <title>) is a claim too, with its
+        span in the original file when it is written there."""
+        title = " ".join((article.title or "").split())
+        if not title or (paragraphs and _is_title(paragraphs[0][1], title)):
+            return []
+        at = article.original.find(article.title or "")
+        if at < 0:
+            return []
+        (sents,) = self.nlp.analyse([title])
+        return [_Unit(0, 0, title, tuple(sents), 0, True, (at, at + len(article.title or "")))]
 
-    def _extract_one(self, article: Article) -> list[Claim]:
-        table = entity_table()
-        spans = split_sentences(article.text)
-        sentences = [article.text[s:e] for s, e in spans]
-        subject = main_person(sentences)
+    def _extract_one(self, article: Article, units: Sequence[_Unit]) -> list[Claim]:
+        knowledge = self.knowledge
+        found = _consistent_types([unit.entities(knowledge) for unit in units], knowledge)
+        subject = main_person([unit.text for unit in units], found)
+        surnames = _surname_table(found)
         out: list[Claim] = []
         last_person: str | None = None
-        last_monument: str | None = None
-        for index, ((start, end), sentence) in enumerate(zip(spans, sentences)):
-            entities = self._resolve_surnames(extract_entities(sentence), subject)
+        last_of_type: dict[str, str] = {}
+        for index, (unit, entities_here) in enumerate(zip(units, found)):
+            sentence = unit.text
+            entities_here = [(p, surnames.get(n, n) if t == "PERSON" else n, t) for p, n, t in entities_here]
+            names = tuple(dict.fromkeys(n for _, n, _ in entities_here))
             numbers, dates = extract_numbers(sentence), extract_dates(sentence)
-            persons = self._people(sentence, subject)
-            keep = is_check_worthy(sentence, entities, numbers, dates)
-            if keep:
-                standalone = make_standalone(sentence, subject, last_person, last_monument)
+            has_predicate = any(p.has_predicate and p.has_subject for p in unit.parts) if unit.parts else True
+            if is_check_worthy(sentence, names, numbers, dates, has_predicate=has_predicate, title=unit.title):
+                standalone = make_standalone(sentence, last_person or subject, last_of_type, article.text, knowledge)
                 attribution = find_attribution(sentence)
                 if attribution in ("he", "she", "He", "She"):
                     attribution = last_person or subject
                 if standalone != sentence:
-                    entities = self._resolve_surnames(extract_entities(standalone), subject)
-                out.append(
-                    Claim(
-                        time=claim_time(sentence, article.date),
-                        id="c:" + short_hash(article.id, sentence),
-                        article_id=article.id,
-                        source=article.source,
-                        text=sentence,
-                        standalone=standalone,
-                        span=article.span(start, end),
-                        attribution=attribution,
-                        entities=entities,
-                        numbers=numbers,
-                        dates=dates,
-                        index=index,
-                    )
-                )
+                    entities_here = [(p, surnames.get(n, n) if t == "PERSON" else n, t)
+                                     for p, n, t in self._entities_of(standalone)]
+                typed = {n: t for _, n, t in entities_here}
+                out.append(Claim(
+                    time=claim_time(sentence, article.date),
+                    id="c:" + short_hash(article.id, sentence),
+                    article_id=article.id,
+                    source=article.source,
+                    text=sentence,
+                    standalone=standalone,
+                    span=unit.original_span or article.span(unit.start, unit.end),
+                    attribution=attribution,
+                    entities=tuple(typed),
+                    entity_types=tuple(typed.values()),
+                    numbers=numbers,
+                    dates=dates,
+                    index=index,
+                ))
+            persons = [n for _, n, t in entities_here if t == "PERSON"]
             if persons:
                 last_person = persons[0]  # the subject of a sentence usually comes first
-            monuments = [c for _, _, c in table.find(sentence) if table.types.get(c) == "monument"]
-            if monuments:
-                last_monument = monuments[-1]
-        log.debug("%s: %d sentences, %d claims", article.path, len(spans), len(out))
+            for _, name, label in entities_here:
+                last_of_type[label] = name
+        log.debug("%s: %d sentences, %d claims", article.path, len(units), len(out))
         return link_rebuttals(out)
 
+    def _entities_of(self, text: str) -> list[tuple[int, str, str]]:
+        out: list[tuple[int, str, str]] = []
+        for sentence in self.nlp.sentences(text):
+            out += [(p + sentence.start, n, t) for p, n, t in typed_entities(sentence, sentence.text, self.knowledge, sentence.start)]
+        return sorted(set(out))
 
-def main_person(sentences: Sequence[str]) -> str | None:
-    """The article's main person: most mentions, counting bare surnames ("Kim") and the lede twice."""
-    table = entity_table()
+
+def _is_title(paragraph: str, title: str | None) -> bool:
+    """The article's first line is its headline: it equals the title, or (no title known) it is short and
+    has no final full stop."""
+    line = " ".join(paragraph.split())
+    if title:
+        return line == " ".join(title.split())
+    return False
+
+
+def _consistent_types(found: list[list[tuple[int, str, str]]], knowledge: Knowledge) -> list[list[tuple[int, str, str]]]:
+    """One type per name within an article: the pack's type, else the label NER gave it most often."""
+    votes: dict[str, Counter[str]] = {}
+    for unit in found:
+        for _, name, label in unit:
+            votes.setdefault(name, Counter())[label] += 1
+    best = {name: knowledge.types.get(name) or c.most_common(1)[0][0] for name, c in votes.items()}
+    return [[(p, n, best[n]) for p, n, _ in unit] for unit in found]
+
+
+def _surname_table(found: Sequence[Sequence[tuple[int, str, str]]]) -> dict[str, str]:
+    """A one-word PERSON name that is a word of exactly one full PERSON name of the article -> that full
+    name ("Putin" -> "Vladimir Putin"; "Kim" -> "Kim Jong Un" when no other Kim is named). When several full
+    names share the word, the one mentioned most wins if it has at least twice the mentions of the next."""
+    counts: Counter[str] = Counter(n for unit in found for _, n, t in unit if t == "PERSON" and " " in n)
+    by_word: dict[str, list[str]] = {}
+    for name in counts:
+        for word in name.split():
+            if word[:1].isupper() and len(word) > 1:
+                by_word.setdefault(word, []).append(name)
+    out = {}
+    for word, names in by_word.items():
+        ranked = sorted(names, key=lambda n: -counts[n])
+        if len(ranked) == 1 or counts[ranked[0]] >= 2 * counts[ranked[1]]:
+            out[word] = ranked[0]
+    return out
+
+
+def main_person(sentences: Sequence[str], found: Sequence[Sequence[tuple[int, str, str]]]) -> str | None:
+    """The article's main person: most PERSON mentions, counting bare surnames and the lede twice."""
+    surnames = _surname_table(found)
     counts: Counter[str] = Counter()
-    for n, sentence in enumerate(sentences):
+    for n, unit in enumerate(found):
         weight = 2 if n < 3 else 1
-        for _, _, canon in table.find(sentence):
-            if table.types.get(canon) == "person":
-                counts[canon] += weight
-    for sentence in sentences:
-        for m in re.finditer(r"\b([A-Z][a-z]+)\b(?![\s-]+[A-Z])", sentence):
-            named = [p for p in counts if m.group(1) == p.split()[0]]
-            if named:
-                counts[max(named, key=lambda p: counts[p])] += 1
-    return counts.most_common(1)[0][0] if counts else None
+        for _, name, label in unit:
+            if label == "PERSON":
+                counts[surnames.get(name, name)] += weight
+    full = [p for p in counts if " " in p]
+    return max(full, key=lambda p: counts[p]) if full else (counts.most_common(1)[0][0] if counts else None)
 
 
 def claim_time(sentence: str, article_date: str | None) -> TimeSpan | None:
@@ -448,11 +516,18 @@ def link_rebuttals(claims: list[Claim]) -> list[Claim]:
 
 
 def claim_from_text(text: str, *, article_id: str = "a:input", source: str = "input",
-                    article_date: str | None = None) -> Claim:
+                    article_date: str | None = None, knowledge: Knowledge | None = None) -> Claim:
     """One claim from a bare sentence (no check-worthiness filter), with its values, entities and time."""
+    knowledge = knowledge or default_knowledge()
     text = " ".join(text.split())
+    nlp = default_nlp()
+    found: list[tuple[int, str, str]] = []
+    for sentence in nlp.sentences(text) if text else ():
+        found += [(p + sentence.start, n, t) for p, n, t in typed_entities(sentence, sentence.text, knowledge, sentence.start)]
+    typed = {n: t for _, n, t in sorted(set(found))}
     return Claim(
         id="c:" + short_hash(article_id, text), article_id=article_id, source=source, text=text, standalone=text,
-        span=(0, len(text)), attribution=find_attribution(text), entities=extract_entities(text),
-        numbers=extract_numbers(text), dates=extract_dates(text), time=claim_time(text, article_date),
+        span=(0, len(text)), attribution=find_attribution(text), entities=tuple(typed),
+        entity_types=tuple(typed.values()), numbers=extract_numbers(text), dates=extract_dates(text),
+        time=claim_time(text, article_date),
     )

@@ -20,6 +20,19 @@ def _toml_file() -> Path:
     return Path(os.environ.get("VERIFY_CONFIG", "verify.toml"))
 
 
+def _check_config_file() -> None:
+    """A file named by VERIFY_CONFIG must exist and be a file (a missing verify.toml in the current folder
+    is fine: it is only looked for)."""
+    named = os.environ.get("VERIFY_CONFIG")
+    if not named:
+        return
+    path = Path(named).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"VERIFY_CONFIG={named}: is a folder; name a TOML file (or unset VERIFY_CONFIG)")
+    if not path.is_file():
+        raise ConfigError(f"VERIFY_CONFIG={named}: no such file; create it or unset VERIFY_CONFIG")
+
+
 class Settings(BaseSettings):
     """Everything a run depends on. Thresholds are recorded in every report."""
 
@@ -38,16 +51,35 @@ class Settings(BaseSettings):
     ray_address: str | None = Field(None, description="Ray cluster address ('auto', 'ray://head:10001'); None: local")
     ray_workers: int = Field(2, ge=1, description="model actors per stage (each loads the model once)")
 
+    # input caps (articles are untrusted web text)
+    max_file_bytes: int = Field(5_000_000, ge=1, description="largest .txt/.md/.html file read")
+    max_record_bytes: int = Field(5_000_000, ge=1, description="largest .jsonl line; an archive is streamed")
+
     # pairing
     top_k: int = Field(5, ge=1, description="nearest claims from other sources considered per claim")
     min_similarity: float = Field(0.5, ge=-1, le=1, description="cosine needed for a top-k candidate")
     shared_min_similarity: float = Field(0.35, ge=-1, le=1, description="cosine needed when claims share an entity/value")
     within_source: bool = False
 
-    # verdicts
-    contradict_threshold: float = Field(0.6, ge=0, le=1)
-    support_threshold: float = Field(0.6, ge=0, le=1)
-    same_fact_similarity: float = Field(0.6, ge=-1, le=1, description="cosine above which value conflicts count")
+    # knowledge: topic data packs (verify/knowledge/<name>/ or a folder path); later packs add to earlier ones
+    knowledge: tuple[str, ...] = Field(("default",), description="knowledge packs, e.g. ['default', 'korea']")
+    nlp_model: str | None = Field(None, description="spaCy pipeline package or folder; default en_core_web_sm 3.8.0")
+
+    # verdicts: None means the value fitted in verify/verdict/params.json
+    contradict_threshold: float | None = Field(None, ge=0, le=1, description="NLI contradiction needed; None: fitted")
+    support_threshold: float | None = Field(None, ge=0, le=1, description="NLI entailment needed; None: fitted")
+    weak_entail: float | None = Field(None, ge=0, le=1,
+                                      description="a contradiction counts only when entailment is below this; None: fitted")
+    same_fact_similarity: float | None = Field(None, ge=-1, le=1,
+                                               description="cosine above which value conflicts count; None: fitted")
+    disabled_rules: tuple[str, ...] = Field((), description="verdict rules to skip (verify.verdict.RULE_NAMES)")
+
+    @field_validator("disabled_rules", mode="after")
+    @classmethod
+    def _known_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from .verdict import check_rule_names
+
+        return check_rule_names(value)
 
     @field_validator("data_dir", "cache_dir", "store", mode="after")
     @classmethod
@@ -77,6 +109,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Build settings, dropping overrides that are None (flags not given)."""
     try:
+        _check_config_file()
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]

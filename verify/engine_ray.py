@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -32,6 +33,27 @@ ACTOR_CPUS = 0.25
 TASK_CPUS = 0.5
 
 
+RAY_CONNECT_TIMEOUT_S = 5.0  # an address where nothing answers fails within this, not after minutes of retries
+
+
+def check_address(address: str | None) -> None:
+    """Fail fast (ConfigError) when ``address`` names a host and port where nothing accepts a connection.
+    ``None`` (start Ray here) and ``auto`` (find the cluster this node belongs to) are left to Ray."""
+    if not address or address in ("auto", "local"):
+        return
+    target = address.split("://", 1)[1] if "://" in address else address
+    host, _, port = target.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--ray-address {address!r}: give HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host, int(port)), timeout=RAY_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or type(exc).__name__
+        raise ConfigError(f"--ray-address {address!r}: nothing answers there ({reason}); start the cluster "
+                          "(`ray start --head`), fix the address, or drop --ray-address to run Ray locally") from None
+
+
 def ray_module(address: str | None = None) -> Any:
     """Ray, started on this machine or joined at ``address`` on first use."""
     try:
@@ -39,11 +61,15 @@ def ray_module(address: str | None = None) -> Any:
     except ImportError:
         raise ConfigError("--engine ray needs Ray: pip install 'ray>=2.9' (or use --engine local)") from None
     if not ray.is_initialized():
+        check_address(address)
         num_cpus = None if address else int(os.environ.get("VERIFY_RAY_NUM_CPUS", "0")) or None
         log.info("starting Ray (%s)", address or "local")
-        ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False, runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false",
-                                                                    "HF_HUB_OFFLINE": "1"}})
+        try:
+            ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False, runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false",
+                                                                        "HF_HUB_OFFLINE": "1"}})
+        except (ConnectionError, TimeoutError) as exc:  # e.g. "auto" with no cluster on this node
+            raise ConfigError(f"--ray-address {address!r}: cannot join the Ray cluster ({str(exc)[:200]})") from None
     return ray
 
 
@@ -54,10 +80,12 @@ def shutdown() -> None:
         ray.shutdown()
 
 
-def _extract_chunk(articles: list[Article]) -> list[Claim]:
+def _extract_chunk(articles: list[Article], packs: tuple[str, ...], nlp_model: str | None) -> list[Claim]:
     from .claims import ClaimExtractor
+    from .knowledge import load_knowledge
+    from .nlp import NLP
 
-    return ClaimExtractor().extract(articles)
+    return ClaimExtractor(load_knowledge(packs), NLP(nlp_model)).extract(articles)
 
 
 def ray_extract(articles: Sequence[Article], settings: Settings,
@@ -66,7 +94,7 @@ def ray_extract(articles: Sequence[Article], settings: Settings,
     ray = ray_module(settings.ray_address)
     task = ray.remote(num_cpus=TASK_CPUS)(_extract_chunk)
     chunks = [list(articles[i : i + ARTICLES_PER_TASK]) for i in range(0, len(articles), ARTICLES_PER_TASK)]
-    refs = [task.remote(chunk) for chunk in chunks]
+    refs = [task.remote(chunk, tuple(settings.knowledge), settings.nlp_model) for chunk in chunks]
     claims: list[Claim] = []
     for chunk, ref in zip(chunks, refs):
         claims += ray.get(ref)

@@ -646,7 +646,7 @@ class NLIEvaluator:
 
     def _verdict_metrics(self, judge: Any, forward: Sequence[Mapping[str, float]], gold: Sequence[str]) -> dict[str, float]:
         """Accuracy and macro-F1 of the pipeline's verdicts (NLI both ways + value/entity/time checks)."""
-        from .aggregate import Aggregator
+        from .verdict.aggregate import Aggregator
         from .claims import claim_from_text
         from .types import ClaimPair, Judgement
 

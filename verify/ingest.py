@@ -13,13 +13,17 @@ edits both together, so offsets survive any number of steps.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import json
 import logging
+import os
 import re
+import reprlib
+import stat
 import unicodedata
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -29,10 +33,11 @@ from typing import Any
 import yaml
 
 from verify.errors import InputError
+from verify.knowledge import Knowledge, available_packs, load_knowledge
 from verify.timeinfo import infer_article_date
 from verify.types import Article, short_hash
 
-__all__ = ["CHAR_MAP", "OUTLETS", "SUFFIXES", "clean", "guess_title", "infer_source", "load_articles"]
+__all__ = ["CHAR_MAP", "SUFFIXES", "clean", "guess_title", "infer_source", "load_articles"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,36 +60,6 @@ CHAR_MAP: dict[str, str] = {
 }  # fmt: skip
 DROP_CHARS: frozenset[str] = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 
-# Known outlets: canonical name -> (aliases, web domains). Used for "Source:" lines, mastheads,
-# boilerplate mentions and URLs. Aliases are matched case-insensitively, ignoring a leading "The".
-OUTLETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "Yonhap News Agency": (("Yonhap", "Yonhap News", "Yonhapi News Agency", "Yonhap News Agency"), ("yna.co.kr",)),
-    "The Independent": (("The Independent", "Independent", "The Independent UK"), ("independent.co.uk",)),
-    "The Star (Malaysia)": (("The Star Malaysia", "The Star Online", "TheStar"), ("thestar.com.my",)),
-    "Associated Press": (("AP", "The Associated Press", "AP News"), ("apnews.com", "ap.org")),
-    "Agence France-Presse": (("AFP", "Agence France Presse"), ("afp.com",)),
-    "Reuters": (("Reuters", "Thomson Reuters"), ("reuters.com",)),
-    "Korean Central News Agency": (("KCNA", "Korean Central News Agency"), ("kcna.kp", "kcnawatch.org")),
-    "NK News": (("NK News", "NKNews"), ("nknews.org",)),
-    "Daily NK": (("Daily NK",), ("dailynk.com",)),
-    "38 North": (("38 North",), ("38north.org",)),
-    "The Korea Herald": (("Korea Herald",), ("koreaherald.com",)),
-    "The Korea Times": (("Korea Times",), ("koreatimes.co.kr",)),
-    "Korea JoongAng Daily": (("JoongAng Daily", "Korea JoongAng Daily"), ("koreajoongangdaily.joins.com",)),
-    "BBC News": (("BBC", "BBC News"), ("bbc.co.uk", "bbc.com")),
-    "CNN": (("CNN",), ("cnn.com",)),
-    "The Guardian": (("Guardian",), ("theguardian.com",)),
-    "The New York Times": (("New York Times", "NYT"), ("nytimes.com",)),
-    "The Washington Post": (("Washington Post",), ("washingtonpost.com",)),
-    "Al Jazeera": (("Al Jazeera", "Al Jazeera English"), ("aljazeera.com",)),
-    "Xinhua": (("Xinhua", "Xinhua News Agency"), ("xinhuanet.com", "news.cn")),
-    "TASS": (("TASS",), ("tass.com", "tass.ru")),
-    "NHK": (("NHK", "NHK World"), ("nhk.or.jp",)),
-    "Kyodo News": (("Kyodo", "Kyodo News"), ("kyodonews.net",)),
-    "The Japan Times": (("Japan Times",), ("japantimes.co.jp",)),
-    "South China Morning Post": (("SCMP", "South China Morning Post"), ("scmp.com",)),
-    "Bernama": (("Bernama",), ("bernama.com",)),
-}
 
 # A whole line matching one of these (case-insensitive) is page furniture, not article text.
 BOILERPLATE_LINES: tuple[str, ...] = (
@@ -195,16 +170,24 @@ def load_articles(
     paths: Sequence[str | Path],
     *,
     max_bytes: int = 5_000_000,
+    max_record_bytes: int = 5_000_000,
     on_warning: Callable[[str], None] | None = None,
+    knowledge: Knowledge | None = None,
 ) -> list[Article]:
     """Read files and folders into cleaned articles, in input order, without duplicates.
 
-    Skipped files (empty, binary, too big, nothing left after cleaning, duplicates) are reported
-    through ``on_warning`` (or ``logger.warning`` when no callback is given). Raises
+    ``knowledge`` (the packs the settings name) supplies the anniversaries that date an article from its
+    text ("the 79th anniversary of Korea's liberation"); without it only datelines and explicit dates do.
+
+    Only regular files are read (a FIFO or a device is refused unread), each .txt/.md/.html file up to
+    ``max_bytes``, a .jsonl archive line by line with each record up to ``max_record_bytes``.
+    Skipped files (empty, binary, too big, unreadable, nothing left after cleaning, duplicates) are
+    reported through ``on_warning`` (or ``logger.warning`` when no callback is given). Raises
     :class:`InputError` for a missing path, an unsupported file named explicitly, a folder without a
     usable article, or when no article is left at all.
     """
     warn = _warner(on_warning)
+    caps = _Caps(max_bytes, max_record_bytes)
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if not paths:
@@ -213,19 +196,27 @@ def load_articles(
     problems: list[str] = []
     for item in paths:
         path = Path(item)
-        if not path.exists():
-            raise InputError(f"{path}: no such file or directory")
-        if path.is_dir():
-            found = _load_folder(path, max_bytes, warn, problems)
+        try:
+            exists, is_dir = path.exists(), path.is_dir()
+        except OSError as exc:  # a name too long, a loop of links: report this path, go on with the others
+            message = f"{shown_path(path)}: cannot be read ({_os_message(exc)})"
+            warn(message + ", skipped")
+            problems.append(message)
+            continue
+        if not exists:
+            raise InputError(f"{shown_path(path)}: no such file or directory")
+        if is_dir:
+            found = _load_folder(path, caps, warn, problems)
             if not found:
-                raise InputError(f"{path}: no usable article in this folder (looked for {', '.join(SUFFIXES)} files)")
+                raise InputError(f"{shown_path(path)}: no usable article in this folder "
+                                 f"(looked for {', '.join(SUFFIXES)} files)")
             drafts.extend(found)
         else:
             if path.suffix.lower() not in SUFFIXES:
-                raise InputError(f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; "
+                raise InputError(f"{shown_path(path)}: unsupported file type {excerpt(path.suffix or '(no suffix)')}; "
                                  f"use one of {', '.join(SUFFIXES)}")  # fmt: skip
-            drafts.extend(_load_file_or_warn(path, max_bytes, warn, problems))
-    articles = _dedupe((_with_inferred_date(_to_article(draft, warn)) for draft in drafts), warn)
+            drafts.extend(_load_file_or_warn(path, caps, warn, problems))
+    articles = _dedupe((_with_inferred_date(_to_article(draft, warn), warn, knowledge) for draft in drafts), warn)
     if not articles:
         detail = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         raise InputError(f"no usable article in the input: {detail or 'nothing to read'}")
@@ -300,15 +291,15 @@ def infer_source(raw: str, path: Path) -> str:
     return path.stem
 
 
-def canonical_outlet(name: str) -> str | None:
+def canonical_outlet(name: str, knowledge: Knowledge | None = None) -> str | None:
     """Canonical outlet for a name or alias ("The Star Malaysia" -> "The Star (Malaysia)")."""
-    return _ALIASES.get(_alias_key(name))
+    return _outlet_tables(knowledge)[0].get(_alias_key(name))
 
 
 def outlet_for_domain(domain: str) -> str:
     """Outlet for a web domain, or the bare domain ("www.example.com" -> "example.com")."""
     domain = domain.lower().split(":")[0].removeprefix("www.")
-    for known, outlet in _DOMAINS.items():
+    for known, outlet in _outlet_tables(None)[1].items():
         if domain == known or domain.endswith("." + known):
             return outlet
     return domain
@@ -317,6 +308,15 @@ def outlet_for_domain(domain: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Files and folders
 # --------------------------------------------------------------------------------------------
+
+MAX_FILE_BYTES = 5_000_000  # one .txt/.md/.html file (Settings.max_file_bytes)
+MAX_RECORD_BYTES = 5_000_000  # one line of a .jsonl archive, which is read as a stream (Settings.max_record_bytes)
+MAX_FRONT_MATTER_BYTES = 64_000  # YAML front matter of a .md file
+MAX_YAML_DEPTH = 16  # nesting of front matter (metadata is flat; deep nesting is an attack)
+MAX_META_CHARS = 2_000  # a metadata string (source, title, date, url) longer than this is cut
+EXCERPT_CHARS = 60  # warnings quote at most this much of a value from the data
+MIN_YEAR, MAX_YEAR = 1000, 2999  # an article date outside this range is ignored (year 1 breaks date arithmetic)
+_READ_CHUNK = 1 << 20
 
 
 @dataclass(slots=True)
@@ -347,50 +347,133 @@ def _warner(on_warning: Callable[[str], None] | None) -> Callable[[str], None]:
     return warn
 
 
-def _load_folder(folder: Path, max_bytes: int, warn: Callable[[str], None], problems: list[str]) -> list[_Draft]:
+def shown_path(path: str | Path, limit: int = 160) -> str:
+    """A path as it may appear in a message or a report: undecodable bytes as U+FFFD, a very long path
+    shortened in the middle."""
+    text = scrub_surrogates(os.fspath(path) if not isinstance(path, str) else path)
+    return text if len(text) <= limit else text[: limit // 2] + "…" + text[-(limit // 2) :]
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = EXCERPT_CHARS
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 2, 4, 4
+
+
+def excerpt(value: Any) -> str:
+    """A short quote of a value from the data, for a warning: never the whole thing (a front matter
+    alias graph, a megabyte string)."""
+    if isinstance(value, str):
+        value = scrub_surrogates(value[: EXCERPT_CHARS * 2])
+    try:
+        return _REPR.repr(value)
+    except RecursionError:  # pragma: no cover - maxlevel stops it first
+        return f"<{type(value).__name__}>"
+
+
+def _os_message(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _load_folder(folder: Path, caps: _Caps, warn: Callable[[str], None], problems: list[str]) -> list[_Draft]:
     drafts: list[_Draft] = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts):
+    try:
+        entries = sorted(folder.rglob("*"))
+    except OSError as exc:  # an unreadable folder, a name too long: the folder is reported, others go on
+        message = f"{shown_path(folder)}: cannot list the folder ({_os_message(exc)})"
+        warn(message + ", skipped")
+        problems.append(message)
+        return drafts
+    for path in entries:
+        try:
+            rel = path.relative_to(folder)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if path.is_symlink() and not path.exists():
+                warn(f"{shown_path(path)}: broken link, skipped")
+                continue
+            if path.is_dir():
+                continue
+            is_file = path.is_file()
+        except OSError as exc:
+            warn(f"{shown_path(path)}: cannot be read ({_os_message(exc)}), skipped")
             continue
-        if path.is_symlink() and not path.exists():
-            warn(f"{path}: broken link, skipped")
-            continue
-        if not path.is_file():
-            continue
-        if path.name.lower() in SKIP_NAMES or _is_sidecar(path):
-            logger.debug("%s: not an article, skipped", path)
+        if path.name.lower() in SKIP_NAMES or (is_file and _is_sidecar(path)):
+            logger.debug("%s: not an article, skipped", shown_path(path))
             continue
         if path.suffix.lower() not in SUFFIXES:
-            warn(f"{path}: skipped (unsupported file type {path.suffix or '(no suffix)'!r})")
+            warn(f"{shown_path(path)}: skipped (unsupported file type {excerpt(path.suffix or '(no suffix)')})")
             continue
-        drafts.extend(_load_file_or_warn(path, max_bytes, warn, problems))
+        drafts.extend(_load_file_or_warn(path, caps, warn, problems))  # devices and FIFOs are refused there
     return drafts
 
 
-def _load_file_or_warn(path: Path, max_bytes: int, warn: Callable[[str], None], problems: list[str]) -> list[_Draft]:
+@dataclass(frozen=True, slots=True)
+class _Caps:
+    file_bytes: int
+    record_bytes: int
+
+
+def _load_file_or_warn(path: Path, caps: _Caps, warn: Callable[[str], None], problems: list[str]) -> list[_Draft]:
     try:
-        drafts = _load_file(path, max_bytes, warn)
+        drafts = _load_file(path, caps, warn)
     except _Skip as exc:
-        message = f"{path}: {exc}"
+        message = f"{shown_path(path)}: {exc}"
+        warn(message + ", skipped")
+        problems.append(message)
+        return []
+    except OSError as exc:  # unreadable, vanished, a name too long: this file only
+        message = f"{shown_path(path)}: cannot be read ({_os_message(exc)})"
         warn(message + ", skipped")
         problems.append(message)
         return []
     if not drafts:
-        problems.append(f"{path}: no usable record")
+        problems.append(f"{shown_path(path)}: no usable record")
     return drafts
 
 
-def _load_file(path: Path, max_bytes: int, warn: Callable[[str], None]) -> list[_Draft]:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise _Skip(f"file is too big ({size:,} bytes > max_bytes={max_bytes:,})")
-    raw = scrub_surrogates(_decode(path.read_bytes(), path))
-    if not raw.strip():
-        raise _Skip("file is empty")
+def _open_regular(path: Path) -> Any:
+    """Open ``path`` for binary reading only if it is a regular file: a FIFO would block forever and a
+    device (``/dev/zero``, a terminal) never ends, so both are refused without reading."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise _Skip(f"cannot be read ({_os_message(exc)})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
+                "a socket" if stat.S_ISSOCK(mode) else "not a file"
+            raise _Skip(f"not a regular file ({kind})")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bounded(path: Path, max_bytes: int, cap: str = "max_file_bytes") -> bytes:
+    """The bytes of a regular file, refusing it once more than ``max_bytes`` have been read (the size
+    on disk can lie: a growing file, /proc). Raises _Skip with the reason, naming the ``cap``."""
+    with _open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise _Skip(f"file is too big ({size:,} bytes > {cap}={max_bytes:,})")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _Skip(f"file is too big (more than {cap}={max_bytes:,} bytes)")
+    return data
+
+
+def _load_file(path: Path, caps: _Caps, warn: Callable[[str], None]) -> list[_Draft]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        return _read_jsonl(path, raw, warn)
+        return _read_jsonl(path, caps, warn)
+    data = read_bounded(path, caps.file_bytes)
+    raw = scrub_surrogates(_decode(data, path, warn))
+    if not raw.strip():
+        raise _Skip("file is empty")
     reader = {".txt": _read_txt, ".md": _read_md, ".html": _read_html, ".htm": _read_html}[suffix]
     draft = reader(path, raw, warn)
     if not draft.text:
@@ -408,26 +491,57 @@ def scrub_surrogates(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-def _decode(data: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252, else latin-1."""
+# Single-byte and multi-byte encodings charset-normalizer may name for a file that is not UTF-8
+_LATIN_SHARE = 0.3  # cp1252 is trusted when fewer than this share of its letters are non-ASCII
+
+
+def _decode(data: bytes, path: Path, warn: Callable[[str], None]) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM; UTF-8 with a few bad bytes is read as UTF-8 with
+    U+FFFD for them (with a warning); other files as cp1252 when that reads as Western text, else in the
+    encoding charset-normalizer detects (EUC-KR, Shift-JIS, cp1251, ...), else latin-1; each with a warning."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
     if b"\x00" in data:
         raise _Skip("binary file (contains NUL bytes)")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data.decode("utf-8-sig", errors="replace")
+    bom = data.startswith(b"\xef\xbb\xbf")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError:
         pass
-    for encoding in ("cp1252", "latin-1"):
+    as_utf8 = data.decode("utf-8-sig" if bom else "utf-8", errors="replace")
+    bad = as_utf8.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    good = sum(1 for ch in as_utf8 if ord(ch) > 0x7F and ch != "\ufffd")
+    if bom or good >= bad:  # mostly UTF-8: a damaged file, not another encoding
+        warn(f"{shown_path(path)}: {bad} invalid UTF-8 byte sequence{'s' if bad != 1 else ''} replaced with U+FFFD")
+        return as_utf8
+    text, encoding = _legacy_decode(data)
+    warn(f"{shown_path(path)}: not UTF-8; read as {encoding}")
+    return text
+
+
+def _legacy_decode(data: bytes) -> tuple[str, str]:
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None:
+        letters = [ch for ch in western if ch.isalpha()]
+        if letters and sum(ord(ch) > 0x7F for ch in letters) < _LATIN_SHARE * len(letters):
+            return western, "cp1252"
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+    except Exception:  # noqa: BLE001 - detection is a best effort; latin-1 below always works
+        best = None
+    if best is not None and best.encoding:
         try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        logger.info("%s: not UTF-8, read as %s", path, encoding)
-        return text
-    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+            return data.decode(best.encoding), best.encoding
+        except (UnicodeDecodeError, LookupError):
+            pass
+    if western is not None:
+        return western, "cp1252"
+    return data.decode("latin-1"), "latin-1"
 
 
 def _is_sidecar(path: Path) -> bool:
@@ -443,22 +557,97 @@ def _is_sidecar(path: Path) -> bool:
 
 def _read_sidecar(path: Path, warn: Callable[[str], None]) -> dict[str, Any]:
     for candidate in (path.with_name(path.stem + ".meta.json"), path.with_suffix(".json")):
-        if not candidate.is_file():
+        try:
+            present = candidate.is_file()
+        except OSError:  # e.g. the sidecar's name would be too long: it cannot exist
+            continue
+        if not present:
             continue
         try:
-            data = json.loads(candidate.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            warn(f"{candidate}: unreadable metadata ({exc}), ignored")
+            data = json.loads(read_bounded(candidate, MAX_FRONT_MATTER_BYTES, "the metadata limit").decode("utf-8-sig"))
+        except _Skip as exc:
+            warn(f"{shown_path(candidate)}: metadata {exc}, ignored")
+            return {}
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else \
+                _os_message(exc) if isinstance(exc, OSError) else excerpt(str(exc))
+            warn(f"{shown_path(candidate)}: unreadable metadata ({reason}), ignored")
             return {}
         if not isinstance(data, dict):
-            warn(f"{candidate}: metadata must be a JSON object, ignored")
+            warn(f"{shown_path(candidate)}: metadata must be a JSON object, ignored")
             return {}
-        return _pick_meta(data)
+        return _pick_meta(data, shown_path(candidate), warn)
     return {}
 
 
-def _pick_meta(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: data[key] for key in META_KEYS if data.get(key) not in (None, "")}
+def _pick_meta(data: dict[str, Any], where: str = "", warn: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The metadata keys verify uses; strings lose lone surrogates and are cut at MAX_META_CHARS."""
+    picked: dict[str, Any] = {}
+    for key in META_KEYS:
+        value = data.get(key)
+        if value in (None, ""):
+            continue
+        if isinstance(value, str):
+            value = scrub_surrogates(value)
+            if len(value) > MAX_META_CHARS:
+                if warn:
+                    warn(f"{where}: metadata {key!r} is {len(value):,} characters long, cut to {MAX_META_CHARS:,}")
+                value = value[:MAX_META_CHARS]
+        picked[key] = value
+    return picked
+
+
+# --------------------------------------------------------------------------------------------
+# Front matter: YAML without aliases, custom tags, timestamps or deep nesting
+# --------------------------------------------------------------------------------------------
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (a 400-byte "billion laughs" expands to gigabytes) and deep
+    nesting, and keeps timestamps as strings (``2019-04-23T25:99:99`` would raise in the loader)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in front matter",
+                                              event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _load_front_matter(text: str) -> Any:
+    """Parse front matter with _FrontMatterLoader; ValueError with a short reason when it is unusable."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_FRONT_MATTER_BYTES:
+        raise ValueError(f"longer than {MAX_FRONT_MATTER_BYTES:,} bytes")
+    loader = _FrontMatterLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        raise ValueError(f"{exc.problem or exc.context or type(exc).__name__}"
+                         + (f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else "")) from None
+    except yaml.YAMLError as exc:
+        raise ValueError(type(exc).__name__) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a constructor refused a value (!!timestamp, !!int)
+        raise ValueError(f"bad value ({excerpt(str(exc))})") from None
+    finally:
+        loader.dispose()
 
 
 # --------------------------------------------------------------------------------------------
@@ -468,7 +657,7 @@ def _pick_meta(data: dict[str, Any]) -> dict[str, Any]:
 
 def _read_txt(path: Path, raw: str, warn: Callable[[str], None]) -> _Draft:
     text, offsets = clean(raw)
-    return _Draft(str(path), path, raw, text, offsets, cue_text=raw)
+    return _Draft(shown_path(path), path, raw, text, offsets, cue_text=raw)
 
 
 def _read_md(path: Path, raw: str, warn: Callable[[str], None]) -> _Draft:
@@ -477,54 +666,123 @@ def _read_md(path: Path, raw: str, warn: Callable[[str], None]) -> _Draft:
     if match := _FRONT_MATTER.match(raw):
         body_start = match.end()
         try:
-            data = yaml.safe_load(match.group(1))
-        except yaml.YAMLError as exc:
-            warn(f"{path}: unreadable front matter ({exc.__class__.__name__}), ignored")
+            data = _load_front_matter(match.group(1))
+        except ValueError as exc:
+            warn(f"{shown_path(path)}: unreadable front matter ({exc}), ignored")
             data = None
         if isinstance(data, dict):
-            meta = _pick_meta(data)
+            meta = _pick_meta(data, shown_path(path), warn)
         elif data is not None:
-            warn(f"{path}: front matter is not a mapping, ignored")
+            warn(f"{shown_path(path)}: front matter is not a mapping, ignored")
     body = raw[body_start:]
     plain, pos = _strip_markup(body, list(range(len(body))), _MD_RE)
     text, offsets = clean(plain)
-    return _Draft(str(path), path, raw, text, _compose(offsets, pos, body_start), meta, cue_text=body)
+    return _Draft(shown_path(path), path, raw, text, _compose(offsets, pos, body_start), meta, cue_text=body)
 
 
 def _read_html(path: Path, raw: str, warn: Callable[[str], None]) -> _Draft:
     page = _HTMLText(raw)
     page.feed(raw)
     page.close()
-    plain, pos = page.result()
-    text, offsets = clean(plain)
     meta = dict(page.meta)
     if page.title_text and "title" not in meta:
         meta["title"] = page.title_text
-    return _Draft(str(path), path, raw, text, _compose(offsets, pos), _pick_meta(meta), cue_text=plain)
+    main = _main_text(raw, page)
+    if main is not None:
+        text, offsets, plain = main
+    else:
+        plain, pos = page.result()
+        text, offsets = clean(plain)
+        offsets = _compose(offsets, pos)
+    return _Draft(shown_path(path), path, raw, text, offsets, _pick_meta(meta, shown_path(path), warn), cue_text=plain)
 
 
-def _read_jsonl(path: Path, raw: str, warn: Callable[[str], None]) -> list[_Draft]:
+def _read_jsonl(path: Path, caps: _Caps, warn: Callable[[str], None]) -> list[_Draft]:
+    """One article per line, read as a stream: the whole archive may be any size, each record is capped
+    at ``caps.record_bytes``. A bad line (bad JSON, NUL bytes, nested too deep, too big) is skipped with
+    a warning; the other lines are kept."""
+    shown = shown_path(path)
     drafts: list[_Draft] = []
-    for lineno, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            warn(f"{where}: bad JSON ({exc.msg}), skipped")
-            continue
-        if isinstance(record, dict):  # JSON escapes can encode lone surrogates ("\udcff"), which no UTF-8 can hold
-            record = {k: scrub_surrogates(v) if isinstance(v, str) else v for k, v in record.items()}
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
-            warn(f"{where}: record needs a non-empty string field 'text', skipped")
-            continue
-        text, offsets = clean(record["text"])
-        if not text:
-            warn(f"{where}: no text left after cleaning, skipped")
-            continue
-        drafts.append(_Draft(where, path, record["text"], text, offsets, _pick_meta(record), record["text"]))
+    bad_utf8 = 0
+    seen_text = False
+    with _open_regular(path) as handle:
+        head = handle.read(4)
+        handle.seek(0)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 JSONL: small files only, read whole
+            raw = read_bounded(path, caps.file_bytes).decode("utf-16", errors="replace")
+            lines: Iterable[tuple[int, bytes | str]] = enumerate(raw.split("\n"), start=1)
+        else:
+            lines = _byte_lines(handle, caps.record_bytes)
+        for lineno, line in lines:
+            where = f"{shown}:{lineno}"
+            if line is None:
+                warn(f"{where}: record is over max_record_bytes={caps.record_bytes:,}, skipped")
+                continue
+            if isinstance(line, bytes):
+                if lineno == 1:
+                    line = line.removeprefix(b"\xef\xbb\xbf")
+                if not line.strip():
+                    continue
+                if b"\x00" in line:
+                    warn(f"{where}: NUL bytes in the line, skipped")
+                    continue
+                try:
+                    line = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    line = line.decode("utf-8", errors="replace")
+                    bad_utf8 += 1
+            if not line.strip():
+                continue
+            seen_text = True
+            draft = _jsonl_record(path, where, line, warn)
+            if draft is not None:
+                drafts.append(draft)
+    if bad_utf8:
+        warn(f"{shown}: invalid UTF-8 bytes on {bad_utf8} line{'s' if bad_utf8 != 1 else ''} replaced with U+FFFD")
+    if not seen_text:
+        raise _Skip("file is empty")
     return drafts
+
+
+def _byte_lines(handle: Any, max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for each line of a binary file; None for a line over ``max_bytes``, whose
+    rest is skipped without being held in memory."""
+    lineno = 0
+    while True:
+        line = handle.readline(max_bytes + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > max_bytes:
+            while line and not line.endswith(b"\n"):
+                line = handle.readline(_READ_CHUNK)
+            yield lineno, None
+            continue
+        yield lineno, line
+
+
+def _jsonl_record(path: Path, where: str, line: str, warn: Callable[[str], None]) -> _Draft | None:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        warn(f"{where}: bad JSON ({exc.msg}), skipped")
+        return None
+    except RecursionError:
+        warn(f"{where}: JSON nested too deeply, skipped")
+        return None
+    except ValueError as exc:  # e.g. an integer too long to convert
+        warn(f"{where}: bad JSON ({excerpt(str(exc))}), skipped")
+        return None
+    if isinstance(record, dict):  # JSON escapes can encode lone surrogates ("\udcff"), which no UTF-8 can hold
+        record = {k: scrub_surrogates(v) if isinstance(v, str) else v for k, v in record.items()}
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
+        warn(f"{where}: record needs a non-empty string field 'text', skipped")
+        return None
+    text, offsets = clean(record["text"])
+    if not text:
+        warn(f"{where}: no text left after cleaning, skipped")
+        return None
+    return _Draft(where, path, record["text"], text, offsets, _pick_meta(record, where, warn), record["text"])
 
 
 def _to_article(draft: _Draft, warn: Callable[[str], None]) -> Article:
@@ -535,8 +793,8 @@ def _to_article(draft: _Draft, warn: Callable[[str], None]) -> Article:
             meta.pop(key)
     try:
         day = _iso_date(meta.get("date"))
-    except ValueError:
-        warn(f"{draft.path}: unreadable date {meta.get('date')!r}, ignored")
+    except (ValueError, OverflowError, TypeError):
+        warn(f"{draft.path}: unreadable date {excerpt(meta.get('date'))}, ignored")
         day = None
     url = meta.get("url")
     source = meta.get("source") or (outlet_for_domain(m.group(1)) if url and (m := _URL.match(url)) else None)
@@ -554,12 +812,18 @@ def _to_article(draft: _Draft, warn: Callable[[str], None]) -> Article:
     )
 
 
-def _with_inferred_date(article: Article) -> Article:
+def _with_inferred_date(article: Article, warn: Callable[[str], None] | None = None,
+                        knowledge: Knowledge | None = None) -> Article:
     """No date in the metadata: infer one from the text (anniversaries, datelines, explicit dates)."""
     if article.date:
         return article
-    guess = infer_article_date(article.text)
-    if guess is None:
+    try:
+        guess = infer_article_date(article.text, anniversaries=knowledge.anniversaries if knowledge else None)
+    except (ValueError, OverflowError, RecursionError) as exc:  # an impossible date in the text: no date, go on
+        if warn:
+            warn(f"{article.path}: could not infer a date from the text ({type(exc).__name__}), left undated")
+        return article
+    if guess is None or not MIN_YEAR <= guess.date.year <= MAX_YEAR:
         return article
     iso = guess.date.isoformat() if guess.precision == "day" else str(guess.date.year)
     source = f"inferred from the text: {guess.evidence!r} (confidence {guess.confidence:.1f})"
@@ -580,24 +844,32 @@ def _dedupe(articles: Iterable[Article], warn: Callable[[str], None]) -> list[Ar
 
 
 def _iso_date(value: Any) -> str | None:
-    """``date``/``datetime``/common date strings -> "YYYY-MM-DD"; ValueError when unreadable."""
+    """``date``/``datetime``/common date strings -> "YYYY-MM-DD"; ValueError when unreadable or outside
+    MIN_YEAR..MAX_YEAR."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    elif isinstance(value, str):
+        day = _parse_date(value.strip()[:100])
+    else:
         raise ValueError(value)
-    text = value.strip()
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ValueError(value)
+    return day.isoformat()
+
+
+def _parse_date(text: str) -> date:
     if match := re.match(r"\d{4}-\d{2}-\d{2}", text):
-        return date.fromisoformat(match.group()).isoformat()
+        return date.fromisoformat(match.group())
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(text, fmt).date().isoformat()
+            return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(value)
+    raise ValueError(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -797,10 +1069,10 @@ class _HTMLText(HTMLParser):
     def title_text(self) -> str:
         return " ".join("".join(self._title).split())
 
-    def result(self) -> tuple[str, list[int]]:
-        """Text and source offsets; only <article>/<main> content when the page has any."""
+    def result(self, whole_page: bool = False) -> tuple[str, list[int]]:
+        """Text and source offsets; only <article>/<main> content when the page has any (unless ``whole_page``)."""
         keep = range(len(self._chars))
-        if any(m and not c.isspace() for m, c in zip(self._in_main, self._chars)):
+        if not whole_page and any(m and not c.isspace() for m, c in zip(self._in_main, self._chars)):
             keep = [i for i in keep if self._in_main[i]]
         return "".join(self._chars[i] for i in keep), [self._pos[i] for i in keep]
 
@@ -889,8 +1161,100 @@ class _HTMLText(HTMLParser):
             self.meta.setdefault("url", values["href"])
 
 
+MIN_MAIN_COVER = 0.6  # trafilatura's text is used when this share of it is found in the page's own text
+MIN_PIECE_CHARS = 20  # a sentence of trafilatura's text shorter than this is not searched on its own
+
+
+def _main_text(raw: str, page: _HTMLText) -> tuple[str, tuple[int, ...], str] | None:
+    """The page's main text as trafilatura finds it, but made of the page's own offset-tracked cleaned
+    text: each paragraph trafilatura returns is looked up (ignoring spaces, case and typographic quotes)
+    in the cleaned text of the whole page, and the matched stretches are kept, so every character still
+    maps back to the original file. None (use the built-in extractor) when trafilatura is missing,
+    fails, returns nothing, or too little of its text is found."""
+    try:
+        import trafilatura
+    except ImportError:  # pragma: no cover - a dependency
+        return None
+    try:
+        extracted = trafilatura.extract(raw, output_format="txt", include_comments=False, include_tables=True,
+                                        include_images=False, deduplicate=False, with_metadata=False)
+    except Exception as exc:  # noqa: BLE001 - a page trafilatura cannot read falls back to ours
+        logger.debug("trafilatura failed (%s); using the built-in extractor", type(exc).__name__)
+        return None
+    if not extracted or not extracted.strip():
+        return None
+    plain, pos = page.result(whole_page=True)
+    text, offsets = clean(plain)
+    spans, found, wanted = _align_paragraphs(text, extracted)
+    if not spans or found < MIN_MAIN_COVER * wanted:
+        logger.debug("trafilatura's text not found in the page (%d of %d chars); using the built-in extractor",
+                     found, wanted)
+        return None
+    chars: list[str] = []
+    kept: list[int] = []
+    for n, (start, end) in enumerate(spans):
+        if n:
+            chars.append("\n")
+            kept.append(offsets[spans[n - 1][1]])
+        chars.append(text[start:end])
+        kept.extend(offsets[start:end])
+    kept.append(kept[-1] + 1)
+    main = "".join(chars)
+    return main, _compose(tuple(kept), pos), main
+
+
+def _fold(ch: str) -> str:
+    return CHAR_MAP.get(ch, ch).lower()
+
+
+def _align_paragraphs(text: str, extracted: str) -> tuple[list[tuple[int, int]], int, int]:
+    """Spans [start, end) of ``text`` holding the paragraphs of ``extracted`` (in document order, merged),
+    the number of ``extracted``'s non-space characters found, and its total."""
+    keys: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if not ch.isspace():
+            keys.append(_fold(ch))
+            where.append(i)
+    haystack = "".join(keys)
+    spans: list[tuple[int, int]] = []
+    found = wanted = 0
+    cursor = 0
+    for paragraph in extracted.split("\n"):
+        pieces = [paragraph] + [s for s in re.split(r"(?<=[.!?])\s+", paragraph) if len(s) >= MIN_PIECE_CHARS]
+        needle = "".join(_fold(ch) for ch in paragraph if not ch.isspace())
+        if not needle:
+            continue
+        wanted += len(needle)
+        for n, piece in enumerate(pieces):
+            key = needle if n == 0 else "".join(_fold(ch) for ch in piece if not ch.isspace())
+            at = haystack.find(key, cursor)
+            if at < 0 and len(key) >= MIN_PIECE_CHARS:
+                at = haystack.find(key)
+            if at < 0:
+                continue
+            start, end = where[at], where[at + len(key) - 1] + 1
+            whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+            if len(key) < MIN_PIECE_CHARS and at != cursor and not whole_line:
+                continue  # a short piece ("Menu", "sanctions") counts only next to the last match or as a line
+            spans.append((start, end))
+            found += len(key)
+            cursor = at + len(key)
+            if n == 0:
+                break  # the whole paragraph was found: its sentences need no search
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or not text[merged[-1][1] : start].strip()):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))  # overlapping, or only spaces between
+        else:
+            merged.append((start, end))
+    return merged, min(found, wanted), wanted
+
+
 # --------------------------------------------------------------------------------------------
-# Outlet lookup tables (built from OUTLETS)
+# Outlet lookup tables: outlet names, aliases and domains are data in the knowledge packs
+# (verify/knowledge/*/outlets.json). A publisher's name is not story knowledge, so every shipped pack's
+# outlets are recognised; packs named by configuration and folders given as packs add theirs.
 # --------------------------------------------------------------------------------------------
 
 
@@ -900,10 +1264,15 @@ def _alias_key(name: str) -> str:
     return key.removeprefix("the ")
 
 
-_ALIASES: dict[str, str] = {
-    _alias_key(alias): outlet for outlet, (aliases, _) in OUTLETS.items() for alias in (outlet, *aliases)
-}
-_DOMAINS: dict[str, str] = {domain: outlet for outlet, (_, domains) in OUTLETS.items() for domain in domains}
+@functools.lru_cache(maxsize=16)
+def _outlet_tables(knowledge: Knowledge | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(alias key -> outlet, domain -> outlet) from the shipped packs plus ``knowledge``'s."""
+    outlets = dict(load_knowledge(tuple(available_packs())).outlets)
+    if knowledge is not None:
+        outlets.update(knowledge.outlets)
+    aliases = {_alias_key(alias): outlet for outlet, (names, _) in outlets.items() for alias in (outlet, *names)}
+    domains = {domain: outlet for outlet, (_, names) in outlets.items() for domain in names}
+    return aliases, domains
 
 
 def override_dates(articles: Sequence[Article], specs: Sequence[str]) -> list[Article]:
@@ -914,11 +1283,14 @@ def override_dates(articles: Sequence[Article], specs: Sequence[str]) -> list[Ar
         name, _, value = spec.rpartition("=")
         try:
             day = date.fromisoformat(value.strip()).isoformat()
+            if not MIN_YEAR <= int(day[:4]) <= MAX_YEAR:
+                raise ValueError(day)
         except ValueError:
-            raise InputError(f"--date {spec!r}: dates are YYYY-MM-DD (optionally NAME=YYYY-MM-DD)") from None
+            raise InputError(f"--date {excerpt(spec)}: dates are YYYY-MM-DD between {MIN_YEAR} and {MAX_YEAR} "
+                             "(optionally NAME=YYYY-MM-DD)") from None
         hits = [i for i, a in enumerate(out) if not name or name in (a.path, Path(a.path).name, Path(a.path).stem)]
         if not hits:
-            raise InputError(f"--date {spec!r}: no article file is named {name!r}")
+            raise InputError(f"--date {excerpt(spec)}: no article file is named {excerpt(name)}")
         for i in hits:
             out[i] = dataclasses.replace(out[i], date=day, date_source="command line")
     return out

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from .errors import ModelNotFound
 
-Kind = Literal["nli", "embed"]
+Kind = Literal["nli", "embed", "nlp"]
 
 
 def models_dir() -> Path:
@@ -56,7 +56,7 @@ def load_registry(path: Path | None = None) -> dict[str, ModelEntry]:
         return {}
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     entries = {}
-    for kind in ("nli", "embed"):
+    for kind in ("nli", "embed", "nlp"):
         for alias, raw in data.get(kind, {}).items():
             known = {k: raw.pop(k) for k in list(raw) if k in ModelEntry.__slots__}
             if "labels" in known:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ class NLIJudge:
 
         from .config import Settings
         from .embed import pick_device
-        from .runtime import make_runner, pick_backend
+        from .runtime import load_temperature, make_runner, model_revision, pick_backend
 
         self.name = model
         self.resolved: Resolved = resolve(model, "nli", allow_download=allow_download)
@@ -139,6 +140,11 @@ class NLIJudge:
         cache = cache_dir or Settings.model_fields["cache_dir"].default
         self._logits, id2label = make_runner(self.backend, self.resolved.path, self.device, cache)
         self.labels = label_index(id2label)
+        # temperature scaling fitted with the weights (calibration.json); the revision names both, so
+        # scores cached for other weights or another temperature are never read back
+        self.temperature = load_temperature(self.resolved.path)
+        self.resolved = replace(self.resolved, revision=model_revision(self.resolved.path, self.resolved.revision,
+                                                                      self.temperature))
 
     def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
         """Probabilities {entailment, neutral, contradiction} for (premise, hypothesis) pairs."""
@@ -157,22 +163,29 @@ class NLIJudge:
                                            return_tensors="np")) for b in batches]
 
     def _probs(self, batch: Any) -> list[dict[str, float]]:
-        probs = _softmax(self._logits({k: np.asarray(v) for k, v in batch.items()}))
+        probs = _softmax(self._logits({k: np.asarray(v) for k, v in batch.items()}), self.temperature)
         return [{name: round(float(row[j]), 4) for name, j in self.labels.items()} for row in probs]
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
         return judge_pairs(self.predict, pairs, on_batch)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
+def _softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of logits / temperature (T > 1 softens, T < 1 sharpens; the argmax never changes)."""
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
 
 
+STORE_EVERY = 1024  # scored (premise, hypothesis) texts per store commit: an interrupt loses at most this many
+
+
 class CachedJudge:
-    """Wraps a judge: (premise, hypothesis) pairs already scored by the same model revision are read from
-    the store, so re-running on an unchanged corpus does no NLI work and a new article costs only its pairs."""
+    """Wraps a judge: each distinct (premise, hypothesis) pair is scored once per run, and pairs already
+    scored by the same model revision are read from the store, so re-running on an unchanged corpus does
+    no NLI work and a new article costs only its pairs. Fresh scores are stored every STORE_EVERY texts,
+    so an interrupted run keeps the work it did. ``store=None`` only removes duplicates."""
 
     def __init__(self, judge: Any, store: Any) -> None:
         self.inner = judge
@@ -181,20 +194,28 @@ class CachedJudge:
         self.resolved = judge.resolved
         self.backend = backend = getattr(judge, "backend", "torch")  # int8 scores are not fp32 scores: keyed apart
         self.key = f"{judge.resolved.path}@{judge.resolved.revision}" + ("" if backend == "torch" else f"#{backend}")
-        self.hits = 0
+        self.hits = 0  # texts whose scores came from the store
+        self.duplicates = 0  # texts scored once for several pairs in this run
 
     def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
         hashes = [short_hash(p, h) for p, h in texts]
-        known = self.store.get_scores(self.key, list(dict.fromkeys(hashes)))
-        todo = [i for i, h in enumerate(hashes) if h not in known]
-        self.hits += len(texts) - len(todo)
+        first: dict[str, int] = {}
+        for i, h in enumerate(hashes):
+            first.setdefault(h, i)
+        known = self.store.get_scores(self.key, list(first)) if self.store is not None else {}
+        todo = [i for h, i in first.items() if h not in known]
+        self.hits += sum(h in known for h in hashes)
+        self.duplicates += len(texts) - len(first)
         if on_batch and len(texts) > len(todo):
             on_batch(len(texts) - len(todo))
-        if todo:
-            fresh = self.inner.predict([texts[i] for i in todo], on_batch)
-            new = {hashes[i]: probs for i, probs in zip(todo, fresh)}
-            self.store.put_scores(self.key, new.items())
-            known |= new
+        # the inner judge sorts by length too: chunks of the sorted list keep its batches as they would be
+        todo.sort(key=lambda i: len(texts[i][0]) + len(texts[i][1]))
+        for start in range(0, len(todo), STORE_EVERY):
+            chunk = todo[start : start + STORE_EVERY]
+            fresh = {hashes[i]: probs for i, probs in zip(chunk, self.inner.predict([texts[i] for i in chunk], on_batch))}
+            if self.store is not None:
+                self.store.put_scores(self.key, fresh.items())  # committed now: Ctrl-C or a crash keeps it
+            known |= fresh
         return [known[h] for h in hashes]  # shared, read-only: one dict per distinct pair, not per use
 
     def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:

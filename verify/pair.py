@@ -6,27 +6,34 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .knowledge import Knowledge
 from .types import Claim, ClaimPair
 
-# entities that appear in almost every article of a topic are weak evidence of "same fact"
-GENERIC_ENTITIES = {"North Korea", "South Korea", "Korea", "United States", "Russia", "China", "Japan", "Soviet Union"}
+# entity types specific enough that two claims naming the same one are likely about the same fact;
+# countries, regions and nationalities (GPE, LOC, NORP) are too coarse to pair on
+SPECIFIC_TYPES = frozenset({"PERSON", "ORG", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT"})
+MAX_BLOCK = 100  # blocking keys shared by more claims than this are too common to pair on
 
 
-def shared_keys(a: Claim, b: Claim) -> tuple[str, ...]:
+def specific_entities(claim: Claim, generic: frozenset[str] = frozenset()) -> set[str]:
+    """The claim's entities of a specific type (a person, an organisation, a building, an event...), less
+    the knowledge packs' generic names. An entity with no known type counts as specific."""
+    types = claim.entity_types or ("",) * len(claim.entities)
+    return {e for e, t in zip(claim.entities, types) if (t in SPECIFIC_TYPES or not t) and e not in generic}
+
+
+def shared_keys(a: Claim, b: Claim, generic: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """Specific entities, numbers and dates both claims mention."""
-    ents = (set(a.entities) & set(b.entities)) - GENERIC_ENTITIES
+    ents = specific_entities(a, generic) & specific_entities(b, generic)
     vals = (set(a.numbers) & set(b.numbers)) | (set(a.dates) & set(b.dates))
     return tuple(sorted(ents)) + tuple(sorted(vals))
 
 
-MAX_BLOCK = 100  # blocking keys shared by more claims than this are too common to pair on
-
-
-def _key_index(claims: Sequence[Claim]) -> dict[str, list[int]]:
-    """Specific entity / number / date -> the claims mentioning it (generic countries left out)."""
+def _key_index(claims: Sequence[Claim], generic: frozenset[str] = frozenset()) -> dict[str, list[int]]:
+    """Specific entity / number / date -> the claims mentioning it."""
     index: dict[str, list[int]] = {}
     for i, c in enumerate(claims):
-        for key in {*c.entities} - GENERIC_ENTITIES | {*c.numbers, *c.dates}:
+        for key in specific_entities(c, generic) | {*c.numbers, *c.dates}:
             index.setdefault(key, []).append(i)
     return index
 
@@ -112,12 +119,14 @@ class Pairer:
         shared_min_similarity: float = 0.35,
         within_source: bool = False,
         ann_threshold: int = ANN_THRESHOLD,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.top_k = top_k
         self.min_similarity = min_similarity
         self.shared_min_similarity = shared_min_similarity
         self.within_source = within_source
         self.ann_threshold = ann_threshold
+        self.generic = knowledge.generic if knowledge is not None else frozenset()
         self.stats: dict[str, int | str] = {}
 
     def pair(self, claims: Sequence[Claim], vectors: np.ndarray) -> list[ClaimPair]:
@@ -136,7 +145,7 @@ class Pairer:
             key = (min(i, j), max(i, j))
             if key not in chosen:
                 a, b = claims[key[0]], claims[key[1]]
-                chosen[key] = ClaimPair(a, b, round(float(similarity), 4), shared_keys(a, b), via=via)
+                chosen[key] = ClaimPair(a, b, round(float(similarity), 4), shared_keys(a, b, self.generic), via=via)
 
         approximate = len(claims) > self.ann_threshold
         self.stats["method"] = "ann" if approximate else "exact"
@@ -146,7 +155,7 @@ class Pairer:
             add(int(i), int(idx[i, j]), sim[i, j])
         # blocking: claims that share a specific entity, number or date, above a lower cosine; each claim
         # keeps its top_k partners per key, so the pairs grow linearly with the corpus
-        for members in _key_index(claims).values():
+        for members in _key_index(claims, self.generic).values():
             if len(members) > MAX_BLOCK:
                 continue  # a value half the corpus mentions says little about "the same fact"
             ids = np.array(members)

@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
-from .aggregate import Aggregator, Thresholds, decision_key, rules_version, shared_facts
+from .verdict.aggregate import Aggregator, decision_key, shared_facts
+from .verdict.calibrate import load_params
+from .verdict.rules import Thresholds
 from .claims import ClaimExtractor, extractor_version
 from .config import Settings
 from .errors import InputError
 from .ingest import load_articles
+from .knowledge import Knowledge, load_knowledge
 from .models import Lazy, resolve
+from .nlp import NLP
 from .pair import Pairer
 from .registry import EMBEDDERS, NLI_JUDGES
 from .store import Store, article_key
@@ -91,11 +95,31 @@ def make_judge(settings: Settings, store: Store | None = None) -> Any:
     resolved = resolve(settings.nli_model, "nli", allow_download=settings.allow_download)
     backend = pick_backend(settings.backend, pick_device(settings.device))
     lazy = Lazy(load, name=settings.nli_model, resolved=resolved, backend=backend)
-    return CachedJudge(lazy, store) if store is not None else lazy
+    return CachedJudge(lazy, store)  # without a store it still scores each distinct pair once
 
 
 def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(settings.contradict_threshold, settings.support_threshold, settings.same_fact_similarity)
+    """The fitted thresholds (verify/verdict/params.json), with those the settings give instead."""
+    return Thresholds.resolve(load_params(), contradict=settings.contradict_threshold, support=settings.support_threshold,
+                              weak_entail=settings.weak_entail, same_fact_similarity=settings.same_fact_similarity)
+
+
+def verdict_meta(settings: Settings) -> dict[str, Any]:
+    """For reports: the thresholds the rules used (fitted or from settings), the fitted parameters' digest and
+    provenance, and the disabled rules."""
+    params = load_params()
+    t = thresholds(settings)
+    return {"thresholds": {"contradict": t.contradict, "support": t.support, "weak_entail": t.weak_entail,
+                           "same_fact_similarity": t.same_fact_similarity},
+            "params": {"digest": params.digest, "provenance": dict(params.provenance),
+                       "stance_model": params.stance is not None},
+            "disabled_rules": list(settings.disabled_rules)}
+
+
+def make_aggregator(settings: Settings, article_dates: dict[str, str | None], knowledge: Knowledge,
+                    checks: bool = True) -> Aggregator:
+    return Aggregator(thresholds(settings), article_dates, checks=checks, knowledge=knowledge, params=load_params(),
+                      disabled_rules=settings.disabled_rules)
 
 
 def _no_progress(stage: str, total: int) -> Callable[[int], None]:
@@ -114,6 +138,8 @@ class Pipeline:
         self._embedder = embedder
         self._judge = judge
         self.store: Store | None = Store(settings.store_path) if store is True else (store or None)
+        self.knowledge: Knowledge = load_knowledge(tuple(settings.knowledge))
+        self.nlp = NLP(settings.nlp_model)
         self.last_pairing: dict[str, Any] = {}
 
     @property
@@ -146,19 +172,21 @@ class Pipeline:
 
         if not text_a.strip() or not text_b.strip():
             raise InputError("both claims need some text")
-        a = claim_from_text(text_a, article_id="a:A", source="A", article_date=date_a)
-        b = claim_from_text(text_b, article_id="a:B", source="B", article_date=date_b)
+        a = claim_from_text(text_a, article_id="a:A", source="A", article_date=date_a, knowledge=self.knowledge)
+        b = claim_from_text(text_b, article_id="a:B", source="B", article_date=date_b, knowledge=self.knowledge)
         vectors = self.embedder.embed([a.standalone, b.standalone])
         similarity = float(vectors[0] @ vectors[1])
         s = self.settings
         (judgement,) = self.judge.judge([ClaimPair(a, b, round(similarity, 4))])
-        return Aggregator(thresholds(s), {"a:A": date_a, "a:B": date_b}, checks=checks).decide(judgement)
+        return make_aggregator(s, {"a:A": date_a, "a:B": date_b}, self.knowledge, checks).decide(judgement)
 
     def run_paths(self, paths: Sequence[str | Path], progress: ProgressFactory = _no_progress,
                   on_warning: Callable[[str], None] | None = None) -> Report:
         timings: dict[str, float] = {}
         with _timed(timings, "ingest"):
-            articles = load_articles(paths, on_warning=on_warning)
+            articles = load_articles(paths, on_warning=on_warning, knowledge=self.knowledge,
+                                     max_bytes=self.settings.max_file_bytes,
+                                     max_record_bytes=self.settings.max_record_bytes)
         return self.run(articles, progress, timings, on_warning)
 
     def run(self, articles: Sequence[Article], progress: ProgressFactory = _no_progress,
@@ -188,19 +216,20 @@ class Pipeline:
         with _timed(timings, "embed"):
             vectors = self.embedder.embed([c.standalone for c in claims], progress("embed", len(claims)))
         with _timed(timings, "pair"):
-            pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source)
+            pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
             pairs = pairer.pair(claims, vectors)
             self.last_pairing = dict(pairer.stats)
         with _timed(timings, "nli"):
             judgements = self.judge.judge(pairs, progress("nli", 2 * len(pairs)))
         with _timed(timings, "aggregate"):
             dates = {a.id: a.date for a in articles}
-            verdicts, clusters = self._aggregate(judgements, dates, run_id)
+            verdicts, clusters, assessments = self._aggregate(judgements, dates, run_id)
         meta = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "verify_version": __version__,
             "models": {"embed": _model_meta(self.embedder, s.embed_model), "nli": _model_meta(self.judge, s.nli_model)},
             "settings": s.public(),
+            "verdict": verdict_meta(s),
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
             "counts": {"articles": len(articles), "claims": len(claims), "pairs": len(pairs),
                        "cross_source_pairs": self.last_pairing.get("cross_source_pairs", 0),
@@ -208,28 +237,31 @@ class Pipeline:
             "python": platform.python_version(),
         }
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
-        return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta, tuple(shared_facts(claims)))
+        return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta,
+                      tuple(shared_facts(claims, self.knowledge)), tuple(assessments))
 
-    def _aggregate(self, judgements: list, dates: dict[str, str | None], run_id: int) -> tuple[list, list]:
-        """The verdict logic; a pair decided by an earlier run under the same rules is read from the store."""
-        aggregator = Aggregator(thresholds(self.settings), dates, checks=self.checks)
+    def _aggregate(self, judgements: list, dates: dict[str, str | None], run_id: int) -> tuple[list, list, list]:
+        """The verdict logic; a pair decided by an earlier run under the same rules (thresholds, fitted parameters,
+        knowledge, disabled rules: ``Aggregator.key``) is read from the store."""
+        aggregator = make_aggregator(self.settings, dates, self.knowledge, self.checks)
         if self.store is None:
             return aggregator.aggregate(judgements)
-        rules = short_hash(repr(thresholds(self.settings)), str(self.checks), rules_version())
+        rules = aggregator.key()
         model = getattr(self.judge, "key", self.judge.name)
         keys = [decision_key(j, dates, rules) for j in judgements]
         stored = self.store.get_verdicts(model, [k for k in dict.fromkeys(keys) if k])
         known = [_stored_verdict(j, stored[k]) if k in stored else None for j, k in zip(judgements, keys)]
-        verdicts, clusters = aggregator.aggregate(judgements, known)
-        fresh = [(k, v) for k, v, old in zip(keys, verdicts, known) if k and old is None]
+        decided = [old or aggregator.decide(j) for j, old in zip(judgements, known)]  # pair rules only: stored
+        verdicts, clusters, assessments = aggregator.aggregate(judgements, decided)
+        fresh = [(k, v) for k, v, old in zip(keys, decided, known) if k and old is None]
         self.store.put_verdicts(run_id, model, rules, fresh)
-        return verdicts, clusters
+        return verdicts, clusters, assessments
 
     def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
         """Claims of every article; an article already in the store (same content, same rules) is not re-read."""
         if self.store is None:
             return self._extract(articles, on_batch)
-        version = extractor_version()
+        version = extractor_version(self.knowledge, self.nlp)
         keys = [article_key(a) for a in articles]
         known = self.store.get_claims(version, list(dict.fromkeys(keys)))
         todo = [a for a, k in zip(articles, keys) if k not in known]
@@ -251,13 +283,13 @@ class Pipeline:
             from .engine_ray import ray_extract
 
             return ray_extract(articles, self.settings, on_batch)
-        return ClaimExtractor().extract(articles, on_batch)
+        return ClaimExtractor(self.knowledge, self.nlp).extract(articles, on_batch)
 
 
-def _stored_verdict(judgement: Any, row: tuple[str, float, str, tuple[str, ...]]) -> PairVerdict:
-    verdict, confidence, reason, conflicts = row
+def _stored_verdict(judgement: Any, row: tuple) -> PairVerdict:
+    verdict, confidence, reason, conflicts, rule, evidence = row
     return PairVerdict(judgement.pair, verdict, confidence, judgement.forward, judgement.backward, reason,  # type: ignore[arg-type]
-                       conflicts)
+                       conflicts, rule, evidence)
 
 
 def _model_meta(obj: Any, name: str) -> dict[str, str]:

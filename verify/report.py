@@ -18,15 +18,18 @@ import html
 import json
 import os
 import re
+import signal
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.table import Table
@@ -34,9 +37,22 @@ from rich.text import Text
 
 from verify import __version__
 from verify.errors import ConfigError, InputError
-from verify.types import NLI_LABELS, Article, Claim, Cluster, PairVerdict, Report
+from verify.types import (NLI_LABELS, Article, Assessment, Claim, Cluster, Conflict, PairVerdict, Report,
+                          evidence_from_dict, evidence_to_dict)
 
-SCHEMA_VERSION = "1.1"  # 1.1: verdicts disputed/different-time, claims.time/rebuts, sources.date_source
+# Characters no report view shows as they are: C0/C1 controls but tab and newline (ESC starts terminal
+# escape sequences, OSC sets window titles and hyperlinks) and, with bidi, the bidirectional controls
+# that reorder the text around them ("Trojan Source"). The JSON keeps the data exactly.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS_AND_BIDI = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: object, *, bidi: bool = True) -> str:
+    """``text`` without control characters (and, with ``bidi``, without bidirectional controls)."""
+    return (_CONTROLS_AND_BIDI if bidi else _CONTROLS).sub("", str(text))
+
+
+SCHEMA_VERSION = "2.0"  # 2.0: pairs.rule, pairs.evidence, assessments; pairs.conflicts holds value conflicts only
 FORMATS: dict[str, str] = {"json": "report.json", "md": "report.md", "html": "report.html"}
 VERDICT_ORDER: dict[str, int] = {"contradict": 0, "disputed": 1, "different-time": 2, "support": 3, "neutral": 4}
 CONFLICT_VERDICTS = ("contradict", "disputed")
@@ -78,6 +94,7 @@ class ClaimJSON(_Model):
     attribution: str | None
     rebuts: str | None = None  # id of a claim of the same source that this one disputes
     entities: list[str]
+    entity_types: list[str] = []  # NER label of each entity, parallel to `entities` (PERSON, ORG, GPE, FAC, ...)
     numbers: list[str]
     dates: list[str]
     time: TimeJSON | None = None  # when the claim is about, resolved against the article date
@@ -94,6 +111,79 @@ class ScoresJSON(_Model):
     backward: NLIScoresJSON  # claim_b premise, claim_a hypothesis
 
 
+# evidence: what the deciding rule saw (verify.types evidence records), told apart by "type"
+class ConflictJSON(_Model):
+    type: Literal["conflict"]
+    kind: str  # "date", a unit ("ton", "usd", "anniversary") or "commemorates"
+    a: str  # claim_a's value(s)
+    b: str  # claim_b's value(s)
+    subject: str = ""  # what the values are about, when known
+
+
+class AgreementJSON(_Model):
+    type: Literal["agreement"]
+    kind: str
+    a: str
+    b: str
+    subject: str = ""
+
+
+class DistinctEntitiesJSON(_Model):
+    type: Literal["distinct_entities"]
+    kind: str  # NER label: PERSON, FAC, EVENT, WORK_OF_ART, LAW, PRODUCT
+    a: list[str]
+    b: list[str]
+
+
+class TimeGapJSON(_Model):
+    type: Literal["time_gap"]
+    kind: Literal["intervals", "past", "years_apart"]
+    a: str
+    b: str
+    years: float | None = None
+
+
+class NLIEvidenceJSON(_Model):
+    type: Literal["nli"]
+    label: Literal["entailment", "neutral", "contradiction"]
+    forward: float  # claim_a premise
+    backward: float  # claim_b premise
+    threshold: float
+
+
+class AttributionJSON(_Model):
+    type: Literal["attribution"]
+    claim_id: str
+    source: str  # outlet name
+    speaker: str
+
+
+class RebuttalJSON(_Model):
+    type: Literal["rebuttal"]
+    source: str  # the outlet that reports a claim and rebuts it
+    disputed_id: str
+    rebuttal_id: str
+    speaker: str
+    disputed_text: str
+    rebuttal_text: str
+    matching_pair: str
+
+
+class OutletJSON(_Model):
+    type: Literal["outlet"]
+    claim_id: str
+    source: str  # the other outlet's name
+    verdict: str
+    pair_id: str
+
+
+EvidenceJSON = Annotated[
+    Union[ConflictJSON, AgreementJSON, DistinctEntitiesJSON, TimeGapJSON, NLIEvidenceJSON, AttributionJSON,
+          RebuttalJSON, OutletJSON],
+    Field(discriminator="type"),
+]
+
+
 class PairJSON(_Model):
     id: str
     claim_a: str
@@ -105,7 +195,18 @@ class PairJSON(_Model):
     similarity: float
     scores: ScoresJSON
     reason: str
-    conflicts: list[str]
+    conflicts: list[str]  # the conflict evidence in words
+    rule: str = ""  # the named rule that decided (verify.verdict.RULE_NAMES)
+    evidence: list[EvidenceJSON] = []
+
+
+class AssessmentJSON(_Model):
+    claim: str  # claim id
+    outlet: str  # the other outlet's name
+    verdict: Literal["support", "contradict", "disputed", "different-time", "neutral", "unrelated"]
+    probability: float
+    rule: str
+    pairs: list[str]  # the deciding pair first
 
 
 class ClusterJSON(_Model):
@@ -133,6 +234,7 @@ class ReportJSON(_Model):
     pairs: list[PairJSON]  # contradictions first, then support, then neutral; by confidence
     clusters: list[ClusterJSON]
     facts: list[FactJSON] = []  # values two or more outlets give alike for one specific entity
+    assessments: list[AssessmentJSON] = []  # each claim against each other outlet it was paired with
 
 
 def from_json(data: ReportJSON) -> Report:
@@ -145,7 +247,7 @@ def from_json(data: ReportJSON) -> Report:
     claims = {
         c.id: Claim(c.id, c.source, c.source_name, c.text, c.standalone_text, (c.span[0], c.span[1]), c.attribution,
                     tuple(c.entities), tuple(c.numbers), tuple(c.dates), 0, c.rebuts,
-                    TimeSpan(**c.time.model_dump()) if c.time else None)
+                    TimeSpan(**c.time.model_dump()) if c.time else None, tuple(c.entity_types))
         for c in data.claims
     }
     missing = [p.id for p in data.pairs if p.claim_a not in claims or p.claim_b not in claims]
@@ -153,13 +255,17 @@ def from_json(data: ReportJSON) -> Report:
         raise InputError(f"report JSON: pair {missing[0]} names a claim that is not in `claims`")
     verdicts = tuple(
         PairVerdict(ClaimPair(claims[p.claim_a], claims[p.claim_b], p.similarity), p.verdict, p.confidence,
-                    p.scores.forward.model_dump(), p.scores.backward.model_dump(), p.reason, tuple(p.conflicts))
+                    p.scores.forward.model_dump(), p.scores.backward.model_dump(), p.reason, tuple(p.conflicts),
+                    p.rule, tuple(evidence_from_dict(e.model_dump()) for e in p.evidence))
         for p in data.pairs
     )
     clusters = tuple(Cluster(c.id, tuple(c.claims), tuple(c.sources), tuple(map(tuple, c.agree)),
                              tuple(map(tuple, c.disagree))) for c in data.clusters)
     facts = tuple(SharedFact(f.entity, f.value, tuple(f.sources), tuple(f.claims)) for f in data.facts)
-    return Report(articles, tuple(claims.values()), verdicts, clusters, {**data.meta, "created": data.created}, facts)
+    assessments = tuple(Assessment(x.claim, x.outlet, x.verdict, x.probability, x.rule, tuple(x.pairs))
+                        for x in data.assessments)
+    return Report(articles, tuple(claims.values()), verdicts, clusters, {**data.meta, "created": data.created}, facts,
+                  assessments)
 
 
 def json_schema() -> dict[str, Any]:
@@ -181,6 +287,7 @@ def to_json_model(report: Report) -> ReportJSON:
         clusters=[_cluster_json(cluster) for cluster in report.clusters],
         facts=[FactJSON(entity=f.entity, value=f.value, sources=list(f.sources), claims=list(f.claim_ids))
                for f in report.facts],
+        assessments=[_assessment_json(x) for x in report.assessments],
     )
 
 
@@ -200,6 +307,7 @@ def iter_json(report: Report) -> Iterator[str]:
         ("clusters", (_cluster_json(cluster) for cluster in report.clusters)),
         ("facts", (FactJSON(entity=f.entity, value=f.value, sources=list(f.sources), claims=list(f.claim_ids))
                    for f in report.facts)),
+        ("assessments", (_assessment_json(x) for x in report.assessments)),
     ]
     for n, (key, items) in enumerate(lists):
         yield f"  {json.dumps(key)}: ["
@@ -283,6 +391,7 @@ def _claim_json(claim: Claim) -> ClaimJSON:
         attribution=claim.attribution,
         rebuts=claim.rebuts,
         entities=list(claim.entities),
+        entity_types=list(claim.entity_types),
         numbers=list(claim.numbers),
         dates=list(claim.dates),
         time=TimeJSON(**dataclasses.asdict(claim.time)) if claim.time else None,
@@ -307,7 +416,14 @@ def _pair_json(verdict: PairVerdict) -> PairJSON:
         scores=ScoresJSON(forward=_nli_scores(verdict.forward), backward=_nli_scores(verdict.backward)),
         reason=verdict.reason,
         conflicts=list(verdict.conflicts),
+        rule=verdict.rule,
+        evidence=[evidence_to_dict(e) for e in verdict.evidence],
     )
+
+
+def _assessment_json(x: Assessment) -> AssessmentJSON:
+    return AssessmentJSON(claim=x.claim_id, outlet=x.source, verdict=x.verdict, probability=x.probability,  # type: ignore[arg-type]
+                          rule=x.rule, pairs=list(x.pair_ids))
 
 
 def _cluster_json(cluster: Cluster) -> ClusterJSON:
@@ -471,13 +587,17 @@ def render_markdown(report: Report) -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
+_MD_SYNTAX = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
 def _md(text: str) -> str:
-    """Inline text: one line, and no raw HTML a Markdown viewer would interpret."""
-    return _one_line(text).replace("<", "&lt;")
+    """Inline text from the data: one line, no control or bidi characters, and every character Markdown
+    gives a meaning backslash-escaped, so no link, image, raw HTML, emphasis or heading comes from the data."""
+    return _MD_SYNTAX.sub(r"\\\1", safe_text(_one_line(text)))
 
 
 def _md_cell(text: str) -> str:
-    return _md(text).replace("|", "\\|") or " "
+    return _md(text) or " "
 
 
 def _md_sources(view: _View) -> str:
@@ -608,7 +728,7 @@ _CSS = """
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg);
-  margin: 0; }
+  margin: 0; overflow-wrap: anywhere; }
 header, nav, main { max-width: 70rem; margin: 0 auto; padding: 0 1rem; }
 header { padding-top: 1rem; }
 h1 { margin: .25rem 0; }
@@ -671,7 +791,8 @@ details.scores summary { cursor: pointer; color: var(--muted); font-size: .9rem;
 details.scores table { font-size: .9rem; }
 .group { margin-bottom: 2rem; }
 .source-text { margin-top: 1.5rem; }
-.article-text { white-space: pre-wrap; max-width: 48rem; }
+.article-text { white-space: pre-wrap; max-width: 48rem; overflow-wrap: anywhere; }
+blockquote, td, th, dd, h1, h2, h3, h4, p, li, cite { overflow-wrap: anywhere; min-width: 0; }
 .article-text mark.claim { background: var(--claim); }
 .article-text mark.claim:target { background: var(--mark); outline: 3px solid var(--link); }
 """
@@ -742,7 +863,19 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Escaped for HTML text or an attribute value, without control characters."""
+    return html.escape(safe_text(text, bidi=False), quote=True)
+
+
+def _b(text: object) -> str:
+    """Data shown inline: escaped and isolated in <bdi>, so right-to-left text or an unterminated bidi
+    override (U+202E) in an outlet name or a title cannot reorder the report's own words around it."""
+    return f"<bdi>{_e(text)}</bdi>"
+
+
+def _isolated(text: object) -> str:
+    """Data inside an element that takes no markup (<option>): isolated with FSI ... PDI instead of <bdi>."""
+    return f"\u2068{_e(text)}\u2069"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -829,7 +962,7 @@ def _html_header(report: Report) -> str:
     return (
         "<header>\n<h1>verify report</h1>\n"
         f'<p class="muted">Run {_e(_run_date(report))} with verify {_e(__version__)}; '
-        f"models: {_e(models_line(report.meta))}.</p>\n</header>"
+        f"models: {_b(models_line(report.meta))}.</p>\n</header>"
     )
 
 
@@ -860,7 +993,7 @@ def _html_link(url: str | None) -> str:
         return ""
     if url.lower().startswith(("http://", "https://")):
         return f'<a href="{_e(url)}" rel="noopener noreferrer">link</a>'
-    return _e(url)
+    return _b(url)
 
 
 # ----- overview and outlet matrix (the matrix is rendered after the agreements)
@@ -869,8 +1002,8 @@ def _html_link(url: str | None) -> str:
 def _html_overview(page: _Page) -> str:
     view = page.view
     rows = "\n".join(
-        f'<tr><th scope="row">{_e(a.source)}</th><td>{_e(a.title or "")}</td>'
-        f'<td class="date">{_e(format_date(a.date))}</td><td>{_e(_date_source(a))}</td>'
+        f'<tr><th scope="row" dir="auto">{_e(a.source)}</th><td dir="auto">{_e(a.title or "")}</td>'
+        f'<td class="date">{_e(format_date(a.date))}</td><td dir="auto">{_e(_date_source(a))}</td>'
         f"<td>{view.claim_counts[a.id]}</td><td>{_html_link(a.url)}</td></tr>"
         for a in view.report.articles
     )
@@ -906,9 +1039,10 @@ def _outlet_tallies(view: _View) -> Counter[tuple[str, str, bool]]:
 
 def _html_matrix(page: _Page) -> str:
     tallies = _outlet_tallies(page.view)
-    head = "".join(f'<th scope="col">{_e(outlet)}</th>' for outlet in page.outlets)
+    head = "".join(f'<th scope="col" dir="auto">{_e(outlet)}</th>' for outlet in page.outlets)
     rows = "\n".join(
-        f'<tr><th scope="row">{_e(row)}</th>' + "".join(_html_matrix_cell(tallies, row, col) for col in page.outlets)
+        f'<tr><th scope="row" dir="auto">{_e(row)}</th>'
+        + "".join(_html_matrix_cell(tallies, row, col) for col in page.outlets)
         + "</tr>"
         for row in page.outlets
     )
@@ -941,7 +1075,7 @@ def _html_filters(page: _Page) -> str:
         for verdict in present
     )
     options = '<option value="">All outlets</option>' + "".join(
-        f'<option value="{_e(outlet)}">{_e(outlet)}</option>' for outlet in page.outlets
+        f'<option value="{_e(outlet)}">{_isolated(outlet)}</option>' for outlet in page.outlets
     )
     return (
         '<form id="filters" class="filters" aria-label="Filter pairs" hidden>\n'
@@ -972,7 +1106,7 @@ def _html_card(page: _Page, verdict: PairVerdict, title: str, level: int = 3) ->
         f'<article class="card {_e(verdict.verdict)}" id="{_e("pair-" + verdict.pair.id)}" {data} '
         f'aria-labelledby="{heading}">\n'
         f'<h{level} id="{heading}">{_html_label(verdict.verdict)} {_e(title)}: '
-        f"{_e(a.source)} {joiner} {_e(b.source)}</h{level}>\n"
+        f"{_b(a.source)} {joiner} {_b(b.source)}</h{level}>\n"
         f'<div class="quotes">{_html_quote(page, verdict, a, b)}{_html_quote(page, verdict, b, a)}</div>\n'
         f"{_html_facts(verdict)}\n{_html_scores(verdict)}\n</article>"
     )
@@ -982,16 +1116,16 @@ def _html_quote(page: _Page, verdict: PairVerdict, claim: Claim, other: Claim) -
     conflict, shared = _mark_patterns(verdict, claim, other)
     read_as = ""
     if _one_line(claim.standalone) != _one_line(claim.text):
-        read_as = f'<p class="muted">read as: {_e(claim.standalone)}</p>'
-    about = [f"<cite>{_e(claim.source)}</cite>", _e(page.view.date(claim))]
+        read_as = f'<p class="muted">read as: {_b(claim.standalone)}</p>'
+    about = [f"<cite>{_b(claim.source)}</cite>", _e(page.view.date(claim))]
     if claim.attribution:
-        about.append(f"attributed to {_e(claim.attribution)}")
+        about.append(f"attributed to {_b(claim.attribution)}")
     if claim.time:
-        about.append(f"about {_e(_time_words(claim))}")
+        about.append(f"about {_b(_time_words(claim))}")
     if claim.id in page.places:
         about.append(f'<a href="{_e(_claim_href(claim.id))}">in the full article</a>')
     return (
-        f"<blockquote><p>{_highlighted(claim.text, conflict, shared)}</p>{read_as}"
+        f'<blockquote><p dir="auto">{_highlighted(claim.text, conflict, shared)}</p>{read_as}'
         f"<footer>— {' · '.join(about)}</footer></blockquote>"
     )
 
@@ -1007,14 +1141,14 @@ def _time_words(claim: Claim) -> str:
 def _html_facts(verdict: PairVerdict) -> str:
     conflicts = ""
     if verdict.conflicts:
-        items = "".join(f"<li>{_e(c)}</li>" for c in verdict.conflicts)
+        items = "".join(f'<li dir="auto">{_e(c)}</li>' for c in verdict.conflicts)
         conflicts = f"<dt>Conflicts</dt><dd><ul>{items}</ul></dd>"
     meaning = _VERDICT_MEANING.get(verdict.verdict, "")
     return (
         f'<dl class="facts"><dt>Verdict</dt><dd>{_e(verdict.verdict)}: {_e(meaning)}</dd>'
         f"<dt>Confidence</dt><dd>{format_confidence(verdict.confidence)}</dd>"
         f"<dt>Similarity</dt><dd>{format_confidence(verdict.pair.similarity)}</dd>"
-        f"<dt>Reason</dt><dd>{_e(verdict.reason)}</dd>{conflicts}</dl>"
+        f'<dt>Reason</dt><dd dir="auto">{_e(verdict.reason)}</dd>{conflicts}</dl>'
     )
 
 
@@ -1040,20 +1174,16 @@ def _html_scores(verdict: PairVerdict) -> str:
 
 
 def _mark_patterns(verdict: PairVerdict, claim: Claim, other: Claim) -> tuple[list[str], list[str]]:
-    """Regexes for what to highlight in ``claim``: values named in the verdict's conflicts, values both claims share."""
-    conflict_values = [value for line in verdict.conflicts for value in _conflict_values(line)]
+    """Regexes for what to highlight in ``claim``: values named in the verdict's conflict evidence, values both
+    claims share."""
+    conflict_values = [value for e in verdict.evidence if isinstance(e, Conflict) and e.kind != "commemorates"
+                       for side in (e.a, e.b) for value in side.split(", ") if value.strip()]
     in_conflict = {value.lower() for value in conflict_values}
     own = [*claim.entities, *claim.numbers, *claim.dates]
     theirs = {t.lower() for t in (*other.entities, *other.numbers, *other.dates, *verdict.pair.shared)}
     conflict = [t for t in own if t.lower() in in_conflict] + conflict_values
     shared = [t for t in own if t.lower() in theirs] + list(verdict.pair.shared)
     return _patterns(conflict), _patterns(shared)
-
-
-def _conflict_values(line: str) -> list[str]:
-    """"date: 1945-08-09 vs 1945-08-08" -> ["1945-08-09", "1945-08-08"]."""
-    _, _, values = line.partition(": ")
-    return [v.strip() for side in (values or line).split(" vs ") for v in side.split(", ") if v.strip()]
 
 
 def _patterns(terms: Iterable[str]) -> list[str]:
@@ -1136,7 +1266,8 @@ def _html_agreements(page: _Page) -> str:
         outlets = "; ".join(view.agreeing_outlets(cluster)) or "no source pairs recorded"
         cards = "".join(f"\n{_html_card(page, v, 'Agreement', level=4)}" for v in inside)
         body.append(
-            f'<div class="group">\n<h3>{_e(view.cluster_fact(cluster))}</h3>\n<p>Agreeing: {_e(outlets)}</p>{cards}\n'
+            f'<div class="group">\n<h3 dir="auto">{_e(view.cluster_fact(cluster))}</h3>\n'
+            f"<p>Agreeing: {_b(outlets)}</p>{cards}\n"
             "</div>"
         )
     loose = view.unclustered_supports()
@@ -1145,7 +1276,7 @@ def _html_agreements(page: _Page) -> str:
         body.append(f'<div class="group">\n<h3>Other agreements</h3>{cards}\n</div>')
     facts = page.view.report.facts
     if facts:
-        items = "".join(f"<li>{_e(_fact_line(f))}</li>" for f in facts)
+        items = "".join(f'<li dir="auto">{_e(_fact_line(f))}</li>' for f in facts)
         body.append(f'<div class="group">\n<h3>Facts outlets agree on</h3>\n<ul>{items}</ul>\n</div>')
     return _html_section("agreements", "Agreements", body or ["<p>No agreements found.</p>"])
 
@@ -1181,12 +1312,12 @@ def _html_articles(page: _Page) -> str:
 
 def _html_article(article: Article, n: int, places: list[tuple[tuple[int, int], str]]) -> str:
     title = f"{article.source}: {article.title}" if article.title else article.source
-    about = [_e(format_date(article.date)), _e(article.path), _html_link(article.url)]
+    about = [_e(format_date(article.date)), _b(article.path), _html_link(article.url)]
     return (
         f'<article class="source-text" aria-labelledby="article-{n}-h">\n'
-        f'<h3 id="article-{n}-h">{_e(title)}</h3>\n'
+        f'<h3 id="article-{n}-h" dir="auto">{_e(title)}</h3>\n'
         f'<p class="muted">{" · ".join(part for part in about if part)}; {_plural(len(places), "claim")}</p>\n'
-        f'<div class="article-text">{_marked_text(article.text, places)}</div>\n</article>'
+        f'<div class="article-text" dir="auto">{_marked_text(article.text, places)}</div>\n</article>'
     )
 
 
@@ -1211,14 +1342,14 @@ def _marked_text(text: str, places: list[tuple[tuple[int, int], str]]) -> str:
 def render_terminal(report: Report, console: Console, *, max_rows: int = 20) -> None:
     """Print sources, counts, contradictions and the top agreements as rich tables."""
     view = _View.of(report)
-    console.print(Text(f"verify report, run {_run_date(report)}; models: {models_line(report.meta)}"))
+    console.print(_tt(f"verify report, run {_run_date(report)}; models: {models_line(report.meta)}"))
     console.print(_terminal_sources(view))
-    console.print(Text(_counts_line(report)))
+    console.print(_tt(_counts_line(report)))
     _print_pairs(console, view, CONFLICT_VERDICTS, "Contradictions and disputes", max_rows)
     _print_pairs(console, view, ("different-time",), "Different times (not contradictions)", max_rows)
     _print_pairs(console, view, ("support",), "Top agreements", max_rows)
     for fact in report.facts[:max_rows]:
-        console.print(Text("Facts outlets agree on: " + _fact_line(fact)))
+        console.print(_tt("Facts outlets agree on: " + _fact_line(fact)))
 
 
 def _terminal_sources(view: _View, max_articles: int = 30) -> Table:
@@ -1232,16 +1363,16 @@ def _terminal_sources(view: _View, max_articles: int = 30) -> Table:
             row[0] += 1
             row[1] += view.claim_counts[article.id]
         for source, (articles, claims) in sorted(per_source.items()):
-            table.add_row(Text(source), f"{articles:,}", f"{claims:,}")
+            table.add_row(_tt(source), f"{articles:,}", f"{claims:,}")
         return table
     table = Table(title="Sources")
     for column in ("Source", "Title", "Date", "Claims"):
         table.add_column(column, justify="right" if column == "Claims" else "left")
     for article in view.report.articles:
         table.add_row(
-            Text(article.source),
-            Text(article.title or ""),
-            Text(format_date(article.date)),
+            _tt(article.source),
+            _tt(article.title or ""),
+            _tt(format_date(article.date)),
             str(view.claim_counts[article.id]),
         )
     return table
@@ -1274,18 +1405,24 @@ def _terminal_pairs(view: _View, verdicts: Sequence[PairVerdict], title: str, st
             _terminal_quote(view, item.pair.a),
             _terminal_quote(view, item.pair.b),
             Text(format_confidence(item.confidence)),
-            Text(reason),
+            _tt(reason),
         )
     return table
 
 
+def _tt(text: str) -> Text:
+    """Terminal text from the data: never markup, no control characters (an ESC in an outlet name
+    would otherwise reach the terminal raw), no bidi controls."""
+    return Text(safe_text(text))
+
+
 def _terminal_quote(view: _View, claim: Claim) -> Text:
     text = Text()
-    text.append(view.outlet(claim), style="bold")
-    text.append(f" ({view.date(claim)})\n", style="dim")
-    text.append(_one_line(claim.text))
+    text.append(safe_text(_one_line(view.outlet(claim))), style="bold")
+    text.append(safe_text(f" ({view.date(claim)})\n"), style="dim")
+    text.append(safe_text(_one_line(claim.text)))
     if _one_line(claim.standalone) != _one_line(claim.text):
-        text.append(f"\nread as: {_one_line(claim.standalone)}", style="italic")
+        text.append(safe_text(f"\nread as: {_one_line(claim.standalone)}"), style="italic")
     return text
 
 
@@ -1295,8 +1432,19 @@ _RENDERERS: dict[str, Callable[[Report], str | Iterable[str]]] = {
     "json": iter_json, "md": render_markdown, "html": render_html}
 
 
-def write_reports(report: Report, out_dir: Path, formats: Sequence[str]) -> list[Path]:
-    """Write ``report.<fmt>`` for each format into ``out_dir`` atomically; return the paths."""
+MANIFEST = "report.manifest.json"  # which files make up the last complete report set
+
+
+def write_reports(report: Report, out_dir: Path, formats: Sequence[str],
+                  on_written: Callable[[Path], None] | None = None) -> list[Path]:
+    """Write ``report.<fmt>`` for each format into ``out_dir`` as one set; return the report paths.
+
+    Every file is first rendered in full to a temporary name beside its target. Only when all are
+    rendered are they renamed into place (Ctrl-C and SIGTERM wait for the renames), and then
+    ``report.manifest.json`` names the run, its time and each file's size and SHA-256: a reader can
+    always tell which files belong together. Interrupted or failed while rendering (a full disk):
+    nothing is replaced, the temporary files are removed, the previous set stays whole; a failure
+    raises ``ReportWriteError`` saying so. ``on_written(path)`` is called for each file put in place."""
     unknown = [fmt for fmt in formats if fmt not in FORMATS]
     if unknown:
         raise ConfigError(f"unknown report format {', '.join(map(repr, unknown))}; use one of: {', '.join(FORMATS)}")
@@ -1306,12 +1454,95 @@ def write_reports(report: Report, out_dir: Path, formats: Sequence[str]) -> list
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot create the report folder ({exc.strerror})") from None
     stamped = _stamp_created(report)  # every format shows the same run time
-    written = []
-    for fmt in dict.fromkeys(formats):
-        path = out_dir / FORMATS[fmt]
-        write_atomic(path, _RENDERERS[fmt](stamped))
-        written.append(path)
+    staged: list[tuple[Path, Path, str, int]] = []  # target, temporary file, sha256, bytes
+    written: list[Path] = []
+    try:
+        try:
+            for fmt in dict.fromkeys(formats):
+                target = out_dir / FORMATS[fmt]
+                staged.append((target, *_stage(target, _RENDERERS[fmt](stamped))))
+        except OSError as exc:
+            raise ReportWriteError(f"{out_dir}: could not write the reports ({exc.strerror or exc}); nothing was "
+                                   "replaced, the previous reports are intact") from None
+        manifest = {
+            "run": stamped.meta.get("run_id") or f"{_created(stamped)}-{os.urandom(4).hex()}",
+            "created": _created(stamped),
+            "verify_version": __version__,
+            "complete": True,
+            "files": {target.name: {"bytes": size, "sha256": digest} for target, _, digest, size in staged},
+        }
+        with _interrupts_deferred():
+            try:
+                (out_dir / MANIFEST).unlink(missing_ok=True)  # no manifest while the set is mixed
+                for target, tmp, _, _ in staged:
+                    os.replace(tmp, target)
+                    written.append(target)
+                write_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+            except OSError as exc:
+                done = ", ".join(p.name for p in written) or "none"
+                raise ReportWriteError(f"{out_dir}: could not finish writing the reports ({exc.strerror or exc}); "
+                                       f"replaced: {done}; no {MANIFEST}, so the set is not complete") from None
+    finally:
+        for _, tmp, _, _ in staged:
+            tmp.unlink(missing_ok=True)
+    if on_written:
+        for path in [*written, out_dir / MANIFEST]:
+            on_written(path)
     return written
+
+
+class ReportWriteError(InputError):
+    """The report files could not be written (a full disk, a read-only folder)."""
+
+
+def _stage(target: Path, content: str | Iterable[str]) -> tuple[Path, str, int]:
+    """Write ``content`` to a temporary file beside ``target`` (synced, mode of the target); return it,
+    its SHA-256 and its size. The temporary file is removed if anything goes wrong."""
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            for piece in [content] if isinstance(content, str) else content:
+                data = piece.encode("utf-8", errors="surrogateescape")
+                digest.update(data)
+                size += len(data)
+                handle.write(piece)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, digest.hexdigest(), size
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM until the block ends, then deliver them: a few renames must not
+    be cut in half. Only in the main thread (elsewhere signals are not delivered to Python code)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[tuple[int, Any]] = []
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    previous = {sig: signal.getsignal(sig) for sig in wanted}
+    for sig in wanted:
+        signal.signal(sig, lambda signum, frame: pending.append((signum, frame)))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum, frame in pending[:1]:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, frame)
+            elif handler == signal.SIG_DFL and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 def _stamp_created(report: Report) -> Report:

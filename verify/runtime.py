@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -121,6 +122,35 @@ def weights_digest(model_dir: str) -> str:
                 f.seek(max(0, file.stat().st_size - (1 << 20)))
                 h.update(f.read())
     return h.hexdigest()
+
+
+CALIBRATION_FILE = "calibration.json"  # {"temperature": T, "weights": weights_digest, ...} beside the weights
+
+
+def load_temperature(model_dir: str) -> float:
+    """The softmax temperature fitted for these weights (``calibration.json``, written by
+    models/train_nli.py), or 1.0 when there is none. A file fitted for other weights (its ``weights``
+    digest differs) is ignored with a warning: a stale temperature would mis-state every probability."""
+    path = Path(model_dir) / CALIBRATION_FILE
+    if not path.exists():
+        return 1.0
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        temperature = float(info["temperature"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: no usable temperature ({type(exc).__name__}: {exc})") from None
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise ConfigError(f"{path}: temperature must be a positive number, not {temperature!r}")
+    if info.get("weights") not in (None, weights_digest(model_dir)):
+        log.warning("%s was fitted for other weights; probabilities are left uncalibrated (T=1)", path)
+        return 1.0
+    return temperature
+
+
+def model_revision(model_dir: str, revision: str, temperature: float) -> str:
+    """A revision that changes with the weights and the temperature (cache keys, reports): the pinned or
+    "local" revision, the weights' digest, and T when it is not 1."""
+    return f"{revision}+{weights_digest(model_dir)}" + ("" if temperature == 1.0 else f"+T{temperature:.4f}")
 
 
 def onnx_graph(model_dir: str, quantize: bool, cache_dir: Path) -> Path:

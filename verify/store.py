@@ -7,6 +7,8 @@ database runs in WAL mode, so a crash or Ctrl-C leaves it usable: at worst the l
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
-from .types import Article, Claim, PairVerdict, TimeSpan, short_hash
+from .types import Article, Claim, PairVerdict, TimeSpan, evidence_from_dict, evidence_to_dict, short_hash
 
 # Append-only: never edit a migration that has shipped, add a new one.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -53,7 +55,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         " confidence REAL NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (model, pair_hash, rules))",
     ),
     ("007_verdict_conflicts", "ALTER TABLE verdicts ADD COLUMN conflicts TEXT NOT NULL DEFAULT '[]'"),
+    ("008_run_pid", "ALTER TABLE runs ADD COLUMN pid INTEGER"),
+    ("009_run_host", "ALTER TABLE runs ADD COLUMN host TEXT"),
 ]
+STALE_AFTER_HOURS = 24  # a run of another machine still "running" after this long is marked stale
 TABLES = ("articles", "claims", "embeddings", "nli_scores", "verdicts", "runs")
 
 
@@ -120,7 +125,8 @@ class Store:
         with self.db:
             self.db.executemany(
                 "INSERT OR IGNORE INTO articles (content_hash, id, path, source, title, date) VALUES (?, ?, ?, ?, ?, ?)",
-                [(article_key(a), a.id, a.path, a.source, a.title, a.date) for a in articles],
+                [(article_key(a), a.id, _sql_text(a.path), _sql_text(a.source), _sql_text(a.title), a.date)
+                 for a in articles],
             )
 
     def get_claims(self, extractor: str, keys: Sequence[str]) -> dict[str, list[Claim]]:
@@ -136,10 +142,26 @@ class Store:
 
     # runs and verdicts -----------------------------------------------------------------------------
     def start_run(self, version: str, settings: dict[str, Any]) -> int:
+        self.mark_stale_runs()
         with self.db:
-            cur = self.db.execute("INSERT INTO runs (verify_version, settings) VALUES (?, ?)",
-                                  (version, json.dumps(settings, sort_keys=True)))
+            cur = self.db.execute("INSERT INTO runs (verify_version, settings, pid, host) VALUES (?, ?, ?, ?)",
+                                  (version, json.dumps(settings, sort_keys=True), os.getpid(), socket.gethostname()))
         return int(cur.lastrowid or 0)
+
+    def mark_stale_runs(self) -> int:
+        """Runs left ``running`` by a process that is gone (SIGKILL, a power cut) become ``stale``: on this
+        host when their process no longer exists, elsewhere after STALE_AFTER_HOURS. Returns how many."""
+        host = socket.gethostname()
+        rows = self.db.execute(
+            "SELECT id, pid, host, (julianday('now') - julianday(started)) * 24 FROM runs WHERE status = 'running'"
+        ).fetchall()
+        stale = [run_id for run_id, pid, run_host, hours in rows
+                 if (run_host == host and pid and not _alive(pid)) or (hours or 0) > STALE_AFTER_HOURS]
+        if stale:
+            with self.db:
+                self.db.executemany("UPDATE runs SET status = 'stale' WHERE id = ? AND status = 'running'",
+                                    [(run_id,) for run_id in stale])
+        return len(stale)
 
     def finish_run(self, run_id: int, status: str, counts: dict | None = None, timings: dict | None = None) -> None:
         with self.db:
@@ -149,21 +171,23 @@ class Store:
             )
 
     def put_verdicts(self, run_id: int, model: str, rules: str, items: Iterable[tuple[str, PairVerdict]]) -> None:
-        """Verdicts by decision key (verify.aggregate.decision_key, which already covers the rules)."""
+        """Verdicts by decision key (verify.verdict.aggregate.decision_key, which already covers the rules)."""
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO verdicts (model, pair_hash, rules, run_id, claim_a, claim_b, verdict,"
                 " confidence, reason, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(model, key, rules, run_id, v.pair.a.id, v.pair.b.id, v.verdict, v.confidence, v.reason,
-                  json.dumps(list(v.conflicts))) for key, v in items],
+                  _decision_json(v)) for key, v in items],
             )
 
-    def get_verdicts(self, model: str, keys: Sequence[str]) -> dict[str, tuple[str, float, str, tuple[str, ...]]]:
+    def get_verdicts(self, model: str, keys: Sequence[str]) -> dict[str, tuple]:
+        """(verdict, confidence, reason, conflicts, rule, evidence) by decision key."""
         rows = self._select("verdict, confidence, reason, conflicts", "verdicts", "pair_hash", model, keys)
-        return {key: (verdict, confidence, reason, tuple(json.loads(conflicts)))
-                for key, verdict, confidence, reason, conflicts in rows}
+        return {key: (verdict, confidence, reason, *_decision_from_json(blob))
+                for key, verdict, confidence, reason, blob in rows}
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        self.mark_stale_runs()
         cur = self.db.execute("SELECT id, started, finished, status, verify_version, counts, timings FROM runs"
                               " ORDER BY id DESC LIMIT ?", (limit,))
         keys = ("id", "started", "finished", "status", "verify_version", "counts", "timings")
@@ -176,6 +200,38 @@ class Store:
         self.db.close()
 
 
+def _sql_text(value: str | None) -> str | None:
+    """Text SQLite can store: lone surrogates (from undecodable file names) become U+FFFD."""
+    return value.encode("utf-8", errors="replace").decode("utf-8") if value is not None else None
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (signal 0 checks without sending anything)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists but belongs to someone else, or cannot be asked: not provably gone
+    return True
+
+
+def _decision_json(v: PairVerdict) -> str:
+    """The ``conflicts`` column holds the deciding rule and its typed evidence too (no migration needed):
+    {"conflicts": [...], "rule": "value-conflict", "evidence": [{"type": "conflict", ...}]}."""
+    return json.dumps({"conflicts": list(v.conflicts), "rule": v.rule,
+                       "evidence": [evidence_to_dict(e) for e in v.evidence]})
+
+
+def _decision_from_json(blob: str) -> tuple[tuple[str, ...], str, tuple]:
+    data = json.loads(blob)
+    if isinstance(data, list):  # rows written before rules and evidence were stored
+        return tuple(data), "", ()
+    return tuple(data["conflicts"]), data["rule"], tuple(evidence_from_dict(e) for e in data["evidence"])
+
+
 def article_key(article: Article) -> str:
     """What a stored article's claims depend on: its text as read, outlet, date and cleaned text."""
     return short_hash(article.id, article.source, article.date or "", article.text, size=12)
@@ -185,6 +241,7 @@ def claim_from_dict(d: dict[str, Any]) -> Claim:
     """Inverse of dataclasses.asdict for a Claim (lists back to tuples, the time span back to a record)."""
     time = d.get("time")
     return Claim(**{
-        **d, "span": tuple(d["span"]), "entities": tuple(d["entities"]), "numbers": tuple(d["numbers"]),
+        **d, "span": tuple(d["span"]), "entities": tuple(d["entities"]),
+        "entity_types": tuple(d.get("entity_types", ())), "numbers": tuple(d["numbers"]),
         "dates": tuple(d["dates"]), "time": TimeSpan(**time) if time else None,
     })

@@ -34,23 +34,8 @@ NUMBER_WORDS = {
 }  # fmt: skip
 TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 
-# Anniversary anchors: event words (regex, case-insensitive) -> the event's date, or its year when only
-# that is known. The first key that matches the words around "anniversary" wins, so specific keys come
-# first ("Fatherland Liberation War" is the Korean War, not the 1945 liberation). In this project's
-# news (the Koreas), "the end of the war" is the 1953 armistice.
-ANNIVERSARIES: dict[str, date | int] = {
-    r"outbreak|(?:start|beginning) of the korean war": date(1950, 6, 25),
-    r"end of (?:world war (?:ii|two|2)|the second world war|wwii|ww2)|japan'?s surrender": date(1945, 8, 15),
-    r"armistice|ceasefire|end of the (?:korean )?war|victory in the (?:korean )?war|fatherland liberation war": date(1953, 7, 27),
-    r"liberation": date(1945, 8, 15),
-    r"chinese people'?s volunteers": date(1950, 10, 25),
-    r"founding of (?:the )?(?:dprk|north korea|democratic people'?s rep)|(?:dprk|north korea)'?s? founding": date(1948, 9, 9),
-    r"workers'? party|\bwpk\b": date(1945, 10, 10),
-    r"birth.*kim il[- ]?sung|kim il[- ]?sung'?s birth": date(1912, 4, 15),
-    r"birth.*kim jong[- ]?il|kim jong[- ]?il'?s birth": date(1942, 2, 16),
-    r"death.*kim il[- ]?sung|kim il[- ]?sung'?s death": date(1994, 7, 8),
-    r"death.*kim jong[- ]?il|kim jong[- ]?il'?s death": date(2011, 12, 17),
-}  # fmt: skip
+# Anniversary anchors ("the 79th anniversary of Korea's liberation" -> 2024) are story knowledge: they come
+# from the loaded knowledge packs (``Knowledge.anniversaries``, exact events only) and are passed in.
 
 # How much a guessed article date is trusted, by the kind of clue it came from.
 CONFIDENCE = {"dateline": 0.9, "anniversary": 0.8, "explicit": 0.6, "year": 0.4}
@@ -173,7 +158,7 @@ def infer_article_date(text: str, *, anniversaries: Mapping[str, date | int] | N
     """Guess when an article was written from its own text; None when nothing says.
 
     Clues, strongest first: a dateline with a year ("SEOUL, Aug. 16, 2024 (Yonhap) --"); an ordinal
-    anniversary of an event in ``anniversaries`` (default ``ANNIVERSARIES``; keys are regexes tried in
+    anniversary of an event in ``anniversaries`` (from the knowledge packs; none by default; keys are regexes tried in
     order, values a date or a bare year); the latest full date from ``HISTORY_BEFORE`` on. A dateline
     without a year ("PYONGYANG, April 23 -") gives the month and day to a clue that has the year.
     """
@@ -185,7 +170,7 @@ def infer_article_date(text: str, *, anniversaries: Mapping[str, date | int] | N
         found = _valid_date(int(line.group("year")), _month_number(line.group("mon")), int(line.group("day")))
         if found:
             return DateGuess(found, line.group(0).strip(), CONFIDENCE["dateline"])
-    clues = [c for c in (_anniversary_clue(text, ANNIVERSARIES if anniversaries is None else anniversaries),
+    clues = [c for c in (_anniversary_clue(text, anniversaries or {}),
                          _explicit_clue(text)) if c]  # fmt: skip
     guesses = [_with_dateline(clue, line) for clue in clues]
     return max(guesses, key=lambda g: g.confidence) if guesses else None

@@ -1,16 +1,16 @@
 """Typed, frozen records that flow through the pipeline.
 
 ingest -> Article -> claims -> Claim -> pair -> ClaimPair -> nli -> Judgement
--> aggregate -> PairVerdict, Cluster -> report -> Report
+-> verdict -> PairVerdict, Assessment, Cluster -> report -> Report
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 Label = Literal["entailment", "neutral", "contradiction"]
 Verdict = Literal["contradict", "disputed", "different-time", "support", "neutral"]
@@ -75,12 +75,13 @@ class Claim:
     standalone: str  # text with leading pronouns/descriptions resolved
     span: tuple[int, int]  # [start, end) into Article.original
     attribution: str | None = None  # "KCNA", "the North", ... when the claim is reported speech
-    entities: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()  # canonical names
     numbers: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     index: int = 0  # position among the article's sentences
     rebuts: str | None = None  # id of an attributed claim of the same article this one disputes ("In fact, ...")
     time: TimeSpan | None = None  # when the claim is about, if the text says
+    entity_types: tuple[str, ...] = ()  # NER label of each entity (PERSON, ORG, GPE, FAC, EVENT, ...); "" unknown
 
 
 @lru_cache(maxsize=None)
@@ -121,6 +122,145 @@ class Judgement:
     backward: dict[str, float]
 
 
+# ---------------------------------------------------------------------------------------------
+# Evidence: what a verdict rule saw, as data (the report carries it; renderers read it, never parse reasons)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Two values that cannot both hold: Conflict("date", "1945-08-08", "1945-08-09"), Conflict("ton", "1,500",
+    "15,000"); a commemoration conflict has kind "commemorates" and the monument as subject."""
+
+    kind: str  # "date", a unit ("ton", "usd", "anniversary") or "commemorates"
+    a: str  # claim a's value(s), as normalised (dates ISO) or as written
+    b: str
+    subject: str = ""  # what the values are about, when known (a monument, an entity nearby)
+    type: ClassVar[str] = "conflict"
+
+    def __str__(self) -> str:
+        return f"{self.subject + ' ' if self.subject else ''}{self.kind}: {self.a} vs {self.b}"
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """Two values that agree: Agreement("date", "1945", "1945-08-08"), Agreement("people", "about 80", "79")."""
+
+    kind: str
+    a: str
+    b: str
+    subject: str = ""
+    type: ClassVar[str] = "agreement"
+
+    def __str__(self) -> str:
+        return f"{self.subject + ' ' if self.subject else ''}{self.kind}: {self.a} ~ {self.b}"
+
+
+@dataclass(frozen=True, slots=True)
+class DistinctEntities:
+    """Different specific entities of one NER type: DistinctEntities("FAC", ("Friendship Tower",), ("Liberation Tower",))."""
+
+    kind: str  # NER label: PERSON, FAC, EVENT, WORK_OF_ART, LAW, PRODUCT
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    type: ClassVar[str] = "distinct_entities"
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {', '.join(self.a)} vs {', '.join(self.b)}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeGap:
+    """Why two claims may describe different moments. kind "intervals": their time spans do not overlap (a, b
+    are "text: start..end"); "past": one claim speaks of the past (its time expression in a or b, the other
+    side ""); "years_apart": the articles are ``years`` apart and the claims describe a state that can change
+    (a, b are the article dates)."""
+
+    kind: str  # intervals | past | years_apart
+    a: str
+    b: str
+    years: float | None = None
+    type: ClassVar[str] = "time_gap"
+
+
+@dataclass(frozen=True, slots=True)
+class NLIScores:
+    """The NLI probability of one label in each direction (forward: claim a premise), and the threshold it met
+    or missed."""
+
+    label: str  # entailment | contradiction | neutral
+    forward: float
+    backward: float
+    threshold: float
+    type: ClassVar[str] = "nli"
+
+    @property
+    def best(self) -> float:
+        return max(self.forward, self.backward)
+
+    @property
+    def directions(self) -> int:
+        """How many directions reach the threshold."""
+        return (self.forward >= self.threshold) + (self.backward >= self.threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """One side of a conflict is reported speech: ``source`` attributes claim ``claim_id`` to ``speaker``."""
+
+    claim_id: str
+    source: str
+    speaker: str
+    type: ClassVar[str] = "attribution"
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuttal:
+    """``source`` reports claim ``disputed_id`` (attributed to ``speaker``) and rebuts it with ``rebuttal_id``;
+    ``matching_pair`` is the pair that says the other outlet's claim matches the reported one."""
+
+    source: str
+    disputed_id: str
+    rebuttal_id: str
+    speaker: str
+    disputed_text: str
+    rebuttal_text: str
+    matching_pair: str
+    type: ClassVar[str] = "rebuttal"
+
+
+@dataclass(frozen=True, slots=True)
+class OutletEvidence:
+    """The claim's assessment against the other outlet, which overrode this pair's own decision: ``verdict`` of
+    ``claim_id`` against ``source``, decided by pair ``pair_id``."""
+
+    claim_id: str
+    source: str
+    verdict: str
+    pair_id: str
+    type: ClassVar[str] = "outlet"
+
+
+Evidence = Conflict | Agreement | DistinctEntities | TimeGap | NLIScores | Attribution | Rebuttal | OutletEvidence
+EVIDENCE_TYPES: dict[str, type] = {cls.type: cls for cls in
+                                   (Conflict, Agreement, DistinctEntities, TimeGap, NLIScores, Attribution, Rebuttal,
+                                    OutletEvidence)}
+
+
+def evidence_to_dict(item: Evidence) -> dict[str, Any]:
+    """{"type": "conflict", "kind": "date", "a": ..., "b": ...}: JSON-able, tuples as lists."""
+    out: dict[str, Any] = {"type": item.type}
+    for f in fields(item):
+        value = getattr(item, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def evidence_from_dict(data: Mapping[str, Any]) -> Evidence:
+    cls = EVIDENCE_TYPES[data["type"]]
+    values = {f.name: (tuple(data[f.name]) if isinstance(data.get(f.name), list) else data[f.name])
+              for f in fields(cls) if f.name in data}
+    return cls(**values)
+
+
 @dataclass(frozen=True, slots=True)
 class PairVerdict:
     pair: ClaimPair
@@ -129,7 +269,21 @@ class PairVerdict:
     forward: dict[str, float]
     backward: dict[str, float]
     reason: str  # the evidence that decided it, in words
-    conflicts: tuple[str, ...] = ()  # e.g. "date: Aug 8, 1945 vs Aug 9, 1945"
+    conflicts: tuple[str, ...] = ()  # the Conflict evidence in words, e.g. "date: 1945-08-08 vs 1945-08-09"
+    rule: str = ""  # the named rule that decided (verify.verdict.rules)
+    evidence: tuple[Evidence, ...] = ()  # what the rule saw, as typed records
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """One claim judged against every claim of one other outlet (the claims that outlet's pairs bring)."""
+
+    claim_id: str
+    source: str  # the other outlet
+    verdict: str  # support | contradict | disputed | different-time | neutral | unrelated
+    probability: float  # calibrated when a fitted stance model decided, else the score that decided
+    rule: str
+    pair_ids: tuple[str, ...]  # the deciding pair first, then the other pairs looked at
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,3 +315,4 @@ class Report:
     clusters: tuple[Cluster, ...]
     meta: dict = field(default_factory=dict)  # models, thresholds, versions, timings, created
     facts: tuple[SharedFact, ...] = ()  # values that two or more outlets state alike
+    assessments: tuple[Assessment, ...] = ()  # each claim against each other outlet

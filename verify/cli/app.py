@@ -10,6 +10,7 @@ from .. import __version__
 from . import eval as eval_cli
 from . import models
 from . import store as store_cli
+from ._common import VerifyGroup
 from .bench import bench
 from .claims import claims
 from .pair import pair
@@ -17,6 +18,7 @@ from .show import show
 
 app = typer.Typer(
     name="verify",
+    cls=VerifyGroup,
     help="Find where news articles agree and contradict each other.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -41,7 +43,8 @@ def _version(value: bool) -> None:
 def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
 ) -> None:
-    """Exit codes: 0 ok, 1 user error, 2 internal error, 3 contradictions found with --fail-on contradict."""
+    """Exit codes: 0 ok, 1 user error (bad input, setting or command line), 2 internal error, 3 contradictions
+    found with --fail-on contradict, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
 
 
 def main() -> None:

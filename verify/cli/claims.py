@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from ._common import err, out, progress_bars, quiet_libraries, setup_logging, status, user_errors, warn
+from ._common import (
+    out,
+    progress_bars,
+    quiet_libraries,
+    setup_logging,
+    sigterm_as_interrupt,
+    status,
+    user_errors,
+    warn,
+    wrote,
+)
 
 EXIT_CONTRADICTIONS = 3
 
@@ -29,14 +39,15 @@ def claims(
     no_store: Annotated[bool, typer.Option("--no-store", help="Cache nothing: recompute every stage.")] = False,
     engine: Annotated[str | None, typer.Option(help="local, or ray (Ray tasks/actors; see --ray-address).")] = None,
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join ('auto', 'ray://head:10001'); default: local.")] = None,
+    knowledge: Annotated[str | None, typer.Option(
+        help="Knowledge packs, comma-separated (e.g. default,korea; see verify/knowledge/) or pack folders.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout instead of tables.")] = False,
     fail_on: Annotated[str | None, typer.Option(help="'contradict': exit 3 when contradictions or disputes are found.")] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
 ) -> None:
     """Extract claims from articles, pair them across sources and report agreements and contradictions."""
     setup_logging(verbose)
-    quiet_libraries()
-    with user_errors():
+    with user_errors(), sigterm_as_interrupt():
         from ..config import load_settings
         from ..errors import ConfigError
         from ..ingest import load_articles, override_dates
@@ -54,18 +65,24 @@ def claims(
             nli_model=nli_model, embed_model=embed_model, device=device, batch_size=batch_size, top_k=top_k,
             within_source=within_source, allow_download=allow_download, backend=backend, store=store, engine=engine,
             ray_address=ray_address,
+            knowledge=tuple(p.strip() for p in knowledge.split(",") if p.strip()) if knowledge else None,
         )
-        for path in paths:
-            if not path.exists():
-                raise ConfigError(f"{path}: no such file or directory")
-        articles = override_dates(load_articles(paths, on_warning=warn), dates or [])
+        quiet_libraries(settings.allow_download)  # before huggingface_hub is imported: it reads HF_HUB_OFFLINE once
+        if settings.engine == "ray":
+            from ..engine_ray import check_address
+
+            check_address(settings.ray_address)  # seconds, not minutes of retries, when nothing answers there
+        from ..knowledge import load_knowledge
+
+        articles = load_articles(paths, max_bytes=settings.max_file_bytes, max_record_bytes=settings.max_record_bytes,
+                                 on_warning=warn, knowledge=load_knowledge(tuple(settings.knowledge)))
+        articles = override_dates(articles, dates or [])
         with status("Loading models..."):
             pipeline = Pipeline(settings, store=not no_store).load()
         with progress_bars() as progress:
             report = pipeline.run(articles, progress=progress, on_warning=warn)
         if out_dir is not None:
-            for written in write_reports(report, out_dir, wanted):
-                err.print(f"Wrote {written}")
+            write_reports(report, out_dir, wanted, on_written=wrote)
         if as_json:
             out.print(render_json(report), end="", markup=False, highlight=False)
         else:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from ._common import err, out, progress_bars, quiet_libraries, setup_logging, status, user_errors, warn
+from ._common import cell, err, out, progress_bars, quiet_libraries, setup_logging, status, terminal_text, user_errors, warn
 
 if TYPE_CHECKING:
     from ..evaluate import Comparison, EvalResult, RunResults
@@ -25,6 +26,8 @@ BatchOpt = Annotated[int | None, typer.Option(help="Batch size for the model.")]
 DownloadOpt = Annotated[bool | None, typer.Option("--allow-download", help="Allow fetching models from the HF Hub.")]
 VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+KnowledgeOpt = Annotated[str, typer.Option(
+    help="Knowledge packs, comma-separated; the seed gold and pair traps are about the seed stories (korea).")]
 NliOnlyOpt = Annotated[bool, typer.Option("--nli-only", help="Decide by NLI alone (the baseline).")]
 
 
@@ -67,7 +70,7 @@ def nli(
 ) -> None:
     """Accuracy, macro-F1, per-class scores and calibration of a model on one labelled file."""
     setup_logging(verbose)
-    quiet_libraries()
+    quiet_libraries(allow_download)
     with user_errors():
         from ..errors import ConfigError
         from ..evaluate import file_evaluator, parse_label_map
@@ -112,7 +115,7 @@ def run(
 ) -> None:
     """Run the benchmark suite; each benchmark's results are written as soon as it finishes."""
     setup_logging(verbose)
-    quiet_libraries()
+    quiet_libraries(allow_download)
     with user_errors():
         from ..config import load_settings
         from ..errors import ConfigError, InputError
@@ -216,20 +219,20 @@ def _result_json(result: EvalResult, judge: Any, data: str) -> dict[str, Any]:
 
 def _print_result(result: EvalResult) -> None:
     m = result.metrics
-    summary = Table(title=f"{result.name}: {int(m['n'])} pairs")
+    summary = Table(title=cell(f"{result.name}: {int(m['n'])} pairs"))
     for col in ("class", "precision", "recall", "F1"):
         summary.add_column(col, justify="right" if col != "class" else "left")
     for label in result.labels:
-        summary.add_row(label, _pct(m[f"precision_{label}"]), _pct(m[f"recall_{label}"]), _pct(m[f"f1_{label}"]))
+        summary.add_row(cell(label), _pct(m[f"precision_{label}"]), _pct(m[f"recall_{label}"]), _pct(m[f"f1_{label}"]))
     out.print(summary)
     out.print(f"accuracy {_pct(m['accuracy'])}%  macro-F1 {_pct(m['macro_f1'])}%  ECE {_pct(m['ece'])}%  "
               f"majority baseline {_pct(m['majority_baseline'])}%  {m['pairs_per_s']:.0f} pairs/s", highlight=False)
     matrix = Table(title="confusion (rows gold, columns predicted)")
     matrix.add_column("gold \\ pred")
     for label in result.outputs:
-        matrix.add_column(label, justify="right")
+        matrix.add_column(cell(label), justify="right")
     for gold in result.labels:
-        matrix.add_row(gold, *(str(result.confusion[gold][p]) for p in result.outputs))
+        matrix.add_row(cell(gold), *(str(result.confusion[gold][p]) for p in result.outputs))
     out.print(matrix)
     if result.skipped:
         warn("rows skipped: " + ", ".join(f"{why} x{n}" for why, n in result.skipped.items()))
@@ -280,6 +283,7 @@ def e2e(
     device: DeviceOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = 0,
+    knowledge: KnowledgeOpt = "default,korea",
 ) -> None:
     """Run the pipeline on annotated articles and score its pair verdicts against gold pairs."""
     setup_logging(verbose)
@@ -290,7 +294,7 @@ def e2e(
         from ..pipeline import Pipeline
 
         gold_pairs = load_gold(gold)
-        settings = load_settings(nli_model=model, device=device)
+        settings = load_settings(nli_model=model, device=device, knowledge=_packs(knowledge))
         with progress_bars() as progress:
             report = Pipeline(settings, checks=not nli_only).run_paths(paths or [Path("seeds")], progress=progress,
                                                                       on_warning=warn)
@@ -312,6 +316,7 @@ def pairs(
     model: ModelOpt = None,
     device: DeviceOpt = None,
     as_json: JsonOpt = False,
+    knowledge: KnowledgeOpt = "default,korea",
 ) -> None:
     """Time traps, value edits, look-alikes and attributions: hand-written pairs through `verify pair`'s logic."""
     quiet_libraries()
@@ -321,7 +326,7 @@ def pairs(
         from ..pipeline import Pipeline
 
         cases = load_pair_cases(data)
-        settings = load_settings(nli_model=model, device=device)
+        settings = load_settings(nli_model=model, device=device, knowledge=_packs(knowledge))
         with status("Loading models..."):
             pipeline = Pipeline(settings).load()
         scored = run_pair_cases(pipeline, cases, checks=not nli_only)
@@ -335,13 +340,150 @@ def pairs(
                       f"{len(scored)} pair cases, model {settings.nli_model}" + (", NLI only" if nli_only else ""))
 
 
+def _packs(spec: str | None) -> tuple[str, ...] | None:
+    return tuple(p.strip() for p in spec.split(",") if p.strip()) if spec else None
+
+
 def _print_scored(scored: list, metrics: dict, title: str) -> None:
     """The scored pairs as a table (misses in red), then the metrics on one line."""
-    table = Table(title=title)
+    table = Table(title=cell(title))
     for col in ("pair", "gold", "predicted", "reason"):
         table.add_column(col, overflow="fold")
     for s in scored:
-        style = "" if s.predicted == s.gold.gold else "[red]"
-        table.add_row(s.gold.id, s.gold.gold, style + s.predicted, s.reason)
+        predicted = Text(terminal_text(s.predicted), style="" if s.predicted == s.gold.gold else "red")
+        table.add_row(cell(s.gold.id), cell(s.gold.gold), predicted, cell(s.reason))
     out.print(table)
     out.print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+
+
+# --------------------------------------------------------------------------------------
+# Real news: stance and consistency through the pipeline, and the verdict fit
+# --------------------------------------------------------------------------------------
+NEWS_OUT = Path("evaluations/results/news-latest")
+NEWS_STORE = Path("evaluations/results/tmp/news-store.sqlite")
+TitleOpt = Annotated[str, typer.Option(
+    help="fallback: an article whose extractor keeps no claim contributes its title as its claim (headlines are "
+         "fragments the check-worthiness filter drops); never: the pipeline exactly as it is.")]
+StoreOpt = Annotated[Path, typer.Option(help="Store caching claims, vectors and NLI scores of these runs.")]
+ThreadsOpt = Annotated[int | None, typer.Option(min=1, help="torch CPU threads (default: torch's choice).")]
+
+
+def _news_pipeline(model: str | None, embed_model: str | None, device: str | None, data_dir: Path | None,
+                   store: Path, threads: int | None) -> Any:
+    from ..config import load_settings
+    from ..errors import ConfigError
+    from ..pipeline import Pipeline
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    settings = load_settings(nli_model=model, embed_model=embed_model, device=device, data_dir=data_dir, store=store)
+    if store.suffix != ".sqlite":
+        raise ConfigError(f"--store {store}: name a .sqlite file")
+    with status("Loading models..."):
+        return Pipeline(settings).load(weights=False)
+
+
+def _title_mode(value: str) -> str:
+    from ..errors import ConfigError
+
+    if value not in ("fallback", "never"):
+        raise ConfigError(f"--title-claims {value!r}: choose fallback or never")
+    return value
+
+
+@app.command("news")
+def news(
+    benchmark: Annotated[list[str] | None, typer.Option("--benchmark", "-b", help="Only these (repeatable).")] = None,
+    suite: Annotated[str, typer.Option(help="quick: each benchmark's quick_limit items; full: all.")] = "full",
+    limit: Annotated[int | None, typer.Option(min=4, help="At most N items per benchmark.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="The shared data folder (default: settings' data_dir).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Write results.json, samples.jsonl, results.md.")] = NEWS_OUT,
+    params: Annotated[Path | None, typer.Option(help="A params.json (default: the packaged fit).")] = None,
+    title_claims: TitleOpt = "fallback",
+    ablation: Annotated[bool, typer.Option("--ablation/--no-ablation", help="Each verdict rule off in turn.")] = True,
+    model: ModelOpt = None,
+    embed_model: Annotated[str | None, typer.Option(help="Embedding model alias or path.")] = None,
+    device: DeviceOpt = None,
+    store: StoreOpt = NEWS_STORE,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Real-news benchmarks (evaluations/benchmarks/news/): stance on FNC-1 and summary consistency, through the
+    pipeline, against the NLI max-pool baseline on the same items."""
+    setup_logging(verbose)
+    quiet_libraries()
+    with user_errors():
+        from ..errors import ConfigError, InputError
+        from ..evaluation.news import load_news_benchmarks, run_news
+        from ..verdict.calibrate import load_params
+
+        if suite not in ("quick", "full"):
+            raise ConfigError(f"--suite {suite!r}: choose quick or full")
+        available = load_news_benchmarks()
+        unknown = [b for b in benchmark or () if b not in available]
+        if unknown:
+            raise ConfigError(f"unknown news benchmark {unknown[0]!r}; choose from {', '.join(available)}")
+        chosen = [available[b] for b in dict.fromkeys(benchmark or available)]
+        pipeline = _news_pipeline(model, embed_model, device, data_dir, store, threads)
+        fitted = load_params(params)
+        cap = limit if suite == "full" else min(limit or 10**9, min(b.quick_limit for b in chosen))
+        with progress_bars() as progress:
+            results = run_news(chosen, pipeline, out_dir, data_dir=pipeline.settings.data_dir, limit=cap, params=fitted,
+                               title_claims=_title_mode(title_claims), ablation=ablation,  # type: ignore[arg-type]
+                               on_progress=progress, on_skip=_warn_skipped)
+        for name, r in results.benchmarks.items():
+            key = "macro_f1" if r.task == "stance" else "balanced_accuracy"
+            cells = ", ".join(f"{s} {_pct(v['metrics'][key])} [{_pct(v['ci95'][key][0])}, {_pct(v['ci95'][key][1])}]"
+                              for s, v in r.systems.items())
+            out.print(f"{name} (n={r.n}) {key}: {cells}", highlight=False)
+        for path in (out_dir / n for n in ("results.json", "samples.jsonl", "results.md")):
+            err.print(f"Wrote {path}", highlight=False)
+        if not results.benchmarks:
+            raise InputError(f"no benchmark data under {pipeline.settings.data_dir}; pass --data-dir")
+
+
+@app.command("fit")
+def fit(
+    per_class: Annotated[int, typer.Option(min=10, help="FNC-1 items per stance (fit part of the bodies).")] = 400,
+    seed: Annotated[int, typer.Option(help="Sample, fold and bootstrap seed.")] = 13,
+    folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds (by Body ID).")] = 5,
+    data_dir: Annotated[Path | None, typer.Option(help="The shared data folder (default: settings' data_dir).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write params here (default: the packaged "
+                                                                      "verify/verdict/params.json).")] = None,
+    title_claims: TitleOpt = "fallback",
+    model: ModelOpt = None,
+    embed_model: Annotated[str | None, typer.Option(help="Embedding model alias or path.")] = None,
+    device: DeviceOpt = None,
+    store: StoreOpt = NEWS_STORE,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Fit the stance model and verdict thresholds on FNC-1 train through the pipeline (cached per item and model
+    revision); print the cross-validated figures against the NLI max-pool baseline."""
+    import shlex
+    import sys
+
+    setup_logging(verbose)
+    quiet_libraries()
+    with user_errors():
+        from ..evaluation.fit import fit_params
+
+        pipeline = _news_pipeline(model, embed_model, device, data_dir, store, threads)
+        command = shlex.join(["verify", *sys.argv[1:]]) if sys.argv and "verify" in Path(sys.argv[0]).name else ""
+        with progress_bars() as progress:
+            params = fit_params(pipeline, pipeline.settings.data_dir, per_class=per_class, seed=seed, folds=folds,
+                                out=out_path, command=command or f"verify eval fit --per-class {per_class} --seed {seed}",
+                                title_claims=_title_mode(title_claims), on_progress=progress)
+        cv = params["provenance"]["cv"]["systems"]
+        for system, v in cv.items():
+            m, ci = v["metrics"], v["ci95"]
+            out.print(f"{system}: macro-F1 {_pct(m['macro_f1'])} [{_pct(ci['macro_f1'][0])}, {_pct(ci['macro_f1'][1])}]"
+                      f"  FNC {_pct(m['fnc_score'])} [{_pct(ci['fnc_score'][0])}, {_pct(ci['fnc_score'][1])}]",
+                      highlight=False)
+        out.print(f"thresholds {params['thresholds']}; baseline {params['provenance']['baseline_thresholds']}",
+                  highlight=False)
+        from ..verdict.calibrate import PARAMS_PATH
+
+        err.print(f"Wrote {out_path or PARAMS_PATH}", highlight=False)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._common import out, quiet_libraries, setup_logging, status, user_errors
+from ._common import out, quiet_libraries, setup_logging, status, terminal_text, user_errors
 
 
 def pair(
@@ -21,12 +21,13 @@ def pair(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True)] = 0,
 ) -> None:
-    """Verdict, confidence, NLI probabilities both ways, values compared and the reason."""
+    """Verdict, the rule that decided it and its evidence, confidence, NLI probabilities both ways and the reason."""
     setup_logging(verbose)
     quiet_libraries()
     with user_errors():
         from ..config import load_settings
         from ..pipeline import Pipeline
+        from ..types import evidence_to_dict
 
         settings = load_settings(nli_model=nli_model, device=device)
         with status("Loading models..."):
@@ -35,6 +36,7 @@ def pair(
         data = {
             "verdict": v.verdict, "confidence": v.confidence, "similarity": v.pair.similarity,
             "forward": v.forward, "backward": v.backward, "reason": v.reason, "conflicts": list(v.conflicts),
+            "rule": v.rule, "evidence": [evidence_to_dict(e) for e in v.evidence],
             "a": {"text": v.pair.a.text, "entities": v.pair.a.entities, "numbers": v.pair.a.numbers, "dates": v.pair.a.dates,
                   "attribution": v.pair.a.attribution},
             "b": {"text": v.pair.b.text, "entities": v.pair.b.entities, "numbers": v.pair.b.numbers, "dates": v.pair.b.dates,
@@ -44,12 +46,13 @@ def pair(
             out.print(json.dumps(data, indent=2), markup=False, highlight=False)
             return
         out.print(f"[bold]{v.verdict}[/bold] (confidence {v.confidence:.2f}, cosine {v.pair.similarity:.2f})")
-        out.print(f"Reason: {v.reason}", markup=False)
+        out.print(f"Rule: {v.rule}", markup=False, highlight=False)
+        out.print(f"Reason: {terminal_text(v.reason)}", markup=False, highlight=False)
         table = Table("", "entailment", "neutral", "contradiction", title="NLI probabilities")
         for name, probs in (("A -> B", v.forward), ("B -> A", v.backward)):
             table.add_row(name, *(f"{probs[k]:.2f}" for k in ("entailment", "neutral", "contradiction")))
         out.print(table)
         for side in ("a", "b"):
             c = data[side]
-            out.print(f"{side.upper()}: entities {list(c['entities'])}, numbers {list(c['numbers'])}, dates {list(c['dates'])}",
-                      markup=False)
+            out.print(terminal_text(f"{side.upper()}: entities {list(c['entities'])}, numbers {list(c['numbers'])}, "
+                                    f"dates {list(c['dates'])}"), markup=False, highlight=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import err, out, user_errors
+from ._common import out, user_errors, wrote
 
 
 def show(
@@ -32,4 +32,4 @@ def show(
             out.print(text, end="", markup=False, highlight=False, soft_wrap=True)
         else:
             write_atomic(output, text)
-            err.print(f"Wrote {output}")
+            wrote(output)

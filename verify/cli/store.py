@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._common import out, user_errors
+from ._common import cell, out, user_errors
 
 app = typer.Typer(help="Inspect the incremental store (articles, claims, embeddings, NLI scores, verdicts, runs).",
                   no_args_is_help=True)
@@ -35,7 +35,7 @@ def info(
         if as_json:
             out.print(json.dumps(data, indent=2), markup=False, highlight=False)
             return
-        table = Table(title=f"{path} ({len(data['migrations'])} migrations)")
+        table = Table(title=cell(f"{path} ({len(data['migrations'])} migrations)"))
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, n in data["counts"].items():

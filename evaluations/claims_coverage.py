@@ -8,11 +8,13 @@ What it measures, on a seeded sample of the FNC-1 *train* split (``news/fnc1`` u
    the only way the previous extractor (no title handling) can keep one.
 2. Bodies (``--bodies`` unique ones, default 200), cleaned as ``.txt`` files are (``verify.ingest.clean``):
    claims per body, share of body sentences kept, share of claims with a typed entity.
-3. Check-worthiness precision: ``--label-sample`` (40) random kept and 40 random dropped body sentences of the
-   new extractor, seeded, written to ``samples.jsonl``. Labels made by hand (``cw``: a factual, check-worthy
-   statement; ``no``: not) live in ``labels.jsonl`` beside the results, keyed by the sentence's hash; when
-   present they give precision (kept and labelled ``cw``), the share of check-worthy sentences among the
-   dropped, and a recall estimate scaled to all kept / dropped sentences.
+3. Check-worthiness: ``--label-sample`` (40) random kept and 40 random dropped body sentences of the new
+   extractor, seeded, are written to ``samples.jsonl`` on every run. The hand labels (``cw``: a factual,
+   check-worthy statement; ``no``: not) are a fixed set in ``labels.jsonl`` beside the results, keyed by the
+   sentence's hash; they were drawn that way once (2026-11-28) and are not redrawn when the extractor changes.
+   Each extractor is scored on the labelled sentences by what it does with them now: precision (check-worthy
+   share of the kept), check-worthy share of the dropped, and a recall estimate scaled to its own kept /
+   dropped counts. ``current_draw_unlabelled`` says how many of today's draw lack a label.
 
 The previous extractor is rebuilt from git (``--old-rev``, read-only ``git show`` of its claims.py, timeinfo.py,
 types.py, values.py and data/aliases.json into a temporary package) and run on the same articles.
@@ -31,28 +33,28 @@ import os
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import importlib  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import csv
+import importlib
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from verify.claims import ClaimExtractor, split_sentences  # noqa: E402
-from verify.ingest import clean  # noqa: E402
-from verify.knowledge import load_knowledge  # noqa: E402
-from verify.nlp import NLP  # noqa: E402
-from verify.types import Article, short_hash  # noqa: E402
+from verify.claims import ClaimExtractor, extractor_version, split_sentences
+from verify.ingest import clean
+from verify.knowledge import load_knowledge
+from verify.nlp import NLP
+from verify.types import Article, short_hash
 
 OLD_FILES = ("claims.py", "timeinfo.py", "types.py", "values.py", "data/aliases.json")
 csv.field_size_limit(1 << 24)
@@ -159,21 +161,43 @@ def label_sample(bodies: list[tuple[str, str]], sentences: list[list[str]], kept
     return out
 
 
-def precision_recall(samples: list[dict[str, Any]], labels: dict[str, str], n_kept: int, n_dropped: int) -> dict[str, Any]:
-    """Precision of the kept sample, the check-worthy share of the dropped sample, and a recall estimate:
-    kept check-worthy / (kept check-worthy + dropped check-worthy), each scaled to its population."""
-    out: dict[str, Any] = {}
+def wilson(k: int, n: int, z: float = 1.96) -> list[float]:
+    """95% Wilson interval of a proportion k/n."""
+    if not n:
+        return [0.0, 0.0]
+    p = k / n
+    centre, half = p + z * z / (2 * n), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return [round((centre - half) / (1 + z * z / n), 4), round((centre + half) / (1 + z * z / n), 4)]
+
+
+def sentence_status(sentences: list[list[str]], kept: list[set[str]]) -> dict[str, str]:
+    """Sentence key -> "kept" or "dropped" under one extractor (kept anywhere wins)."""
+    out: dict[str, str] = {}
+    for sents, keep in zip(sentences, kept):
+        for s in sents:
+            key = sentence_key(s)
+            out[key] = "kept" if s in keep or out.get(key) == "kept" else "dropped"
+    return out
+
+
+def precision_recall(labels: list[dict[str, Any]], status: dict[str, str], n_kept: int, n_dropped: int) -> dict[str, Any]:
+    """Over the hand-labelled sentences this extractor also splits out: the check-worthy share of those it keeps
+    (precision) and of those it drops, and a recall estimate: kept check-worthy / (kept + dropped check-worthy),
+    each share scaled to the extractor's own kept / dropped population."""
+    out: dict[str, Any] = {"labelled_not_a_sentence_here": sum(r["key"] not in status for r in labels)}
     rates = {}
     for group in ("kept", "dropped"):
-        rows = [s for s in samples if s["group"] == group and s["key"] in labels]
-        cw = sum(labels[s["key"]] == "cw" for s in rows)
+        rows = [r for r in labels if status.get(r["key"]) == group]
+        cw = sum(r["label"] == "cw" for r in rows)
         out[f"{group}_labelled"] = len(rows)
         out[f"{group}_checkworthy"] = cw
+        out[f"{group}_checkworthy_ci95"] = wilson(cw, len(rows))
         rates[group] = cw / len(rows) if rows else 0.0
     out["precision"] = round(rates["kept"], 4)
     out["dropped_checkworthy_share"] = round(rates["dropped"], 4)
     found, missed = rates["kept"] * n_kept, rates["dropped"] * n_dropped
     out["recall_estimate"] = round(found / (found + missed), 4) if found + missed else 0.0
+    out["kept_sentences"], out["dropped_sentences"] = n_kept, n_dropped
     return out
 
 
@@ -242,34 +266,131 @@ def main() -> None:
     kept = [{c.text for c in cs} for cs in new_b]
     samples = label_sample(bodies, b_sentences, kept, args.label_sample, args.seed)
     with open(args.out / "samples.jsonl", "w", encoding="utf-8") as f:
-        for row in samples:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in samples)
     labels_path = args.out / "labels.jsonl"
-    labels = {}
-    if labels_path.exists():
-        labels = {r["key"]: r["label"] for r in map(json.loads, labels_path.read_text(encoding="utf-8").splitlines()) if r}
-    n_kept = sum(len(k & set(s)) for k, s in zip(kept, b_sentences))
-    n_dropped = sum(len(s) for s in b_sentences) - n_kept
+    labels = [json.loads(line) for line in labels_path.read_text(encoding="utf-8").splitlines()
+              if line.strip()] if labels_path.exists() else []
+    old_kept = [{c.text for c in cs} for cs in old_b]
+    status = {"new": sentence_status(b_sentences, kept), "old": sentence_status(old_b_sentences, old_kept)}
+    populations = {
+        "new": (sum(len(k & set(s)) for k, s in zip(kept, b_sentences)), sum(map(len, b_sentences))),
+        "old": (sum(len(k & set(s)) for k, s in zip(old_kept, old_b_sentences)), sum(map(len, old_b_sentences))),
+    }
+    labelled = {r["key"] for r in labels}
+    checkworthiness: dict[str, Any] = {
+        "labels": len(labels),
+        "labelled_from": "40 kept + 40 dropped body sentences drawn (seed 0) from the spaCy extractor of 2026-11-28 08:43 UTC",
+        "current_draw_unlabelled": sum(s["key"] not in labelled for s in samples),
+    }
+    if labels:
+        for name, (n_kept, n_all) in populations.items():
+            checkworthiness[name] = precision_recall(labels, status[name], n_kept, n_all - n_kept)
 
     results = {
         "task": "claims-coverage",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": {"data": "fnc1 train (train_stances.csv headlines, train_bodies.csv bodies)", "seed": args.seed,
                    "headlines": len(headlines), "bodies": len(bodies), "knowledge": args.knowledge,
-                   "spacy": nlp.version, "old_rev": args.old_rev, "threads": os.environ.get("OMP_NUM_THREADS")},
+                   "spacy": nlp.version, "old_rev": args.old_rev,
+                   "extractor_version": extractor_version(knowledge, nlp), "threads": os.environ.get("OMP_NUM_THREADS")},
         "new": {"headline": headline_measures(new_h, headlines, True),
                 "headline_as_sentence": headline_measures(new_s, headlines, True),
                 "body": body_measures(new_b, b_sentences, True)},
         "old": {"headline": headline_measures(old_h, headlines, False),
                 "headline_as_sentence": headline_measures(old_s, headlines, False),
                 "body": body_measures(old_b, old_b_sentences, False)},
-        "checkworthiness": {"sample_per_group": args.label_sample, "kept_sentences": n_kept,
-                            "dropped_sentences": n_dropped,
-                            **(precision_recall(samples, labels, n_kept, n_dropped) if labels else {"labels": "none"})},
+        "checkworthiness": checkworthiness,
         "timings_s": timings,
     }
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_markdown(results, args.out / "results.md", labels, status)
     print(json.dumps(results, indent=2))
+
+
+NOTES_MARK = "<!-- notes: hand-written below this line, kept when the script rewrites the file -->"
+
+
+def write_markdown(r: dict[str, Any], path: Path, labels: list[dict[str, Any]], status: dict[str, dict[str, str]]) -> None:
+    """results.md: the figures as tables; whatever follows NOTES_MARK in an existing file is kept."""
+    notes = ""
+    if path.exists() and NOTES_MARK in (old := path.read_text(encoding="utf-8")):
+        notes = old.split(NOTES_MARK, 1)[1]
+    c, n, o = r["config"], r["new"], r["old"]
+    pct = lambda x: f"{100 * x:.1f}%"
+    lines = [
+        "# Claim extraction coverage on FNC-1 train (issue 11)",
+        "",
+        (f"Created {r['created']} by `evaluations/claims_coverage.py` (seed {c['seed']}, {c['headlines']} unique "
+        f"headlines, {c['bodies']} unique bodies, knowledge `{c['knowledge']}`, {c['spacy']}, one thread). "
+        f"Previous extractor: `verify/claims.py` at {c['old_rev']}."),
+        "",
+        "## Headlines (title and only line of an article)",
+        "",
+        "| | new (spaCy) | previous |",
+        "|---|---|---|",
+        (f"| became a claim | {n['headline']['became_claim']} ({pct(n['headline']['coverage'])}) | "
+        f"{o['headline']['became_claim']} ({pct(o['headline']['coverage'])}) |"),
+        (f"| as a plain sentence (full stop added, no title) | {n['headline_as_sentence']['became_claim']} "
+        f"({pct(n['headline_as_sentence']['coverage'])}) | {o['headline_as_sentence']['became_claim']} "
+        f"({pct(o['headline_as_sentence']['coverage'])}) |"),
+        (f"| headline claims with an entity | {pct(n['headline']['claims_with_entity'])} | "
+        f"{pct(o['headline']['claims_with_entity'])} |"),
+        f"| headline claims with a typed entity | {pct(n['headline']['claims_with_typed_entity'])} | (no types) |",
+        "",
+        "## Bodies",
+        "",
+        "| | new (spaCy) | previous |",
+        "|---|---|---|",
+    ]
+    for key, label in (("sentences", "sentences"), ("claims", "claims"), ("claims_per_body_mean", "claims per body (mean)"),
+                       ("claims_per_body_median", "claims per body (median)"),
+                       ("bodies_without_claims", "bodies without a claim")):
+        lines.append(f"| {label} | {n['body'][key]} | {o['body'][key]} |")
+    lines += [
+        f"| sentences kept | {pct(n['body']['sentences_kept'])} | {pct(o['body']['sentences_kept'])} |",
+        f"| claims with an entity | {pct(n['body']['claims_with_entity'])} | {pct(o['body']['claims_with_entity'])} |",
+        f"| claims with a typed entity | {pct(n['body']['claims_with_typed_entity'])} | (no types) |",
+        "",
+        "## Check-worthiness (hand labels, `labels.jsonl`)",
+        "",
+    ]
+    cw = r["checkworthiness"]
+    if labels:
+        lines += [
+            (f"{cw['labels']} hand-labelled body sentences ({cw['labelled_from']}), labelled `cw` (a factual, "
+            "check-worthy statement) or `no`. Each extractor is scored on the labelled sentences it splits out too, "
+            "by what it does with them now. The sample was stratified by the spaCy extractor's decisions, so the "
+            "previous extractor's figures are indicative only."),
+            "",
+            "| extractor | kept: check-worthy (precision, 95% CI) | dropped: check-worthy (95% CI) | recall estimate |",
+            "|---|---|---|---|",
+        ]
+        for name in ("new", "old"):
+            m = cw[name]
+            lines.append(
+                f"| {'new (spaCy)' if name == 'new' else 'previous'} | {m['kept_checkworthy']}/{m['kept_labelled']} = "
+                f"{pct(m['precision'])} ({pct(m['kept_checkworthy_ci95'][0])}-{pct(m['kept_checkworthy_ci95'][1])}) | "
+                f"{m['dropped_checkworthy']}/{m['dropped_labelled']} = {pct(m['dropped_checkworthy_share'])} "
+                f"({pct(m['dropped_checkworthy_ci95'][0])}-{pct(m['dropped_checkworthy_ci95'][1])}) | "
+                f"{pct(m['recall_estimate'])} |")
+        lines += [
+            "",
+            ("Recall estimate: kept check-worthy / all check-worthy, each labelled share scaled to that extractor's "
+            f"kept / dropped sentence counts (new {cw['new']['kept_sentences']} / {cw['new']['dropped_sentences']}, "
+            f"previous {cw['old']['kept_sentences']} / {cw['old']['dropped_sentences']})."),
+            "",
+            "| label | new | previous | sentence | note |",
+            "|---|---|---|---|---|",
+        ]
+        for row in labels:
+            text = " ".join(row["text"].split()).replace("|", "\\|")
+            text = text if len(text) <= 160 else text[:157] + "..."
+            lines.append(f"| {row['label']} | {status['new'].get(row['key'], '-')} | {status['old'].get(row['key'], '-')} "
+                         f"| {text} | {row.get('note', '')} |")
+    else:
+        lines.append("No labels yet: label `samples.jsonl` into `labels.jsonl` (key, label cw|no, note, text).")
+    lines += ["", NOTES_MARK]
+    path.write_text("\n".join(lines) + (notes or "\n"), encoding="utf-8")
 
 
 if __name__ == "__main__":

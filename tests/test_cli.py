@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from verify.cli import app
+from verify.report import SCHEMA_VERSION
 
 from .conftest import SEEDS
 
@@ -29,7 +30,7 @@ def test_claims_on_seeds_prints_valid_json(fake_env):
     result = invoke("claims", str(SEEDS), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == SCHEMA_VERSION
     assert len(data["sources"]) == 3
     assert {s["name"] for s in data["sources"]} >= {"The Independent"}
     assert data["claims"] and data["pairs"]

@@ -163,7 +163,10 @@ def test_escape_sequences_never_reach_the_terminal_or_reports(fake_env, tmp_path
     md = (out / "report.md").read_text(encoding="utf-8")
     assert ESC not in md and "\x9b" not in md and "\u202e" not in md
     json_report = (out / "report.json").read_text(encoding="utf-8")
+    assert "\x9b" not in json_report and "\\u009b" in json_report  # C1 CSI written as an escape
     assert HOSTILE_SOURCE in json.loads(json_report)["sources"][0]["name"]  # the JSON keeps the data exactly
+    printed = runner.invoke(app, ["claims", str(tmp_path / "in"), "--json", "--no-store"])
+    assert "\x9b" not in printed.stdout and json.loads(printed.stdout)["sources"][0]["name"] == HOSTILE_SOURCE
     shown = runner.invoke(app, ["show", str(out / "report.json")])
     assert shown.exit_code == 0 and ESC not in shown.stdout and "\x9b" not in shown.stdout
     shown_md = runner.invoke(app, ["show", str(out / "report.json"), "--format", "md"])
@@ -353,13 +356,26 @@ def test_cli_names_each_written_file(fake_env, tmp_path):
 # ----------------------------------------------------------------------------- 7. large inputs
 
 
-def test_jsonl_archive_over_the_file_cap_is_streamed(tmp_path):
-    path = tmp_path / "archive.jsonl"
+def _archive(path: Path, n: int) -> None:
     with path.open("w") as handle:
-        for i in range(10_000):
+        for i in range(n):
             handle.write(json.dumps({"text": f"Story {i}: " + NEWS.format(who=f"Outlet {i}") * 6,
                                      "source": f"S{i % 7}"}) + "\n")
-    assert path.stat().st_size > 5_000_000
+
+
+def test_jsonl_archive_over_the_file_cap_is_streamed(tmp_path):
+    path = tmp_path / "archive.jsonl"
+    _archive(path, 500)
+    assert path.stat().st_size > 300_000
+    articles, warnings = load(path, max_bytes=100_000)  # the file cap is for single articles, not archives
+    assert len(articles) == 500 and not warnings
+
+
+@pytest.mark.slow
+def test_jsonl_archive_of_ten_thousand_articles(tmp_path):
+    path = tmp_path / "archive.jsonl"
+    _archive(path, 10_000)
+    assert path.stat().st_size > 5_000_000  # the size the issue saw refused with "no usable article"
     articles, warnings = load(path)
     assert len(articles) == 10_000 and not warnings
 
@@ -561,3 +577,16 @@ def test_input_error_message_is_one_line_for_a_newline_in_a_name(tmp_path):
         load_articles([folder])
     result = runner.invoke(app, ["claims", str(folder)])
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "two\\nlines" in result.stderr
+
+
+def test_undecodable_file_name_reaches_store_and_reports(fake_env, tmp_path):
+    good_pair(tmp_path)
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9-\xff.txt")  # not UTF-8: a lone surrogate in Python
+    with open(name, "wb") as handle:
+        handle.write(NEWS.format(who="Le Monde").encode())
+    store = tmp_path / "s.sqlite"
+    result = runner.invoke(app, ["claims", str(tmp_path), "--json", "--store", str(store), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    names = {s["name"] for s in json.loads(result.stdout)["sources"]}
+    assert "caf\ufffd-\ufffd" in names
+    assert (tmp_path / "o" / "report.md").read_text(encoding="utf-8")

@@ -48,7 +48,8 @@ OPINION_CUES = re.compile(
     r"\b(?:should|ought to|believe|think)\b"
 )
 BOILERPLATE_CUES = re.compile(
-    r"(subscribe|sign up|newsletter|donat|your support|click here|all rights reserved|cookie|advertis|paywall|follow us)",
+    r"(subscribe|sign up|newsletter|donat|your support|click here|all rights reserved|cookie|advertis|paywall|follow us|"
+    r"check out|slideshow|read more|watch the video|in the video above|share this|related:)",
     re.IGNORECASE,
 )
 # reported speech: "according to X", "X said/reported/claimed ...", "the inscription ... proclaims"

@@ -77,7 +77,8 @@ BOILERPLATE_LINES: tuple[str, ...] = (
 # Photo captions and agency credits: drop lines that *start* like this.
 CAPTION_LINES: tuple[str, ...] = (
     r"\?\?",  # "?? — AFP ?? Friendlier times: ..." (an icon the scraper could not decode)
-    r"[-\u2013\u2014]\s*(AFP|AP|Reuters|EPA|Getty Images|Bloomberg|Xinhua|Yonhap|Bernama|KCNA)\b(?! +[a-z])",
+    # "— AFP", "- Yonhap": a dash and a capitalised name of up to three words, not followed by a sentence
+    r"[-\u2013\u2014]\s*[A-Z][\w.&'’-]*(?: [A-Z][\w.&'’-]*){0,2}\b(?! +[a-z])",
     r"\((AFP|AP|Reuters|EPA)\)",
     r"(?i:photo|picture|image|file photo|caption|photograph)( credit)?\s*:",
 )
@@ -801,7 +802,7 @@ def _to_article(draft: _Draft, warn: Callable[[str], None]) -> Article:
     return Article(
         id="a:" + short_hash(draft.original),
         path=draft.path,
-        source=(source or infer_source(draft.cue_text, draft.file)).strip(),
+        source=scrub_surrogates((source or infer_source(draft.cue_text, draft.file)).strip()),  # stems too
         title=meta.get("title") or guess_title(draft.text),
         date=day,
         url=url,

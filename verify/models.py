@@ -20,9 +20,17 @@ Kind = Literal["nli", "embed", "nlp"]
 
 
 def models_dir() -> Path:
-    """The folder holding registry.toml: $VERIFY_MODELS_DIR, else the checkout's models/."""
+    """The folder holding registry.toml: $VERIFY_MODELS_DIR, else the checkout's models/ (running from
+    source or an editable install), else the copy installed inside the package (verify._models)."""
     env = os.environ.get("VERIFY_MODELS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parent.parent / "models"
+    if (checkout / "registry.toml").is_file():
+        return checkout
+    from importlib import resources
+
+    return Path(str(resources.files("verify._models")))
 
 
 @dataclass(frozen=True, slots=True)

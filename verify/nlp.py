@@ -65,7 +65,12 @@ class NLP:
 
     @property
     def version(self) -> str:
-        """Name and version of the loaded pipeline (part of the claim cache key)."""
+        """Name and version of the pipeline (part of the claim cache key), read from the installed package's
+        metadata so that a run whose claims are all stored never loads spaCy."""
+        if self._nlp is None:
+            found = installed_pipeline(self.model)
+            if found:
+                return found
         meta = self.nlp.meta
         return f"{meta.get('lang', 'en')}_{meta.get('name', '?')}-{meta.get('version', '?')}"
 
@@ -88,6 +93,21 @@ _CACHE: dict[str, tuple[Sentence, ...]] = {}
 
 def _cached(text: str) -> tuple[Sentence, ...] | None:
     return _CACHE.get(text)
+
+
+@lru_cache(maxsize=4)
+def installed_pipeline(model: str | None = None) -> str | None:
+    """"<package>-<version>" of the pipeline that load_spacy would load, without importing spaCy; None
+    for a folder or an unknown package."""
+    from importlib import metadata, util
+
+    for name in (model,) if model else SPACY_PACKAGES:
+        if name and util.find_spec(name) is not None:
+            try:
+                return f"{name}-{metadata.version(name)}"
+            except metadata.PackageNotFoundError:
+                return None
+    return None
 
 
 @lru_cache(maxsize=4)

@@ -12,9 +12,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
-from .verdict.aggregate import Aggregator, decision_key, shared_facts
-from .verdict.calibrate import load_params
-from .verdict.rules import Thresholds
 from .claims import ClaimExtractor, extractor_version
 from .config import Settings
 from .errors import InputError
@@ -25,7 +22,10 @@ from .nlp import NLP
 from .pair import Pairer
 from .registry import EMBEDDERS, NLI_JUDGES
 from .store import Store, article_key
-from .types import Article, Claim, PairVerdict, Report, short_hash
+from .types import Article, Claim, PairVerdict, Report
+from .verdict.aggregate import Aggregator, decision_key, shared_facts
+from .verdict.calibrate import load_params
+from .verdict.rules import Thresholds
 
 log = logging.getLogger(__name__)
 

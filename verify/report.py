@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,8 +37,18 @@ from rich.text import Text
 
 from verify import __version__
 from verify.errors import ConfigError, InputError
-from verify.types import (NLI_LABELS, Article, Assessment, Claim, Cluster, Conflict, PairVerdict, Report,
-                          evidence_from_dict, evidence_to_dict)
+from verify.types import (
+    NLI_LABELS,
+    Article,
+    Assessment,
+    Claim,
+    Cluster,
+    Conflict,
+    PairVerdict,
+    Report,
+    evidence_from_dict,
+    evidence_to_dict,
+)
 
 # Characters no report view shows as they are: C0/C1 controls but tab and newline (ESC starts terminal
 # escape sequences, OSC sets window titles and hyperlinks) and, with bidi, the bidirectional controls
@@ -178,8 +188,8 @@ class OutletJSON(_Model):
 
 
 EvidenceJSON = Annotated[
-    Union[ConflictJSON, AgreementJSON, DistinctEntitiesJSON, TimeGapJSON, NLIEvidenceJSON, AttributionJSON,
-          RebuttalJSON, OutletJSON],
+    ConflictJSON | AgreementJSON | DistinctEntitiesJSON | TimeGapJSON | NLIEvidenceJSON | AttributionJSON
+    | RebuttalJSON | OutletJSON,
     Field(discriminator="type"),
 ]
 
@@ -1428,8 +1438,23 @@ def _terminal_quote(view: _View, claim: Claim) -> Text:
 
 # --------------------------------------------------------------------------- files
 
+# JSON leaves DEL, C1 controls (U+009B is a one-character CSI), line separators and bidi controls raw;
+# written as \u escapes they are the same JSON strings, and inert when the file is printed.
+_JSON_INERT = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def inert_json(text: str) -> str:
+    """JSON text with every character a terminal or a viewer could act on written as a \\u escape: the
+    same data, safe to print (``verify claims --json``) or to open."""
+    return _JSON_INERT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _iter_inert_json(report: Report) -> Iterator[str]:
+    return (inert_json(piece) for piece in iter_json(report))
+
+
 _RENDERERS: dict[str, Callable[[Report], str | Iterable[str]]] = {
-    "json": iter_json, "md": render_markdown, "html": render_html}
+    "json": _iter_inert_json, "md": render_markdown, "html": render_html}
 
 
 MANIFEST = "report.manifest.json"  # which files make up the last complete report set

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.claims import ClaimExtractor, claim_from_text, extract_entities
+from verify.claims import ClaimExtractor, claim_from_text, extract_entities, find_attribution
 from verify.config import Settings
 from verify.e2e import Scored, load_gold, match
 from verify.knowledge import load_knowledge
@@ -30,7 +30,7 @@ DATES = {
 # planted contradictions that the value rule (same fact, incompatible number or date) decides, whatever
 # the NLI model says: with the fakes they must come out as "contradict"
 VALUE_CONTRADICTIONS = ("election-share", "election-sworn-in", "shooting-deaths", "shooting-deaths-2", "merger-price")
-# look-alikes the fakes still get wrong (see the xfail reasons)
+# look-alikes the fakes got wrong with the verdict rules of 7ce823a (not strict: the rules are being changed)
 KNOWN_LOOKALIKE_MISSES = {
     "election-berg-2021": "an undated figure ('Berg received 47.6 percent') has no claim time, so the value rule "
                           "calls it a contradiction of 'In the 2021 election, Berg won 55 percent'",
@@ -143,7 +143,7 @@ LOOKALIKES = [(t, g.id) for t in TOPICS for g in load_gold(TOPICS_DIR / "gold" /
 
 @pytest.mark.parametrize(
     "topic, gold_id",
-    [pytest.param(t, g, marks=pytest.mark.xfail(reason=KNOWN_LOOKALIKE_MISSES[g], strict=True))
+    [pytest.param(t, g, marks=pytest.mark.xfail(reason=KNOWN_LOOKALIKE_MISSES[g], strict=False))
      if g in KNOWN_LOOKALIKE_MISSES else (t, g) for t, g in LOOKALIKES],
 )
 def test_lookalikes_are_not_contradictions(topic, gold_id, report_of):
@@ -212,6 +212,47 @@ def test_probe_questions_are_not_claims():
 
 
 # ---------------------------------------------------------------------------------------------
+# Extractor bugs found while writing these tests (xfail until fixed; strict, so a fix shows up)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="bug: BOILERPLATE_CUES matches substrings: 'donat' drops 'donation', "
+                                       "'advertis' drops 'advertising', 'subscribe' drops 'subscribed'")
+@pytest.mark.parametrize("sentence", [
+    "The charity received a $5 million donation from the Gates Foundation in 2014.",
+    "Procter & Gamble spent $2 billion on advertising in 2014.",
+    "Netflix said 5 million people subscribed in the third quarter of 2014.",
+])
+def test_bug_factual_sentences_about_donations_or_advertising_are_claims(sentence):
+    claims = ClaimExtractor(load_knowledge(DEFAULT)).extract([article(sentence)])
+    assert [c.text for c in claims] == [sentence]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: OPINION_CUES skip text in double quotes only, so a first-person "
+                                       "pronoun inside a single-quoted quotation drops the headline as opinion")
+def test_bug_single_quoted_speech_in_a_headline_is_not_opinion():
+    headline = "Texas plumber's truck spotted in Syria: 'We have nothing to do with terror at all'"
+    claims = ClaimExtractor(load_knowledge(DEFAULT)).extract([article(headline, title=headline)])
+    assert [c.text for c in claims] == [headline]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: ATTRIBUTION_PATTERNS need 'the' or a capital before the say-verb, so "
+                                       "'police said' / 'officials said' is not an attribution")
+@pytest.mark.parametrize("sentence", ["Four people were killed, police said.",
+                                      "Turnout was 61 percent, election officials said."])
+def test_bug_police_said_is_an_attribution(sentence):
+    assert find_attribution(sentence) is not None
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a surname that NER types GPE/ORG ('Marsh') is not linked to the full "
+                                       "PERSON name, so the next 'She' resolves to the last PERSON (Tomas Berg)")
+def test_bug_she_resolves_to_the_woman_just_named():
+    text = ("Elena Marsh won the election on Sunday.\nTomas Berg conceded defeat on Monday.\n"
+            "Marsh will be sworn in as president on April 1, 2026.\n"
+            "She has promised to cut the sales tax from 20 percent to 17 percent.")
+    claims = ClaimExtractor(load_knowledge(DEFAULT)).extract([article(text)])
+    assert claims[-1].standalone.startswith("Elena Marsh has promised")
+
+
+# ---------------------------------------------------------------------------------------------
 # Real models (slow): one topic end to end with the default pack only
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
@@ -224,7 +265,7 @@ def real_shooting_report(real_default_pipeline):
     return real_default_pipeline.run_paths([TOPICS_DIR / "shooting"])
 
 
-# with the shipped models on the shooting topic (measured 2026-11-28): the three planted contradictions are
+# with the shipped models on the shooting topic (measured 2026-11-28, rules of 7ce823a): the three planted contradictions are
 # reported; of the look-alikes, the 2019 shooting against "on Nov. 14, 2026" is called a contradiction because
 # two absolute dates are read as a disagreement about one event's date (verify.verdict.rules.different_times)
 REAL_LOOKALIKE_MISSES = {
@@ -244,7 +285,7 @@ def test_real_models_report_the_planted_contradictions(gold_id, real_shooting_re
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "gold_id",
-    [pytest.param(g, marks=pytest.mark.xfail(reason=REAL_LOOKALIKE_MISSES[g], strict=True))
+    [pytest.param(g, marks=pytest.mark.xfail(reason=REAL_LOOKALIKE_MISSES[g], strict=False))
      if g in REAL_LOOKALIKE_MISSES else g
      for g in ("shooting-2019", "shooting-2019-b", "shooting-ortiz")],
 )

@@ -6,7 +6,7 @@ from verify.types import Assessment, Conflict, OutletEvidence
 from verify.verdict.aggregate import Aggregator
 from verify.verdict.calibrate import FEATURES, Params, StanceModel
 
-from .helpers import C, E, KNOWLEDGE, N, PARAMS, claim, judge, probs
+from .helpers import KNOWLEDGE, PARAMS, C, E, N, claim, judge, probs
 
 
 def agg(params: Params = PARAMS, **kw) -> Aggregator:
@@ -141,3 +141,31 @@ def test_report_json_carries_rules_evidence_and_assessments():
     assert model == to_json_model(report)
     back = from_json(model)
     assert back.verdicts[0].evidence == verdicts[0].evidence and back.assessments == report.assessments
+
+
+def test_the_pipeline_uses_a_fitted_stance_model_and_reports_assessments(fake_settings, monkeypatch):
+    """Seeds through the fake models with a stance model in the parameters: every assessment that no hard rule
+    decided comes from it, the deciding pairs carry its verdicts, and the store keys change with the params."""
+    import json
+
+    from verify import pipeline as pipeline_module
+    from verify.pipeline import Pipeline
+    from verify.report import ReportJSON, render_json
+
+    from ..conftest import SEEDS
+
+    fitted = Params(PARAMS.thresholds, _stance("discuss"), {"source": "test"}, "stance-test")
+    monkeypatch.setattr(pipeline_module, "load_params", lambda: fitted)
+    report = Pipeline(fake_settings).run_paths([SEEDS])
+    assert report.assessments
+    soft = [x for x in report.assessments if x.rule not in ("different-time", "value-conflict", "commemoration",
+                                                             "rebuttal", "compatible-values", "restatement",
+                                                             "distinct-entities")]
+    assert soft and {x.rule for x in soft} == {"stance-model"} and {x.verdict for x in soft} <= {"neutral", "support"}
+    pairs = {v.pair.id: v for v in report.verdicts}
+    for x in soft:
+        assert pairs[x.pair_ids[0]].verdict in ("neutral", "support")
+    data = json.loads(render_json(report))
+    ReportJSON.model_validate(data)
+    assert data["meta"]["verdict"]["params"]["stance_model"] is True
+    assert {p["rule"] for p in data["pairs"]} >= {"stance-model"}

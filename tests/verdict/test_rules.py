@@ -8,11 +8,26 @@ from verify.errors import ConfigError
 from verify.types import Agreement, Attribution, Conflict, DistinctEntities, NLIScores, Rebuttal, TimeGap, TimeSpan
 from verify.verdict import RULE_NAMES, check_rule_names
 from verify.verdict.aggregate import Aggregator, clusters, shared_facts
-from verify.verdict.rules import (RULES, Commemoration, CompatibleValues, DifferentTime, DistinctEntitiesRule,
-                                  NLIContradiction, NLIEntailment, NLINeutral, PairContext, Restatement, Thresholds,
-                                  ValueConflict, AttributionRule, dates_compatible, distinct_entities, value_conflicts)
+from verify.verdict.rules import (
+    RULES,
+    AttributionRule,
+    Commemoration,
+    CompatibleValues,
+    DifferentTime,
+    DistinctEntitiesRule,
+    NLIContradiction,
+    NLIEntailment,
+    NLINeutral,
+    PairContext,
+    Restatement,
+    Thresholds,
+    ValueConflict,
+    dates_compatible,
+    distinct_entities,
+    value_conflicts,
+)
 
-from .helpers import C, E, KNOWLEDGE, N, PARAMS, claim, judge, probs
+from .helpers import KNOWLEDGE, PARAMS, C, E, N, claim, judge, probs
 
 
 def agg(**kw) -> Aggregator:
@@ -56,6 +71,12 @@ def test_two_amounts_of_money_about_different_things_do_not_conflict():
     other_ransom = claim("3", "The militants had demanded a $100million ransom for James Foley.", source="B",
                          article="a:2", entities=("James Foley",))
     assert value_conflicts(ransom, other_ransom) == [Conflict("usd", "132,000,000", "100,000,000")]
+    # the words next to the numbers differ: the dead and the injured are two counts
+    killed = claim("4", "The bomb killed 40 people in the market attack.")
+    injured = claim("5", "The bomb injured 60 people in the market attack.", source="B", article="a:2")
+    assert value_conflicts(killed, injured) == []
+    assert value_conflicts(killed, claim("6", "The bomb killed 60 people in the market attack.", source="B")) == \
+        [Conflict("people", "40", "60")]
 
 
 def test_distinct_entities_use_ner_types_not_topic_tables():
@@ -358,5 +379,5 @@ def test_evidence_survives_the_store(tmp_path):
     v = agg().decide(judge(a, b, E, E))
     store = Store(tmp_path / "s.sqlite")
     store.put_verdicts(1, "m", "r", [("k", v)])
-    verdict, confidence, reason, conflicts, rule, evidence = store.get_verdicts("m", ["k"])["k"]
+    verdict, _, reason, conflicts, rule, evidence = store.get_verdicts("m", ["k"])["k"]
     assert (verdict, reason, conflicts, rule, evidence) == (v.verdict, v.reason, v.conflicts, v.rule, v.evidence)

@@ -135,8 +135,15 @@ def setup_logging(verbose: int) -> None:
     if verbose:
         from rich.logging import RichHandler
 
+        class SafeHandler(RichHandler):
+            """Log lines quote file names and metadata: never markup, never control characters."""
+
+            def render_message(self, record: logging.LogRecord, message: str) -> Any:
+                return super().render_message(record, terminal_text(message))
+
         level = logging.DEBUG if verbose > 1 else logging.INFO
-        logging.basicConfig(level=level, handlers=[RichHandler(console=err, show_path=False)], format="%(message)s", force=True)
+        handler = SafeHandler(console=err, show_path=False, markup=False)
+        logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
 
 
 @contextmanager

@@ -52,7 +52,7 @@ def claims(
         from ..errors import ConfigError
         from ..ingest import load_articles, override_dates
         from ..pipeline import Pipeline
-        from ..report import FORMATS, render_json, render_terminal, write_reports
+        from ..report import FORMATS, inert_json, render_json, render_terminal, write_reports
         from ..types import CONFLICTING
 
         wanted = [f.strip() for f in formats.split(",") if f.strip()]
@@ -84,7 +84,7 @@ def claims(
         if out_dir is not None:
             write_reports(report, out_dir, wanted, on_written=wrote)
         if as_json:
-            out.print(render_json(report), end="", markup=False, highlight=False)
+            out.print(inert_json(render_json(report)), end="", markup=False, highlight=False)
         else:
             render_terminal(report, out)
         n_contra = sum(v.verdict in CONFLICTING for v in report.verdicts)

@@ -29,6 +29,8 @@ def pair(
         from ..pipeline import Pipeline
         from ..types import evidence_to_dict
 
+        for flag, value in (("--date-a", date_a), ("--date-b", date_b)):
+            _check_date(flag, value)
         settings = load_settings(nli_model=nli_model, device=device)
         with status("Loading models..."):
             pipeline = Pipeline(settings).load()
@@ -56,3 +58,21 @@ def pair(
             c = data[side]
             out.print(terminal_text(f"{side.upper()}: entities {list(c['entities'])}, numbers {list(c['numbers'])}, "
                                     f"dates {list(c['dates'])}"), markup=False, highlight=False)
+
+
+def _check_date(flag: str, value: str | None) -> None:
+    """A YYYY-MM-DD date in the years verify can reason about, else a one-line user error."""
+    from datetime import date
+
+    from ..errors import ConfigError
+    from ..ingest import MAX_YEAR, MIN_YEAR
+
+    if value is None:
+        return
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        day = None
+    if day is None or not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ConfigError(f"{flag} {terminal_text(value, one_line=True)[:40]!r}: give a date YYYY-MM-DD between "
+                          f"{MIN_YEAR} and {MAX_YEAR}")

@@ -18,9 +18,18 @@ def show(
     """Re-render a saved JSON report to the terminal, Markdown or HTML."""
     with user_errors():
         from ..errors import ConfigError
-        from ..report import write_atomic, from_json, load_json, render_html, render_json, render_markdown, render_terminal
+        from ..report import (
+            from_json,
+            inert_json,
+            load_json,
+            render_html,
+            render_json,
+            render_markdown,
+            render_terminal,
+            write_atomic,
+        )
 
-        renderers = {"md": render_markdown, "html": render_html, "json": render_json}
+        renderers = {"md": render_markdown, "html": render_html, "json": lambda r: inert_json(render_json(r))}
         if fmt != "terminal" and fmt not in renderers:
             raise ConfigError(f"unknown format {fmt!r}; choose from terminal, md, html, json")
         report = from_json(load_json(report_path))

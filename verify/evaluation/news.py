@@ -337,15 +337,19 @@ class Harness:
         return short_hash(item.id, item.claim, item.evidence, item.gold)
 
     def records(self, items: Sequence[NewsItem], on_item: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+        """Each item's record, from the cache when there; a cached record whose verdicts were made under other
+        fitted parameters than the packaged ones is re-run through the pipeline (its baseline is kept)."""
         cache = self._load_cache()
         path = self._cache_path()
+        current = load_params().digest
         out = []
         handle = None
         try:
             for item in items:
                 key = self.item_key(item)
-                if key not in cache:
-                    record = self.run_item(item)
+                old = cache.get(key)
+                if old is None or old.get("params_digest") != current:
+                    record = self.run_item(item, old.get("baseline") if old else None)
                     record["key"] = key
                     cache[key] = record
                     if path:
@@ -369,7 +373,7 @@ class Harness:
         evidence = article(item.evidence, source=EVIDENCE_OUTLET, path=f"{item.id}:evidence")
         return claim, evidence
 
-    def run_item(self, item: NewsItem) -> dict[str, Any]:
+    def run_item(self, item: NewsItem, baseline: Mapping[str, float] | None = None) -> dict[str, Any]:
         claim_article, evidence_article = self.articles(item)
         report = self.pipeline.run([claim_article, evidence_article])
         claims = [c for c in report.claims if c.article_id == claim_article.id]
@@ -385,9 +389,12 @@ class Harness:
         record = {"id": item.id, "gold": item.gold, "group": item.group, "claims": [claim_dict(c) for c in claims],
                   "title_claim": any(c.id in from_title for c in claims), "judgements": judgements,
                   "evidence_claims": sum(1 for c in report.claims if c.article_id == evidence_article.id),
-                  "pairs": len(report.verdicts)}
+                  "pairs": len(report.verdicts), "params_digest": load_params().digest,
+                  "assessments": [{"claim_id": x.claim_id, "verdict": x.verdict, "probability": x.probability,
+                                   "rule": x.rule} for x in getattr(report, "assessments", ())
+                                  if x.claim_id in {c.id for c in claims} and x.source == EVIDENCE_OUTLET]}
         if self.baseline:
-            record["baseline"] = self.maxpool(claim_article, evidence_article)
+            record["baseline"] = dict(baseline) if baseline else self.maxpool(claim_article, evidence_article)
         return record
 
     def maxpool(self, claim_article: Article, evidence_article: Article) -> dict[str, float]:
@@ -433,8 +440,18 @@ def item_features(record: Mapping[str, Any], knowledge: Any = None) -> dict[str,
     return best if best is not None else no_evidence()
 
 
+ASSESSMENT_STANCE = {"support": "agree", "contradict": "disagree", "disputed": "disagree", "different-time": "discuss",
+                     "neutral": "discuss", "unrelated": "unrelated"}
+
+
 def verdict_stance(record: Mapping[str, Any]) -> str:
-    """The pipeline's pair verdicts as they stand: support first, then a conflict, any pair, no pair."""
+    """What the pipeline reports: its assessment of the claim against the evidence outlet (support -> agree,
+    contradict / disputed -> disagree, neutral / different-time -> discuss, unrelated or no pair -> unrelated;
+    support first when the outlet has several claims). Records made before assessments existed: the pair
+    verdicts, support first, then a conflict, then any pair."""
+    if "assessments" in record:
+        found = {ASSESSMENT_STANCE.get(x["verdict"], "discuss") for x in record["assessments"]}
+        return next((label for label in ("agree", "disagree", "discuss") if label in found), "unrelated")
     verdicts = [j["verdict"] for j in record["judgements"]]
     if "support" in verdicts:
         return "agree"

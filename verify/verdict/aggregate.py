@@ -21,8 +21,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
-from ..types import (CONFLICTING, Assessment, Claim, Cluster, Conflict, Judgement, NLIScores,
-                     OutletEvidence, PairVerdict, Rebuttal, SharedFact, short_hash, source_digest)
+from ..types import (
+    CONFLICTING,
+    Assessment,
+    Claim,
+    Cluster,
+    Conflict,
+    Judgement,
+    NLIScores,
+    OutletEvidence,
+    PairVerdict,
+    Rebuttal,
+    SharedFact,
+    short_hash,
+    source_digest,
+)
 from . import check_rule_names
 from .rules import DISTINCT_TYPES, HARD_RULES, RULES, PairContext, Thresholds, decide_pair, typed
 
@@ -214,7 +227,8 @@ class Aggregator:
         if stance is not None:
             from .calibrate import evidence_features
 
-            probs = stance.predict_proba(evidence_features(claim, [j for j, _ in about], self.knowledge))
+            # the features of every pair with the outlet, as the model was fitted (calibrate.evidence_features)
+            probs = stance.predict_proba(evidence_features(claim, judgements, self.knowledge))
             label = max(probs, key=lambda k: (probs[k], k))
             verdict = STANCE_VERDICTS[label]
             if verdict == "support":

@@ -72,16 +72,13 @@ def _cues(knowledge: Any, name: str, default: re.Pattern[str]) -> re.Pattern[str
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE) if words else default
 
 
-def _value_conflict(a: Claim, b: Claim) -> bool:
+def _value_conflict(a: Claim, b: Claim, knowledge: Any = None) -> bool:
     """The verdict rules' value check, imported late (the rules module may import this one)."""
     try:
-        from ..aggregate import value_conflicts
-    except ImportError:  # the rules moved: look in the verdict package
-        try:
-            from .rules import value_conflicts  # type: ignore[no-redef]
-        except ImportError:
-            return False
-    return bool(value_conflicts(a, b))
+        from .rules import value_conflicts
+    except ImportError:
+        return False
+    return bool(value_conflicts(a, b, knowledge))
 
 
 def no_evidence() -> dict[str, float]:
@@ -132,7 +129,7 @@ def evidence_features(claim: Claim, judgements: Sequence[Judgement], knowledge: 
         evidence_hedged=sum(hedged) / len(hedged),
         evidence_denial=len(denying) / len(evidence_ids),
         denial_contra=max((c for (e, *_), c in zip(rows, contra) if e.id in denying), default=0.0),
-        value_conflict=sum(_value_conflict(claim, e) for e, *_ in rows) / len(rows),
+        value_conflict=sum(_value_conflict(claim, e, knowledge) for e, *_ in rows) / len(rows),
     )
     return {k: float(v) for k, v in feats.items()}
 

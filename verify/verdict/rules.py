@@ -43,9 +43,9 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from ..claims import STATE_CUES
-from ..types import (Agreement, Attribution, Claim, Conflict, DistinctEntities, Evidence, Judgement, NLIScores,
-                     TimeGap)
-from ..values import FUNCTION_WORDS, HEDGES as VALUE_HEDGES, Quantity, compatible, describe, extract_quantities
+from ..types import Agreement, Attribution, Claim, Conflict, DistinctEntities, Evidence, Judgement, NLIScores, TimeGap
+from ..values import FUNCTION_WORDS, Quantity, compatible, describe, extract_quantities
+from ..values import HEDGES as VALUE_HEDGES
 from . import RULE_NAMES
 
 # NER types where two different names mean two different things (not a disagreement). GPE, LOC, ORG and
@@ -374,16 +374,16 @@ STOP = frozenset(FUNCTION_WORDS) | {w for h in VALUE_HEDGES for w in h.split()} 
     "has", "have", "had", "will", "would", "could", "should", "can", "may", "might", "also", "just", "only", "said",
     "says", "say", "told", "according", "there", "here", "then", "than", "what", "into", "out", "up", "down"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-CONTEXT_WORDS = 3  # content words looked at on each side of a number
+CONTEXT_WORDS = 1  # content words compared on each side of a number: the nearest
 
 
 def _stem(word: str) -> str:
     return word.lower()[:5]
 
 
-def _context(text: str, q: Quantity) -> set[str] | None:
-    """The lower-case content words next to a quantity (up to CONTEXT_WORDS each side; capitalised words,
-    i.e. names, are left out: the same person near two numbers does not make them one quantity)."""
+def _context(text: str, q: Quantity) -> tuple[list[str], list[str]] | None:
+    """The nearest lower-case content words before and after a quantity (CONTEXT_WORDS each side, stemmed; capitalised
+    words, i.e. names, are left out: the same person near two numbers does not make them one quantity)."""
     at = text.find(q.text)
     if at < 0:
         return None
@@ -393,17 +393,22 @@ def _context(text: str, q: Quantity) -> set[str] | None:
         return [_stem(w) for w in WORD.findall(span)
                 if w[0].islower() and w.lower() not in STOP and _stem(w) not in unit_words]
 
-    return set(content(text[:at])[-CONTEXT_WORDS:]) | set(content(text[at + len(q.text):])[:CONTEXT_WORDS])
+    return content(text[:at])[-CONTEXT_WORDS:], content(text[at + len(q.text):])[:CONTEXT_WORDS]
 
 
 def same_quantity(text_a: str, qa: Quantity, text_b: str, qb: Quantity) -> bool:
-    """Two quantities of one unit measure the same thing when the words around them share a content word
-    ("tons of cargo moved" / "tons of cargo moved"), or neither has any. A "$1million" sale price and a
-    "$132million ransom" share no word: two different quantities."""
+    """Two quantities of one unit measure the same thing when the nearest content word on each side agrees
+    wherever both claims have one, and at least one side can be compared ("killed 40 people" / "killed 60
+    people"), or neither number has any word around it. Conservative: a "$1million" sale price and a
+    "$132million ransom", or "killed 40 people" and "injured 60 people", are two different quantities."""
     ca, cb = _context(text_a, qa), _context(text_b, qb)
     if ca is None or cb is None:
         return False
-    return bool(ca & cb) if (ca or cb) else True
+    (left_a, right_a), (left_b, right_b) = ca, cb
+    compared = ([(left_a, left_b)] if left_a and left_b else []) + ([(right_a, right_b)] if right_a and right_b else [])
+    if not compared:
+        return not (left_a or right_a or left_b or right_b)
+    return all(x == y for x, y in compared)
 
 
 def value_conflicts(a: Claim, b: Claim, knowledge: Any = None) -> list[Conflict]:

@@ -1,0 +1,425 @@
+"""`verify bench`: the pipeline on corpora of growing size built from real sentences, against the naive way.
+
+A corpus is JSONL articles from 12 made-up outlets. Their paragraphs are real sentences and passages from
+the shared data: NLI pairs (premise in one outlet, hypothesis in another - these are the labelled "true
+pairs" the pairing must find), then passages and news sentences from the curriculum sets (DROP, ConTRoL,
+kg_relations, NER, coreference, ESTER, CosmosQA, LogiQA, SpRL, HellaSwag premises; their templated
+hypotheses are left out), plus the seed articles. Each size runs in its own process, so peak memory is that size's own.
+
+Per size: wall time per stage, peak memory (max RSS), candidate pairs against all cross-source pairs,
+recall of the true pairs (exact and approximate search), NLI pairs/s, the time to add one article to the
+stored corpus (the CLI, a fresh process), and the naive baseline: sentence-transformers
+``CrossEncoder.predict`` with default settings on a random sample of all cross-source pairs,
+extrapolated to all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1.0"
+OUTLETS = tuple(f"Outlet {i:02d}" for i in range(1, 13))
+PARAGRAPHS_PER_ARTICLE = 10
+# (files under the data dir, format, premise field, hypothesis field or None, label field)
+PAIR_SOURCES = (
+    ("nli/te_new_protocols/*_train.tsv", "tsv", "sentence1", "sentence2", "gold_label"),
+    ("nli/semi_automatic_nli/*_train.jsonl", "jsonl", "premise", "hypothesis", "label"),
+    ("nli/lingnli/train_*.jsonl", "jsonl", "premise", "hypothesis", "label"),
+)
+PASSAGE_SOURCES = (  # (zip, member, field): passages and news sentences; their recast hypotheses are templated
+    ("nli/curriculum/drop.zip", "drop/train.jsonl", "premise"),
+    ("nli/curriculum/control.zip", "control/train.jsonl", "premise"),
+    ("nli/curriculum/kg_relations.zip", "kg_relations/train.jsonl", "premise"),
+    ("nli/curriculum/ner.zip", "ner/train.jsonl", "premise"),
+    ("nli/curriculum/coreference.zip", "coreference/train.jsonl", "premise"),
+    ("nli/curriculum/ester.zip", "ester/train.jsonl", "premise"),
+    ("nli/curriculum/cosmoqa.zip", "cosmoqa/train.jsonl", "premise"),
+    ("nli/curriculum/logiqa.zip", "logiqa/train.jsonl", "premise"),
+    ("nli/curriculum/sprl.zip", "sprl/train.jsonl", "premise"),
+    ("nli/curriculum/hellaswag.zip", "hellaswag/train.jsonl", "premise"),
+)
+SAME_FACT = {"entailment", "contradiction", "e", "c"}  # labelled pairs about the same fact
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    premise: str
+    hypothesis: str | None = None
+    label: str | None = None
+
+
+def read_units(data_dir: Path) -> list[Unit]:
+    """Every usable pair and passage, de-duplicated by text, in a fixed order."""
+    import csv
+    import glob
+
+    csv.field_size_limit(1 << 27)
+    seen: set[str] = set()
+    units: list[Unit] = []
+
+    def fresh(text: str) -> bool:
+        if not text or text in seen:
+            return False
+        seen.add(text)
+        return True
+
+    for spec, fmt, pf, hf, lf in PAIR_SOURCES:
+        files = sorted(glob.glob(str(data_dir / spec)))
+        if not files:
+            raise InputError(f"{data_dir / spec}: no such files; pass --data-dir to the shared data folder")
+        for file in files:
+            with open(file, encoding="utf-8-sig", newline="") as handle:
+                rows: Any = (json.loads(line) for line in handle if line.strip()) if fmt == "jsonl" else \
+                    csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+                for r in rows:
+                    p, h = str(r.get(pf) or "").strip(), str(r.get(hf) or "").strip()
+                    label = str(r.get(lf) or "").strip().lower()
+                    if p and h and p != h and p not in seen and h not in seen:
+                        seen.update((p, h))
+                        units.append(Unit(p, h, label))
+    for archive, member, field in PASSAGE_SOURCES:
+        path = data_dir / archive
+        if not path.exists():
+            raise InputError(f"{path}: no such file; pass --data-dir to the shared data folder")
+        with zipfile.ZipFile(path) as zf:
+            for line in zf.read(member).decode("utf-8").splitlines():
+                text = str(json.loads(line).get(field) or "").strip()
+                if fresh(text):
+                    units.append(Unit(text))
+    return units
+
+
+def build_corpus(data_dir: Path, n_claims: int, seed: int = 0) -> tuple[list[dict], dict, list[tuple[str, str, str]]]:
+    """(article records with about ``n_claims`` claims, one held-back article, labelled true pairs)."""
+    from .claims import ClaimExtractor
+    from .ingest import load_articles
+
+    units = read_units(data_dir)
+    random.Random(seed).shuffle(units)
+    rng = random.Random(seed + 1)
+    buffers: dict[str, list[str]] = {o: [] for o in OUTLETS}
+    records: list[dict] = []
+    true_pairs: list[tuple[str, str, str]] = []
+    extractor, claims = ClaimExtractor(), 0
+    tmp = Path(tempfile.mkdtemp(prefix="verify-bench-"))
+
+    def flush(outlet: str) -> None:
+        nonlocal claims
+        record = {"text": "\n\n".join(buffers[outlet]), "source": outlet, "title": f"{outlet} #{len(records)}",
+                  "date": f"2024-05-{1 + len(records) % 28:02d}", "url": f"https://example.org/{len(records)}"}
+        buffers[outlet] = []
+        file = tmp / "one.jsonl"
+        file.write_text(json.dumps(record) + "\n", encoding="utf-8")
+        claims += len(extractor.extract(load_articles([file])))
+        records.append(record)
+
+    pending = iter(units)
+    while claims < n_claims:
+        unit = next(pending, None)
+        if unit is None:
+            raise InputError(f"the shared data gives only about {claims:,} claims; ask for fewer")
+        first, second = rng.sample(OUTLETS, 2)
+        for outlet, text in ((first, unit.premise), (second, unit.hypothesis)):
+            if text is None:
+                continue
+            buffers[outlet].append(text)
+            if len(buffers[outlet]) >= PARAGRAPHS_PER_ARTICLE:
+                flush(outlet)
+        if unit.hypothesis and unit.label in SAME_FACT:
+            true_pairs.append((unit.premise, unit.hypothesis, unit.label))
+    for outlet in OUTLETS:  # no sentence is left out of the corpus
+        if buffers[outlet]:
+            flush(outlet)
+    # the held-back article: the other halves of labelled pairs whose first half is in the corpus
+    extra_texts: list[str] = []
+    for unit in pending:
+        if unit.hypothesis is None or unit.label not in SAME_FACT:
+            continue
+        buffers[OUTLETS[1]].append(unit.premise)
+        extra_texts.append(unit.hypothesis)
+        if len(extra_texts) == PARAGRAPHS_PER_ARTICLE:
+            break
+    flush(OUTLETS[1])
+    extra = {"text": "\n\n".join(extra_texts), "source": OUTLETS[0], "title": "the new article",
+             "date": "2024-06-01", "url": "https://example.org/new"}
+    return records, extra, true_pairs
+
+
+def _fail(message: str) -> None:
+    raise InputError(f"bench corpus: {message}")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pair_recall(claims: list, pairs: list, true_pairs: list[tuple[str, str, str]]) -> dict[str, float | int]:
+    """Of the labelled pairs whose two sentences both became claims (in different articles), the share
+    the candidates contain."""
+    by_text: dict[str, list[Any]] = {}
+    for c in claims:
+        by_text.setdefault(c.text.strip(), []).append(c)
+    found = {frozenset((p.a.id, p.b.id)) for p in pairs}
+    eligible = hit = 0
+    for premise, hypothesis, _ in true_pairs:
+        a_claims, b_claims = by_text.get(premise.strip(), []), by_text.get(hypothesis.strip(), [])
+        options = [(a, b) for a in a_claims for b in b_claims if a.article_id != b.article_id]
+        if not options:
+            continue
+        eligible += 1
+        hit += any(frozenset((a.id, b.id)) in found for a, b in options)
+    return {"true_pairs": eligible, "found": hit, "recall": round(hit / eligible, 4) if eligible else 0.0}
+
+
+def naive_baseline(model_path: str, claims: list, candidates: list, sample: int, device: str,
+                   seed: int = 0) -> dict[str, float]:
+    """CrossEncoder.predict with default settings: pairs/s on random cross-source pairs (what the naive
+    way scores) and on a sample of our candidate pairs (the same texts our judge scored)."""
+    from sentence_transformers import CrossEncoder
+
+    rng = random.Random(seed)
+    pairs: list[tuple[str, str]] = []
+    while len(pairs) < sample:
+        a, b = rng.sample(claims, 2)
+        if a.article_id != b.article_id:
+            pairs.append((a.standalone, b.standalone))
+    ours = [(p.a.standalone, p.b.standalone) for p in rng.sample(candidates, min(sample, len(candidates)))]
+    model = CrossEncoder(model_path, device=None if device == "auto" else device)
+    model.predict(pairs[:32])  # warm-up, as for ours (the judge has already run)
+    rates = {}
+    for name, texts in (("pairs_per_s", pairs), ("candidate_pairs_per_s", ours)):
+        start = time.perf_counter()
+        model.predict(texts)
+        rates[name] = round(len(texts) / (time.perf_counter() - start), 1)
+    return {"sample": sample, **rates}
+
+
+def run_one(size: int, data_dir: Path, work: Path, settings_overrides: dict[str, Any], baseline_sample: int,
+            seed: int = 0) -> dict[str, Any]:
+    """Everything measured for one corpus size (meant to run in a process of its own)."""
+    from .config import load_settings
+    from .pair import Pairer
+    from .pipeline import Pipeline
+    from .report import iter_json, write_atomic
+
+    work.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    records, extra, true_pairs = build_corpus(data_dir, size, seed)
+    seeds_dir = Path(__file__).resolve().parent.parent / "seeds"
+    corpus = work / "corpus"  # files of 1,000 articles: each well under ingest's 5 MB per file
+    corpus.mkdir(exist_ok=True)
+    for n, first in enumerate(range(0, len(records), 1000)):
+        chunk = records[first : first + 1000]
+        (corpus / f"part-{n:04d}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in chunk), encoding="utf-8")
+    new_file = work / "new.jsonl"
+    new_file.write_text(json.dumps(extra) + "\n", encoding="utf-8")
+    build_s = time.perf_counter() - start
+    inputs = [corpus] + ([seeds_dir] if seeds_dir.is_dir() else [])
+
+    settings = load_settings(store=work / "store.sqlite", data_dir=data_dir, **settings_overrides)
+    pipeline = Pipeline(settings).load(weights=True)  # stage times without model loading
+    rss_before = peak_rss_mib()
+    start = time.perf_counter()
+    report = pipeline.run_paths(inputs, on_warning=_fail)
+    with_report = time.perf_counter()
+    write_atomic(work / "report.json", iter_json(report))
+    timings = dict(report.meta["timings_s"]) | {"report": round(time.perf_counter() - with_report, 3)}
+    total_s = time.perf_counter() - start
+    peak = peak_rss_mib()
+    counts = report.meta["counts"]
+    judge = pipeline.judge
+    nli_s = timings.get("nli", 0.0)
+    scored = counts["pairs"] - counts["nli_cached"] // 2
+    ours = {"pairs": scored, "directions": 2, "seconds": nli_s,
+            "pairs_per_s": round(scored / nli_s, 1) if nli_s else None,
+            "inputs_per_s": round(2 * scored / nli_s, 1) if nli_s else None,
+            "backend": getattr(judge, "backend", None)}
+
+    # pairing: recall of the labelled pairs, exact search against the approximate index
+    claims = list(report.claims)
+    vectors = pipeline.embedder.embed([c.standalone for c in claims])
+    recall: dict[str, Any] = {"pipeline": pair_recall(claims, [v.pair for v in report.verdicts], true_pairs)}
+    s = settings
+    for method, threshold in (("exact", 10**12), ("ann", 0)):
+        pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, ann_threshold=threshold)
+        t0 = time.perf_counter()
+        candidates = pairer.pair(claims, vectors)
+        recall[method] = pair_recall(claims, candidates, true_pairs) | {
+            "candidates": len(candidates), "seconds": round(time.perf_counter() - t0, 2)}
+
+    baseline = naive_baseline(judge.resolved.path, claims, [v.pair for v in report.verdicts], baseline_sample,
+                              settings.device)
+    cross = counts["cross_source_pairs"]
+    baseline["all_pairs"] = cross
+    baseline["extrapolated_s"] = round(cross / baseline["pairs_per_s"], 1)
+
+    # one more article, through the CLI in a fresh process, against the stored corpus
+    t0 = time.perf_counter()
+    env = os.environ | {"VERIFY_STORE": str(work / "store.sqlite")}
+    env |= {f"VERIFY_{k.upper()}": str(v) for k, v in settings_overrides.items()}
+    proc = subprocess.run([*verify_command(), "claims", *map(str, inputs), str(new_file),
+                           "--format", "json", "--out", str(work / "added")], env=env, capture_output=True, text=True)
+    add_s = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"adding an article failed: {proc.stderr.strip()[-500:]}")
+    added = json.loads((work / "added" / "report.json").read_text())["meta"]["counts"]
+
+    return {
+        "size_target": size, "articles": counts["articles"], "claims": counts["claims"],
+        "corpus_build_s": round(build_s, 2), "total_s": round(total_s, 2), "stages_s": timings,
+        "peak_rss_mib": round(peak, 1), "peak_rss_before_run_mib": round(rss_before, 1),
+        "pairing": {"method": pipeline.last_pairing.get("method"), "candidates": counts["pairs"],
+                    "cross_source_pairs": cross,
+                    "reduction": round(cross / max(1, counts["pairs"]), 1), "recall": recall},
+        "nli": ours, "naive": baseline,
+        "speedup_per_input": round(ours["inputs_per_s"] / baseline["pairs_per_s"], 2) if ours["inputs_per_s"] else None,
+        "speedup_same_pairs": round(ours["inputs_per_s"] / baseline["candidate_pairs_per_s"], 2)
+        if ours["inputs_per_s"] else None,
+        "add_article": {"seconds": round(add_s, 2), "claims": added["claims"], "pairs": added["pairs"],
+                        "new_pairs_scored": added["pairs"] - added["nli_cached"] // 2},
+    }
+
+
+def verify_command() -> list[str]:
+    """The `verify` console script of this environment (what a user runs)."""
+    script = Path(sys.executable).parent / "verify"
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from verify.cli import main; main()"]
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "memory_gib": round(mem, 1), "gpu": gpu,
+            "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform()}
+
+
+def run_sizes(sizes: list[int], data_dir: Path, out_dir: Path, overrides: dict[str, Any], baseline_sample: int,
+              on_done: Any = None) -> dict[str, Any]:
+    """Each size in a fresh process; results.json is rewritten after each one."""
+    from .report import write_atomic
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    from datetime import datetime, timezone
+
+    from . import __version__
+
+    results: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "verify_version": __version__,
+                               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                               "machine": machine(), "settings": overrides, "baseline_sample": baseline_sample,
+                               "runs": []}
+    for size in sizes:
+        work = Path(tempfile.mkdtemp(prefix=f"verify-bench-{size}-"))
+        cmd = [sys.executable, "-m", "verify.bench", "--size", str(size), "--data-dir", str(data_dir),
+               "--work", str(work), "--baseline-sample", str(baseline_sample),
+               "--overrides", json.dumps(overrides)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise InputError(f"bench at {size:,} claims failed: {proc.stderr.strip().splitlines()[-1:]}")
+        results["runs"].append(json.loads((work / "result.json").read_text()))
+        write_atomic(out_dir / "results.json", json.dumps(results, indent=2) + "\n")
+        if on_done:
+            on_done(results["runs"][-1])
+    write_atomic(out_dir / "results.md", render_markdown(results))
+    plot(results, out_dir / "time_vs_size.png")
+    return results
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# verify bench", "",
+        f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, GPU: {m['gpu'] or 'none'}; "
+        f"Python {m['python']}, torch {m['torch']}; verify {results['verify_version']}, {results['created']}.", "",
+        "| claims | articles | total s | claims s | embed s | pair s | NLI s | aggregate s | report s | peak MiB "
+        "| candidates / all cross-source | recall exact / ANN | NLI pairs/s (inputs/s) | naive pairs/s: random / our pairs "
+        "| speed-up per input: random / our pairs | naive all pairs (extrapolated) s | add 1 article s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|---:|---:|",
+    ]
+    for r in results["runs"]:
+        st, p, n, b = r["stages_s"], r["pairing"], r["nli"], r["naive"]
+        rec = p["recall"]
+        lines.append(
+            f"| {r['claims']:,} | {r['articles']:,} | {r['total_s']:.1f} | {st.get('claims', 0):.1f} | "
+            f"{st.get('embed', 0):.1f} | {st.get('pair', 0):.1f} | {st.get('nli', 0):.1f} | {st.get('aggregate', 0):.1f} | "
+            f"{st.get('report', 0):.1f} | {r['peak_rss_mib']:,.0f} | {p['candidates']:,} / {p['cross_source_pairs']:,} | "
+            f"{100 * rec['exact']['recall']:.1f}% / {100 * rec['ann']['recall']:.1f}% (n={rec['exact']['true_pairs']:,}) | "
+            f"{n['pairs_per_s']} ({n['inputs_per_s']}, {n['backend']}) | {b['pairs_per_s']} / {b['candidate_pairs_per_s']} | "
+            f"{r['speedup_per_input']}x / {r['speedup_same_pairs']}x | {b['extrapolated_s']:,.0f} | "
+            f"{r['add_article']['seconds']:.1f} |"
+        )
+    lines += ["", "NLI pairs/s counts claim pairs, each scored in both directions (inputs/s = 2 x pairs/s); the naive "
+              "baseline scores one direction per pair, so the speed-up per input is inputs/s / naive pairs/s, on "
+              "random cross-source pairs (what the naive way scores) and on our own candidate pairs (the same texts).",
+              f"Naive: sentence-transformers CrossEncoder.predict with default settings on {results['baseline_sample']:,} "
+              "random cross-source pairs per size, extrapolated to all cross-source pairs.",
+              "Add 1 article: `verify claims` in a fresh process (imports and model loading included) on the corpus "
+              "plus one unseen article, against the store the run filled.", ""]
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = results["runs"]
+    x = [r["claims"] for r in runs]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(x, [r["total_s"] for r in runs], "o-", label="verify, end to end")
+    for stage in ("claims", "embed", "pair", "nli"):
+        ax.plot(x, [r["stages_s"].get(stage, 0) for r in runs], ".--", label=f"  stage: {stage}")
+    ax.plot(x, [r["naive"]["extrapolated_s"] for r in runs], "x:", label="naive CrossEncoder, all pairs (extrapolated)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("claims in the corpus")
+    ax.set_ylabel("seconds")
+    ax.set_title(f"verify bench ({results['machine']['cores']} CPU cores)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _main(argv: list[str] | None = None) -> None:
+    """The per-size worker: python -m verify.bench --size N --data-dir D --work W ..."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m verify.bench")
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--baseline-sample", type=int, default=2000)
+    parser.add_argument("--overrides", default="{}")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    result = run_one(args.size, args.data_dir, args.work, json.loads(args.overrides), args.baseline_sample)
+    (args.work / "result.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,51 @@
+"""The root typer app; each command group lives in its own module."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from . import eval as eval_cli
+from . import models
+from . import store as store_cli
+from ._common import VerifyGroup
+from .bench import bench
+from .claims import claims
+from .pair import pair
+from .show import show
+
+app = typer.Typer(
+    name="verify",
+    cls=VerifyGroup,
+    help="Find where news articles agree and contradict each other.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("claims")(claims)
+app.command("pair")(pair)
+app.command("show")(show)
+app.command("bench")(bench)
+app.add_typer(models.app, name="models")
+app.add_typer(eval_cli.app, name="eval")
+app.add_typer(store_cli.app, name="store")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"verify {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Exit codes: 0 ok, 1 user error (bad input, setting or command line), 2 internal error, 3 contradictions
+    found with --fail-on contradict, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
+
+
+def main() -> None:
+    app()

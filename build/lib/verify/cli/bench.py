@@ -1,0 +1,51 @@
+"""`verify bench`: time and memory of the pipeline on corpora of growing size, against the naive way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import err, quiet_libraries, setup_logging, user_errors
+
+DEFAULT_OUT = Path("evaluations/results/bench-cpu")
+
+
+def bench(
+    sizes: Annotated[str, typer.Option(help="Corpus sizes in claims, comma-separated.")] = "1000,10000,100000",
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Write results.json, results.md and a PNG here.")] = DEFAULT_OUT,
+    data_dir: Annotated[Path | None, typer.Option(help="The shared data folder (default: $VERIFY_DATA_DIR, else ../shared/data).")] = None,
+    baseline_sample: Annotated[int, typer.Option(min=32, help="Pairs the naive baseline scores per size (then extrapolated).")] = 2000,
+    backend: Annotated[str | None, typer.Option(help="NLI backend: auto, torch, torch-bf16, onnx or onnx-int8.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    engine: Annotated[str | None, typer.Option(help="local or ray.")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging.")] = 0,
+) -> None:
+    """Build corpora of about SIZES claims from real sentences, run verify on each in a fresh process and
+    record wall time per stage, peak memory, pairs and recall, the naive CrossEncoder baseline and the
+    time to add one article to the stored corpus."""
+    setup_logging(verbose)
+    quiet_libraries()
+    with user_errors():
+        from ..bench import run_sizes
+        from ..config import load_settings
+        from ..errors import ConfigError
+
+        try:
+            wanted = [int(x.replace("_", "")) for x in sizes.split(",") if x.strip()]
+        except ValueError:
+            raise ConfigError(f"--sizes {sizes!r}: give whole numbers, e.g. 1000,10000") from None
+        if not wanted or min(wanted) < 50:
+            raise ConfigError("--sizes: each corpus needs at least 50 claims")
+        overrides = {k: v for k, v in {"backend": backend, "device": device, "engine": engine}.items() if v}
+        settings = load_settings(data_dir=data_dir, **overrides)
+        err.print(f"Benchmarking {', '.join(f'{n:,}' for n in wanted)} claims; each size runs in its own process.")
+
+        def done(run: dict) -> None:
+            err.print(f"  {run['claims']:,} claims: {run['total_s']:.1f} s end to end, peak {run['peak_rss_mib']:,.0f} MiB, "
+                      f"add one article {run['add_article']['seconds']:.1f} s", highlight=False)
+
+        run_sizes(wanted, settings.data_dir, out_dir, overrides, baseline_sample, on_done=done)
+        for name in ("results.json", "results.md", "time_vs_size.png"):
+            err.print(f"Wrote {out_dir / name}")

@@ -1,0 +1,172 @@
+"""Claim -> vector. Batched sentence-transformers embeddings, cached by text hash."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .models import resolve
+from .store import Store
+from .types import short_hash
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(device: str) -> str:
+    """auto -> cuda when available, else cpu; an explicit cuda without a GPU is an error."""
+    from .errors import ConfigError
+
+    if device == "auto" and not _gpu_devices():
+        return "cpu"  # no GPU device files: skip importing torch (a second, on cached runs)
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda asked for, but torch sees no CUDA GPU; use --device cpu or auto")
+    return device
+
+
+def _gpu_devices() -> bool:
+    """Whether this machine could have a CUDA (or ROCm) GPU at all."""
+    import glob
+
+    return bool(glob.glob("/dev/nvidia*") or os.path.exists("/dev/kfd")) or os.name != "posix"
+
+
+def plain_pooling(model_dir: str) -> str | None:
+    """"mean" or "cls" when the folder is a plain sentence-transformers model (Transformer -> Pooling
+    [-> Normalize], no prompts, no lower-casing) that transformers alone runs the same way; else None."""
+    folder = Path(model_dir)
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+        bert = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        st_config = folder / "config_sentence_transformers.json"
+        prompts = json.loads(st_config.read_text(encoding="utf-8")).get("prompts") if st_config.exists() else None
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]) or prompts or bert.get("do_lower_case"):
+        return None
+    modes = sorted(k for k, v in pooling.items() if k.startswith("pooling_mode") and v)
+    return {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(modes[0]) if len(modes) == 1 else None
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model (alias, HF id or path): unit vectors, batched. A plain model
+    (see plain_pooling) runs on transformers directly - the same vectors, without importing
+    sentence-transformers (seconds saved on every run that embeds a new text); others run on
+    sentence-transformers."""
+
+    def __init__(self, model: str = "all-MiniLM-L6-v2", *, device: str = "auto", batch_size: int = 32,
+                 allow_download: bool = False, **_: object) -> None:
+        self.resolved = resolve(model, "embed", allow_download=allow_download)
+        self.name = model
+        self.device = pick_device(device)
+        self.batch_size = batch_size if self.device == "cpu" else max(batch_size, 256)
+        self.pooling = plain_pooling(self.resolved.path)
+        if self.pooling:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+
+            bert = json.loads((Path(self.resolved.path) / "sentence_bert_config.json").read_text(encoding="utf-8"))
+            self.max_length = int(bert.get("max_seq_length") or 512)
+            self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
+            self.model: Any = AutoModel.from_pretrained(self.resolved.path, local_files_only=True, use_safetensors=True,
+                                                        dtype=torch.float32).to(self.device).eval()
+            self.dim = int(self.model.config.hidden_size)
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(self.resolved.path, device=self.device, local_files_only=True)
+            self.dim = self.model.get_embedding_dimension() or 0
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        step = self.batch_size * (1 if self.pooling else 8)
+        for start in range(0, len(order), step):
+            idx = order[start : start + step]
+            out[idx] = self._encode([texts[i] for i in idx])
+            if on_batch:
+                on_batch(len(idx))
+        return out
+
+    def _encode(self, batch: list[str]) -> np.ndarray:
+        if not self.pooling:
+            return self.model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True).astype(np.float32)
+        import torch
+
+        enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
+                             return_tensors="pt").to(self.device)
+        with torch.inference_mode():
+            hidden = self.model(**enc).last_hidden_state.float()
+        if self.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
+
+
+class CachedEmbedder:
+    """Wraps an embedder: texts whose hash is stored for the same model are not embedded again."""
+
+    def __init__(self, inner: Any, store: Store) -> None:
+        self.inner = inner
+        self.store = store
+        self.name = inner.name
+        self.resolved = getattr(inner, "resolved", None)
+        self._memo: dict[str, np.ndarray] = {}
+        self.hits = 0
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit-normalised vectors, one row per text; cached texts are not embedded again."""
+        if not texts:
+            return self.inner.embed([])
+        hashes = [short_hash(t) for t in texts]
+        cached = {h: self._memo[h] for h in dict.fromkeys(hashes) if h in self._memo}
+        cached |= self.store.get_vectors(self.name, [h for h in dict.fromkeys(hashes) if h not in cached])
+        todo = list(dict.fromkeys(t for t, h in zip(texts, hashes) if h not in cached))
+        self.hits += len(texts) - len(todo)
+        log.info("embedding %d texts (%d cached)", len(todo), len(texts) - len(todo))
+        if on_batch and len(texts) > len(todo):
+            on_batch(len(texts) - len(todo))
+        for i in range(0, len(todo), 4096):  # stored in slices: an interruption keeps what was done
+            batch = todo[i : i + 4096]
+            new = list(zip((short_hash(t) for t in batch), self.inner.embed(batch, on_batch)))
+            self.store.put_vectors(self.name, new)
+            cached |= dict(new)
+        self._memo |= cached
+        return np.stack([cached[h] for h in hashes])
+
+
+class HashEmbedder:
+    """A deterministic bag-of-words embedder for tests: shared words give high cosine."""
+
+    name = "hash"
+
+    def __init__(self, dim: int = 256, **_: object) -> None:
+        self.dim = dim
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                if len(word) > 2:
+                    out[row, int(short_hash(word, size=4), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        if on_batch and texts:
+            on_batch(len(texts))
+        return out / np.where(norms == 0, 1, norms)

@@ -1,0 +1,2 @@
+"""The evaluation wing: real-news benchmarks (stance, consistency) and the verdict fit. It imports the core;
+the core never imports it."""

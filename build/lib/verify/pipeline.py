@@ -1,0 +1,313 @@
+"""run(articles, settings) -> Report: the one-way flow ingest -> claims -> embed -> pair -> nli -> aggregate."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import __version__
+from .verdict.aggregate import Aggregator, decision_key, shared_facts
+from .verdict.calibrate import load_params
+from .verdict.rules import Thresholds
+from .claims import ClaimExtractor, extractor_version
+from .config import Settings
+from .errors import InputError
+from .ingest import load_articles
+from .knowledge import Knowledge, load_knowledge
+from .models import Lazy, resolve
+from .nlp import NLP
+from .pair import Pairer
+from .registry import EMBEDDERS, NLI_JUDGES
+from .store import Store, article_key
+from .types import Article, Claim, PairVerdict, Report, short_hash
+
+log = logging.getLogger(__name__)
+
+# progress(stage, total) returns an advance(n) callback; the CLI draws bars with it
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> Any: ...
+
+
+def local_embedder(settings: Settings) -> Any:
+    """The embedding model the settings name, loaded in this process (here or in a Ray actor)."""
+    from .embed import SentenceEmbedder
+
+    return SentenceEmbedder(settings.embed_model, device=settings.device, batch_size=settings.batch_size,
+                            allow_download=settings.allow_download)
+
+
+def local_judge(settings: Settings) -> Any:
+    """The NLI judge the settings name, loaded in this process (here or in a Ray actor)."""
+    from .nli import load_judge
+
+    return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
+                      allow_download=settings.allow_download, backend=settings.backend, cache_dir=settings.cache_dir)
+
+
+def make_embedder(settings: Settings, store: Store | None = None) -> Embedder:
+    """The embedder the settings name; a real model's vectors are cached in the store and its weights
+    load only when some text is not cached."""
+    from .embed import CachedEmbedder
+
+    if settings.embed_model in EMBEDDERS:
+        return EMBEDDERS.get(settings.embed_model)()
+    if settings.engine == "ray":
+        from .engine_ray import RayEmbedder
+
+        def load() -> Any:
+            return RayEmbedder(settings)
+    else:
+        def load() -> Any:
+            return local_embedder(settings)
+    resolved = resolve(settings.embed_model, "embed", allow_download=settings.allow_download)
+    lazy = Lazy(load, name=settings.embed_model, resolved=resolved)
+    return CachedEmbedder(lazy, store) if store is not None else lazy
+
+
+def make_judge(settings: Settings, store: Store | None = None) -> Any:
+    """The NLI judge the settings name; a real model's scores are cached in the store and its weights
+    load only when some pair is not cached."""
+    from .embed import pick_device
+    from .nli import CachedJudge, load_judge
+    from .runtime import pick_backend
+
+    if settings.nli_model in NLI_JUDGES:
+        return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size)
+    if settings.engine == "ray":
+        from .engine_ray import RayJudge
+
+        def load() -> Any:
+            return RayJudge(settings)
+    else:
+        def load() -> Any:
+            return local_judge(settings)
+    resolved = resolve(settings.nli_model, "nli", allow_download=settings.allow_download)
+    backend = pick_backend(settings.backend, pick_device(settings.device))
+    lazy = Lazy(load, name=settings.nli_model, resolved=resolved, backend=backend)
+    return CachedJudge(lazy, store)  # without a store it still scores each distinct pair once
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    """The fitted thresholds (verify/verdict/params.json), with those the settings give instead."""
+    return Thresholds.resolve(load_params(), contradict=settings.contradict_threshold, support=settings.support_threshold,
+                              weak_entail=settings.weak_entail, same_fact_similarity=settings.same_fact_similarity)
+
+
+def verdict_meta(settings: Settings) -> dict[str, Any]:
+    """For reports: the thresholds the rules used (fitted or from settings), the fitted parameters' digest and
+    provenance, and the disabled rules."""
+    params = load_params()
+    t = thresholds(settings)
+    return {"thresholds": {"contradict": t.contradict, "support": t.support, "weak_entail": t.weak_entail,
+                           "same_fact_similarity": t.same_fact_similarity},
+            "params": {"digest": params.digest, "provenance": dict(params.provenance),
+                       "stance_model": params.stance is not None},
+            "disabled_rules": list(settings.disabled_rules)}
+
+
+def make_aggregator(settings: Settings, article_dates: dict[str, str | None], knowledge: Knowledge,
+                    checks: bool = True) -> Aggregator:
+    return Aggregator(thresholds(settings), article_dates, checks=checks, knowledge=knowledge, params=load_params(),
+                      disabled_rules=settings.disabled_rules)
+
+
+def _no_progress(stage: str, total: int) -> Callable[[int], None]:
+    return lambda n: None
+
+
+class Pipeline:
+    """Holds the loaded models so several runs (or tests) pay for loading once."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, judge: Any = None, checks: bool = True,
+                 store: Store | None | bool = True) -> None:
+        """``checks=False``: verdicts from NLI alone, without value/entity/time/rebuttal checks (a baseline).
+        ``store``: a Store, True for the one the settings name, False for none (nothing cached)."""
+        self.settings = settings
+        self.checks = checks
+        self._embedder = embedder
+        self._judge = judge
+        self.store: Store | None = Store(settings.store_path) if store is True else (store or None)
+        self.knowledge: Knowledge = load_knowledge(tuple(settings.knowledge))
+        self.nlp = NLP(settings.nlp_model)
+        self.last_pairing: dict[str, Any] = {}
+
+    @property
+    def embedder(self) -> Embedder:
+        """Loaded on first use, so bad input fails fast, before any model is loaded."""
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings, self.store)
+        return self._embedder
+
+    @property
+    def judge(self) -> Any:
+        if self._judge is None:
+            self._judge = make_judge(self.settings, self.store)
+        return self._judge
+
+    def load(self, weights: bool = False) -> Pipeline:
+        """Resolve both models now, so a missing one fails before any work. Weights load on first use,
+        or now with ``weights=True``."""
+        for model in (self.embedder, self.judge):
+            inner = getattr(model, "inner", model)
+            if weights and isinstance(inner, Lazy):
+                inner.load()
+        return self
+
+    def judge_pair(self, text_a: str, text_b: str, date_a: str | None = None, date_b: str | None = None,
+                   checks: bool = True) -> PairVerdict:
+        """The full verdict logic on two bare claims (``verify pair``)."""
+        from .claims import claim_from_text
+        from .types import ClaimPair
+
+        if not text_a.strip() or not text_b.strip():
+            raise InputError("both claims need some text")
+        a = claim_from_text(text_a, article_id="a:A", source="A", article_date=date_a, knowledge=self.knowledge)
+        b = claim_from_text(text_b, article_id="a:B", source="B", article_date=date_b, knowledge=self.knowledge)
+        vectors = self.embedder.embed([a.standalone, b.standalone])
+        similarity = float(vectors[0] @ vectors[1])
+        s = self.settings
+        (judgement,) = self.judge.judge([ClaimPair(a, b, round(similarity, 4))])
+        return make_aggregator(s, {"a:A": date_a, "a:B": date_b}, self.knowledge, checks).decide(judgement)
+
+    def run_paths(self, paths: Sequence[str | Path], progress: ProgressFactory = _no_progress,
+                  on_warning: Callable[[str], None] | None = None) -> Report:
+        timings: dict[str, float] = {}
+        with _timed(timings, "ingest"):
+            articles = load_articles(paths, on_warning=on_warning, knowledge=self.knowledge,
+                                     max_bytes=self.settings.max_file_bytes,
+                                     max_record_bytes=self.settings.max_record_bytes)
+        return self.run(articles, progress, timings, on_warning)
+
+    def run(self, articles: Sequence[Article], progress: ProgressFactory = _no_progress,
+            timings: dict[str, float] | None = None, on_warning: Callable[[str], None] | None = None) -> Report:
+        s = self.settings
+        timings = dict(timings or {})
+        if not articles:
+            raise InputError("no articles to compare; give files or folders with .txt, .md, .html or .jsonl articles")
+        if len({a.source for a in articles}) < 2 and not s.within_source and on_warning:
+            on_warning("only one source: nothing to compare across outlets (use --within-source to compare within it)")
+        run_id = self.store.start_run(__version__, s.public()) if self.store else 0
+        try:
+            report = self._run(articles, progress, timings, run_id)
+        except BaseException as exc:  # Ctrl-C included: the run is marked, the store stays consistent
+            if self.store:
+                self.store.finish_run(run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+            raise
+        if self.store:
+            self.store.finish_run(run_id, "ok", report.meta["counts"], report.meta["timings_s"])
+        return report
+
+    def _run(self, articles: Sequence[Article], progress: ProgressFactory, timings: dict[str, float],
+             run_id: int) -> Report:
+        s = self.settings
+        with _timed(timings, "claims"):
+            claims = self.extract(articles, progress("claims", len(articles)))
+        with _timed(timings, "embed"):
+            vectors = self.embedder.embed([c.standalone for c in claims], progress("embed", len(claims)))
+        with _timed(timings, "pair"):
+            pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
+            pairs = pairer.pair(claims, vectors)
+            self.last_pairing = dict(pairer.stats)
+        with _timed(timings, "nli"):
+            judgements = self.judge.judge(pairs, progress("nli", 2 * len(pairs)))
+        with _timed(timings, "aggregate"):
+            dates = {a.id: a.date for a in articles}
+            verdicts, clusters, assessments = self._aggregate(judgements, dates, run_id)
+        meta = {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "verify_version": __version__,
+            "models": {"embed": _model_meta(self.embedder, s.embed_model), "nli": _model_meta(self.judge, s.nli_model)},
+            "settings": s.public(),
+            "verdict": verdict_meta(s),
+            "timings_s": {k: round(v, 3) for k, v in timings.items()},
+            "counts": {"articles": len(articles), "claims": len(claims), "pairs": len(pairs),
+                       "cross_source_pairs": self.last_pairing.get("cross_source_pairs", 0),
+                       "nli_cached": getattr(self.judge, "hits", 0)},
+            "python": platform.python_version(),
+        }
+        log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
+        return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta,
+                      tuple(shared_facts(claims, self.knowledge)), tuple(assessments))
+
+    def _aggregate(self, judgements: list, dates: dict[str, str | None], run_id: int) -> tuple[list, list, list]:
+        """The verdict logic; a pair decided by an earlier run under the same rules (thresholds, fitted parameters,
+        knowledge, disabled rules: ``Aggregator.key``) is read from the store."""
+        aggregator = make_aggregator(self.settings, dates, self.knowledge, self.checks)
+        if self.store is None:
+            return aggregator.aggregate(judgements)
+        rules = aggregator.key()
+        model = getattr(self.judge, "key", self.judge.name)
+        keys = [decision_key(j, dates, rules) for j in judgements]
+        stored = self.store.get_verdicts(model, [k for k in dict.fromkeys(keys) if k])
+        known = [_stored_verdict(j, stored[k]) if k in stored else None for j, k in zip(judgements, keys)]
+        decided = [old or aggregator.decide(j) for j, old in zip(judgements, known)]  # pair rules only: stored
+        verdicts, clusters, assessments = aggregator.aggregate(judgements, decided)
+        fresh = [(k, v) for k, v, old in zip(keys, decided, known) if k and old is None]
+        self.store.put_verdicts(run_id, model, rules, fresh)
+        return verdicts, clusters, assessments
+
+    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
+        """Claims of every article; an article already in the store (same content, same rules) is not re-read."""
+        if self.store is None:
+            return self._extract(articles, on_batch)
+        version = extractor_version(self.knowledge, self.nlp)
+        keys = [article_key(a) for a in articles]
+        known = self.store.get_claims(version, list(dict.fromkeys(keys)))
+        todo = [a for a, k in zip(articles, keys) if k not in known]
+        if on_batch and len(articles) > len(todo):
+            on_batch(len(articles) - len(todo))
+        if todo:
+            fresh = self._extract(todo, on_batch)
+            by_article: dict[str, list[Claim]] = {a.id: [] for a in todo}
+            for c in fresh:
+                by_article[c.article_id].append(c)
+            new = {article_key(a): by_article[a.id] for a in todo}
+            self.store.put_articles(todo)
+            self.store.put_claims(version, new.items())
+            known |= new
+        return [c for k in keys for c in known[k]]
+
+    def _extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None) -> list[Claim]:
+        if self.settings.engine == "ray":
+            from .engine_ray import ray_extract
+
+            return ray_extract(articles, self.settings, on_batch)
+        return ClaimExtractor(self.knowledge, self.nlp).extract(articles, on_batch)
+
+
+def _stored_verdict(judgement: Any, row: tuple) -> PairVerdict:
+    verdict, confidence, reason, conflicts, rule, evidence = row
+    return PairVerdict(judgement.pair, verdict, confidence, judgement.forward, judgement.backward, reason,  # type: ignore[arg-type]
+                       conflicts, rule, evidence)
+
+
+def _model_meta(obj: Any, name: str) -> dict[str, str]:
+    resolved = getattr(obj, "resolved", None)
+    if resolved is None:
+        return {"name": name, "revision": "builtin"}
+    return {"name": name, "path": resolved.path, "revision": resolved.revision, "origin": resolved.origin}
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = time.perf_counter() - start
+
+
+def run(paths: Sequence[str | Path], settings: Settings | None = None, **kwargs: Any) -> Report:
+    """Library entry point: verify.pipeline.run(["seeds/"]) -> Report."""
+    return Pipeline(settings or Settings()).run_paths(paths, **kwargs)

@@ -1,0 +1,237 @@
+"""Inference backends for sequence-classification models: how logits are computed, not what they mean.
+
+``torch``       full precision (fp32 on CPU; bf16 autocast on CUDA)
+``torch-bf16``  weights cast to bfloat16: fast on CPUs with AMX / AVX512-BF16 and on GPUs
+``onnx``        ONNX Runtime, fp32 graph exported from the same weights
+``onnx-int8``   ONNX Runtime with dynamic int8 quantization (per-channel weights)
+``auto``        the fastest measured backend for the device (see ``pick_backend``)
+
+ONNX graphs are exported once and cached beside the model (``<model>/onnx/``), or in the cache
+folder when the model folder is read-only; a ``source.json`` ties each graph to the weights it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8")
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+EXPORT_VERSION = 1  # bump when the export or quantization recipe changes
+
+# logits(batch encoding as numpy int64 arrays) -> float32 array [batch, labels]
+Runner = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+def cpu_has_bf16() -> bool:
+    """True on CPUs with native bfloat16 matmuls (AMX or AVX512-BF16), where bf16 beats int8 here."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return " amx_bf16" in flags or " avx512_bf16" in flags
+
+
+def onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pick_backend(backend: str, device: str) -> str:
+    """Resolve ``auto``; refuse combinations that cannot work, with a way out."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if backend == "auto":
+        if device == "cuda":
+            return "torch"  # bf16 autocast with large batches
+        if cpu_has_bf16():
+            return "torch-bf16"
+        return "torch"  # onnx-int8 is faster but loses up to 0.85 points on two NLI sets: opt in
+    if backend.startswith("onnx"):
+        if device == "cuda":
+            raise ConfigError(f"--backend {backend} runs on CPU only; use --backend torch on CUDA")
+        if not onnxruntime_available():
+            raise ConfigError(f"--backend {backend} needs onnxruntime: pip install onnxruntime onnx")
+    return backend
+
+
+def torch_runner(model_dir: str, device: str, bf16: bool) -> tuple[Runner, dict]:
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_dir, local_files_only=True, use_safetensors=True, trust_remote_code=False, dtype=dtype
+    ).to(device).eval()
+    autocast = device == "cuda" and not bf16
+
+    def run(enc: dict[str, np.ndarray]) -> np.ndarray:
+        feed = {k: torch.from_numpy(v).to(device) for k, v in enc.items()}
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+            return model(**feed).logits.float().cpu().numpy()
+
+    return run, model.config.id2label
+
+
+def onnx_runner(model_dir: str, quantize: bool, cache_dir: Path, threads: int | None = None) -> tuple[Runner, dict]:
+    import onnxruntime as ort
+    from transformers import AutoConfig
+
+    path = onnx_graph(model_dir, quantize, cache_dir)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or _cpu_threads()
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    wanted = [i.name for i in session.get_inputs()]
+
+    def run(enc: dict[str, np.ndarray]) -> np.ndarray:
+        feed = {k: enc[k].astype(np.int64) for k in wanted}
+        return session.run(None, feed)[0].astype(np.float32)
+
+    return run, AutoConfig.from_pretrained(model_dir, local_files_only=True).id2label
+
+
+def _cpu_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def weights_digest(model_dir: str) -> str:
+    """A short digest of the model's weights and config: an exported graph is valid only for these."""
+    h = hashlib.blake2b(digest_size=8)
+    for name in ("config.json", "model.safetensors"):
+        file = Path(model_dir) / name
+        if file.exists():
+            h.update(name.encode())
+            h.update(str(file.stat().st_size).encode())
+            with file.open("rb") as f:  # the head and tail are enough to tell two weight files apart
+                h.update(f.read(1 << 20))
+                f.seek(max(0, file.stat().st_size - (1 << 20)))
+                h.update(f.read())
+    return h.hexdigest()
+
+
+CALIBRATION_FILE = "calibration.json"  # {"temperature": T, "weights": weights_digest, ...} beside the weights
+
+
+def load_temperature(model_dir: str) -> float:
+    """The softmax temperature fitted for these weights (``calibration.json``, written by
+    models/train_nli.py), or 1.0 when there is none. A file fitted for other weights (its ``weights``
+    digest differs) is ignored with a warning: a stale temperature would mis-state every probability."""
+    path = Path(model_dir) / CALIBRATION_FILE
+    if not path.exists():
+        return 1.0
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        temperature = float(info["temperature"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: no usable temperature ({type(exc).__name__}: {exc})") from None
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise ConfigError(f"{path}: temperature must be a positive number, not {temperature!r}")
+    if info.get("weights") not in (None, weights_digest(model_dir)):
+        log.warning("%s was fitted for other weights; probabilities are left uncalibrated (T=1)", path)
+        return 1.0
+    return temperature
+
+
+def model_revision(model_dir: str, revision: str, temperature: float) -> str:
+    """A revision that changes with the weights and the temperature (cache keys, reports): the pinned or
+    "local" revision, the weights' digest, and T when it is not 1."""
+    return f"{revision}+{weights_digest(model_dir)}" + ("" if temperature == 1.0 else f"+T{temperature:.4f}")
+
+
+def onnx_graph(model_dir: str, quantize: bool, cache_dir: Path) -> Path:
+    """The cached ONNX graph for these weights, exported (and quantized) on first use."""
+    digest = weights_digest(model_dir)
+    name = "model-int8.onnx" if quantize else "model.onnx"
+    for folder in (Path(model_dir) / "onnx", cache_dir / "onnx" / digest):
+        meta = folder / "source.json"
+        if (folder / name).exists() and meta.exists():
+            info = json.loads(meta.read_text())
+            if info.get("weights") == digest and info.get("export_version") == EXPORT_VERSION:
+                return folder / name
+    folder = Path(model_dir) / "onnx"
+    if not _writable(folder):
+        folder = cache_dir / "onnx" / digest
+    log.info("exporting %s to ONNX in %s (once per model version)", model_dir, folder)
+    _export(model_dir, folder, digest)
+    return folder / name
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _export(model_dir: str, folder: Path, digest: str) -> None:
+    """fp32 export with eager attention (fusable), transformer fusions, then per-channel dynamic int8."""
+    import warnings
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers import optimizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_dir, local_files_only=True, use_safetensors=True, dtype=torch.float32, attn_implementation="eager"
+    ).eval()
+    enc = tokenizer(["a short premise", "b"], ["a hypothesis", "c d e"], padding=True, return_tensors="pt")
+    names = [n for n in ONNX_INPUTS if n in enc]
+    raw, fused, int8 = folder / "raw.onnx", folder / "model.onnx", folder / "model-int8.onnx"
+    tmp = {p: p.with_suffix(".tmp") for p in (fused, int8)}
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # onnxruntime's quantizer logs advice on the root logger
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model, tuple(enc[n] for n in names), str(raw), input_names=names, output_names=["logits"],
+                dynamic_axes={n: {0: "batch", 1: "seq"} for n in names} | {"logits": {0: "batch"}},
+                opset_version=17, dynamo=False,
+            )
+            cfg = model.config
+            opt = optimizer.optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads,
+                                           hidden_size=cfg.hidden_size)
+            opt.save_model_to_file(str(tmp[fused]))
+            quantize_dynamic(str(tmp[fused]), str(tmp[int8]), weight_type=QuantType.QInt8, per_channel=True,
+                             extra_options={"DefaultTensorType": 1})
+    finally:
+        root.setLevel(level)
+    for final, t in tmp.items():
+        t.replace(final)  # atomic: a half-written graph is never picked up
+    raw.unlink(missing_ok=True)
+    (folder / "source.json").write_text(json.dumps({"weights": digest, "export_version": EXPORT_VERSION,
+                                                    "torch": torch.__version__, "opset": 17}, indent=1))
+
+
+def make_runner(backend: str, model_dir: str, device: str, cache_dir: Path) -> tuple[Runner, dict[Any, str]]:
+    """(logits function, id2label) for a resolved backend."""
+    if backend == "torch":
+        return torch_runner(model_dir, device, bf16=False)
+    if backend == "torch-bf16":
+        return torch_runner(model_dir, device, bf16=True)
+    if backend in ("onnx", "onnx-int8"):
+        return onnx_runner(model_dir, quantize=backend == "onnx-int8", cache_dir=cache_dir)
+    raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 OUT    ?= reports
 
-.PHONY: setup run test test-fast eval-quick train clean
+.PHONY: setup browser run test test-fast eval-quick train clean
 
 setup: $(VENV)/.installed
 
@@ -22,7 +22,11 @@ $(VENV)/.installed: pyproject.toml requirements/spacy-model.txt
 run: setup          ## verify the seed articles (with the seed stories' knowledge pack); reports in $(OUT)/
 	$(BIN)/verify claims seeds/ --knowledge default,korea --out $(OUT)
 
-test: setup         ## the whole suite: fast tests with fakes + slow tests with the real models
+browser:            ## Debian's chromium for the HTML report's browser tests (never a Playwright download)
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| (echo "could not install chromium: the browser tests need /usr/bin/chromium (apt-get install chromium)"; exit 1)
+
+test: setup browser ## the whole suite: fast tests with fakes + slow tests with the real models (and a browser)
 	$(BIN)/python -m pytest -m "slow or not slow" -q -p no:cacheprovider
 
 test-fast: setup    ## fakes only (< 30 s)
@@ -34,7 +38,7 @@ eval-quick: setup   ## the quick evaluation suite (offline, a few minutes on CPU
 train: setup        ## retrain the shipped NLI model: stage 1 (about 95 min on 2 CPU cores), then stage 2 (1 thread; see the card)
 	$(BIN)/python models/train_nli.py --out runs/nli-minilm-stage1 --epochs 1.8 --eval-every 24000 --no-calibrate
 	OMP_NUM_THREADS=1 $(BIN)/python models/train_nli.py --out runs/nli-minilm --init-from runs/nli-minilm-stage1 \
-		--snli-train --replay 30000 --max-pairs 40000 --epochs 1 --lr 5e-5 --eval-every 8000 --dev-limit 600 --threads 1
+		--snli-train --replay 30000 --max-pairs 27200 --epochs 1 --lr 5e-5 --eval-every 8000 --dev-limit 600 --threads 1
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -16,7 +16,7 @@ Stage 2 (the shipped model): continue from stage 1's weights (--init-from) on ne
 optionally --fnc1) mixed with a replay sample of stage 1's data (--replay N):
 
     python models/train_nli.py --out runs/nli-minilm --init-from runs/nli-minilm-stage1 --snli-train \
-        --replay 30000 --max-pairs 40000 --epochs 1 --lr 5e-5
+        --replay 30000 --max-pairs 27200 --epochs 1 --lr 5e-5
 
 The result loads with transformers' AutoModelForSequenceClassification and with
 sentence-transformers' CrossEncoder from the directory alone.
@@ -438,11 +438,14 @@ def _stage_sections(meta: dict, title: str) -> str:
     mix = "\n".join(f"| {k} | {v['pairs']:,} | {v['licence']} |" for k, v in sorted(meta["data_mix"].items()))
     hp = "\n".join(f"- {k}: {v}" for k, v in meta["hyperparameters"].items() if k not in ("write_card", "metrics_from"))
     rate = meta["pairs_seen"] / max(1e-9, 60 * meta["wall_minutes"])
+    total = sum(v["pairs"] for v in meta["data_mix"].values())
+    seen = (f"\nThe run stopped after {meta['pairs_seen']:,} pairs (`--max-pairs`): the first batches of the shuffled mix, about "
+            f"{100 * meta['pairs_seen'] / total:.0f}% of each source.\n") if meta["pairs_seen"] < total else ""
     return f"""### {title}: training data
 | source | pairs | licence |
 |---|---|---|
 {mix}
-
+{seen}
 ### {title}: hyper-parameters
 {hp}
 

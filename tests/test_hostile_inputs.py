@@ -282,7 +282,8 @@ def test_report_set_has_a_manifest_matching_its_files(tmp_path):
     assert manifest["complete"] and manifest["run"] and set(manifest["files"]) == {p.name for p in paths}
     for path in paths:
         entry = manifest["files"][path.name]
-        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and entry["bytes"] == path.stat().st_size
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert entry["bytes"] == path.stat().st_size
 
 
 def test_full_disk_replaces_nothing_and_says_so(tmp_path, monkeypatch):
@@ -412,19 +413,29 @@ def test_allow_download_leaves_the_hub_online(fake_env, tmp_path, monkeypatch):
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # offline by default
 
 
-def test_allow_download_reaches_the_hub(tmp_path, monkeypatch):
-    """In a fresh process (huggingface_hub reads HF_HUB_OFFLINE at import): with --allow-download the Hub
-    client is online, so an unknown Hub id is looked up (and fails on the network), not refused offline."""
+def test_allow_download_reaches_the_hub(tmp_path):
+    """End to end in a fresh process (huggingface_hub reads HF_HUB_OFFLINE once, at import): `verify claims
+    --allow-download` with a Hub id reaches the Hub client online; without the flag it is offline."""
+    good_pair(tmp_path)
     code = (
-        "import os, sys\n"
-        "from verify.cli._common import quiet_libraries\n"
-        "quiet_libraries(allow_download=True)\n"
-        "import huggingface_hub.constants as c\n"
-        "print('offline' if c.HF_HUB_OFFLINE else 'online')\n"
+        "import sys\n"
+        "import verify.models\n"
+        "def hub(repo_id, revision, allow_download):\n"
+        "    import huggingface_hub.constants as c\n"
+        "    print('HUB', 'offline' if c.HF_HUB_OFFLINE else 'online', allow_download, flush=True)\n"
+        "    return None\n"
+        "verify.models._hub = hub\n"
+        "from verify.cli import main\n"
+        "sys.argv = ['verify', 'claims', sys.argv[1], '--embed-model', 'hash', '--nli-model', 'someone/nli-model',"
+        " '--no-store'] + sys.argv[2:]\n"
+        "main()\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert out.stdout.strip() == "online", out.stderr[-500:]
+    for flags, expected in ((["--allow-download"], "HUB online True"), ([], "HUB offline False")):
+        done = subprocess.run([sys.executable, "-c", code, str(tmp_path), *flags], capture_output=True, text=True,
+                              env=env, timeout=300, check=False)
+        assert expected in done.stdout, done.stdout[-300:] + done.stderr[-500:]
+        assert done.returncode == 1 and "Error:" in done.stderr  # the fake Hub has no such model
 
 
 @pytest.mark.parametrize("kind", ["missing", "folder"])
@@ -585,7 +596,8 @@ def test_undecodable_file_name_reaches_store_and_reports(fake_env, tmp_path):
     with open(name, "wb") as handle:
         handle.write(NEWS.format(who="Le Monde").encode())
     store = tmp_path / "s.sqlite"
-    result = runner.invoke(app, ["claims", str(tmp_path), "--json", "--store", str(store), "--out", str(tmp_path / "o")])
+    result = runner.invoke(app, ["claims", str(tmp_path), "--json", "--store", str(store),
+                                 "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     names = {s["name"] for s in json.loads(result.stdout)["sources"]}
     assert "caf\ufffd-\ufffd" in names

@@ -73,3 +73,13 @@ def test_fuzz_smoke():
     from tests.fuzz.fuzz_inputs import main
 
     assert main(["--n", "300", "--seed", "1"]) == 0
+
+
+def test_fuzz_hostile_kinds_smoke(capsys):
+    """Every hostile input kind of the fuzzer (front matter aliases, FIFOs and devices, markup-like and
+    control/bidi strings, deep nesting, lone surrogates), a few of each, through ingest and all reports."""
+    from tests.fuzz.fuzz_inputs import HOSTILE, main
+
+    assert len(HOSTILE) == 4
+    assert main(["--n", "24", "--seed", "7", "--hostile-share", "1"]) == 0
+    assert "24 inputs (24 hostile), 0 crashes, 0 slower" in capsys.readouterr().out

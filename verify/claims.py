@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -48,16 +48,21 @@ OPINION_CUES = re.compile(
     r"\b(?:should|ought to|believe|think)\b"
 )
 BOILERPLATE_CUES = re.compile(
-    r"(subscribe|sign up|newsletter|donat|your support|click here|all rights reserved|cookie|advertis|paywall|follow us|"
-    r"check out|slideshow|read more|watch the video|in the video above|share this|related:)",
+    r"\b(?:subscribe|subscribers? only|sign up|newsletter|donate|donating|make a donation|your support|click here|"
+    r"all rights reserved|cookie (?:policy|settings)|advertisement|paywall|follow us|check out|slideshow|read more|"
+    r"watch the video|in the video above|share this)\b|\brelated:",
     re.IGNORECASE,
 )
 # reported speech: "according to X", "X said/reported/claimed ...", "the inscription ... proclaims"
 SAY_VERBS = r"(?:said|says|reported|reports|claimed|claims|proclaims|proclaimed|stated|announced|added|explained|told|insisted|alleged|denies|denied)"
+# people and bodies reported without a name or an article ("police said", "election officials said")
+REPORTERS = (r"(?:police|officials|authorities|witnesses|investigators|prosecutors|sources|residents|doctors|officers|"
+             r"spokes(?:man|woman|person)|analysts|experts|researchers|scientists|observers|critics|lawyers|aides)")
 ATTRIBUTION_PATTERNS = [
     re.compile(r"^(?P<who>The [a-z]+(?: on the [a-z]+)?)\b[^,]*? (?:proclaims|proclaimed|says|said|reads|states)\b"),
     re.compile(r",?\s*according to (?P<who>(?:the )?[A-Z][\w.'’-]*(?: [A-Z(][\w.'’()-]*)*(?: \([A-Z]+\))?)"),
-    re.compile(r"(?P<who>\b(?:state media|(?:the )?[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,4}|the [a-z]+(?: [a-z]+)?|he|she|they|analysts|experts))\s+" + SAY_VERBS + r"\b"),
+    re.compile(r"(?P<who>\b(?:state media|(?:the )?[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,4}|the [a-z]+(?: [a-z]+)?|he|she|they|"
+               r"(?:[a-z]+ )?" + REPORTERS + r"))\s+" + SAY_VERBS + r"\b"),
     re.compile(r"\b" + SAY_VERBS + r"\s+(?P<who>[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3})\s*[.,]?\s*$"),
     re.compile(r"\b(?:that )?(?P<who>the [A-Z]\w+|[A-Z]\w+) claimed\b"),
 ]
@@ -96,7 +101,8 @@ def _fold(name: str) -> str:
 @lru_cache(maxsize=16)
 def _folded_aliases(knowledge: Knowledge) -> dict[str, str]:
     """Folded alias -> canonical, for aliases long enough to match fuzzily without false hits."""
-    return {_fold(alias): canon for alias, canon in knowledge.aliases.items() if len(_fold(alias)) >= 5}
+    return {_fold(alias): canon for alias, canon in knowledge.aliases.items()
+            if len(_fold(alias)) >= 5 and not alias.startswith("the ")}  # descriptions ("the Soviets") match exactly
 
 
 def _surface(name: str) -> str:
@@ -125,12 +131,12 @@ def normalise_entity(name: str, knowledge: Knowledge | None = None) -> str:
 
 
 def typed_entities(sentence: Sentence | None, text: str, knowledge: Knowledge,
-                   offset: int = 0) -> list[tuple[int, str, str]]:
+                   offset: int = 0, context: str | None = None) -> list[tuple[int, str, str]]:
     """(position, canonical name, type) of every entity in ``text``: alias-table hits first, then spaCy's
     named entities they do not cover (values such as dates and money are left to the value extractors)."""
     found: list[tuple[int, str, str]] = []
     covered: list[tuple[int, int]] = []
-    for start, end, canon in knowledge.find(text):
+    for start, end, canon in knowledge.find(text, context):
         found.append((start, canon, knowledge.types.get(canon, "")))
         covered.append((start, end))
     for m in sentence.mentions if sentence else ():
@@ -236,6 +242,14 @@ def split_sentences(text: str, nlp: NLP | None = None) -> list[tuple[int, int]]:
 MIN_WORDS, MIN_TITLE_WORDS, MAX_WORDS = 5, 3, 80
 
 
+SINGLE_QUOTED = re.compile(r"(?:(?<=[\s:(])|^)['‘][^'‘’\n]+['’](?=[\s.,;:!?)]|$)")
+
+
+def _unquoted(sentence: str) -> str:
+    """The sentence without its quotations ("...", “...”, and '...' / ‘...’ opened after a space or colon)."""
+    return SINGLE_QUOTED.sub("", re.sub(r"[\"“][^\"”]*[\"”]", "", sentence))
+
+
 def is_check_worthy(sentence: str, entities: Sequence[str], numbers: Sequence[str], dates: Sequence[str],
                     *, has_predicate: bool = True, title: bool = False) -> bool:
     """A declarative statement of fact: a subject and a predicate (or a headline), not a question, not
@@ -257,7 +271,7 @@ def is_check_worthy(sentence: str, entities: Sequence[str], numbers: Sequence[st
     quoted = sum(len(m.group(0)) for m in re.finditer(r"[\"“][^\"”]*[\"”]", sentence))
     if quoted > QUOTE_SHARE * len(sentence):
         return False  # mostly a direct quotation: the speaker's rhetoric, reported through its attribution
-    if OPINION_CUES.search(re.sub(r"[\"“][^\"”]*[\"”]", "", sentence)) and not (numbers or dates):
+    if OPINION_CUES.search(_unquoted(sentence)) and not (numbers or dates):
         return False
     return True
 
@@ -320,13 +334,13 @@ class _Unit:
     title: bool = False
     original_span: tuple[int, int] | None = None  # a title found only in the file's metadata, not in the text
 
-    def entities(self, knowledge: Knowledge) -> list[tuple[int, str, str]]:
+    def entities(self, knowledge: Knowledge, context: str) -> list[tuple[int, str, str]]:
         found: list[tuple[int, str, str]] = []
         for part in self.parts:
             rel = 0 if self.original_span else self.base + part.start - self.start
-            found += [(pos + rel, n, t) for pos, n, t in typed_entities(part, part.text, knowledge, part.start)]
+            found += [(pos + rel, n, t) for pos, n, t in typed_entities(part, part.text, knowledge, part.start, context)]
         if not self.parts:
-            found = typed_entities(None, self.text, knowledge)
+            found = typed_entities(None, self.text, knowledge, context=context)
         return sorted(set(found))
 
 
@@ -379,15 +393,15 @@ class ClaimExtractor:
 
     def _extract_one(self, article: Article, units: Sequence[_Unit]) -> list[Claim]:
         knowledge = self.knowledge
-        found = _consistent_types([unit.entities(knowledge) for unit in units], knowledge)
-        subject = main_person([unit.text for unit in units], found)
+        found = _consistent_types([unit.entities(knowledge, article.text) for unit in units], knowledge)
         surnames = _surname_table(found)
+        found = [_as_people(unit, surnames) for unit in found]
+        subject = main_person([unit.text for unit in units], found)
         out: list[Claim] = []
         last_person: str | None = None
         last_of_type: dict[str, str] = {}
         for index, (unit, entities_here) in enumerate(zip(units, found)):
             sentence = unit.text
-            entities_here = [(p, surnames.get(n, n) if t == "PERSON" else n, t) for p, n, t in entities_here]
             names = tuple(dict.fromkeys(n for _, n, _ in entities_here))
             numbers, dates = extract_numbers(sentence), extract_dates(sentence)
             has_predicate = any(p.has_predicate and p.has_subject for p in unit.parts) if unit.parts else True
@@ -397,8 +411,7 @@ class ClaimExtractor:
                 if attribution in ("he", "she", "He", "She"):
                     attribution = last_person or subject
                 if standalone != sentence:
-                    entities_here = [(p, surnames.get(n, n) if t == "PERSON" else n, t)
-                                     for p, n, t in self._entities_of(standalone)]
+                    entities_here = _as_people(self._entities_of(standalone, article.text), surnames)
                 typed = {n: t for _, n, t in entities_here}
                 out.append(Claim(
                     time=claim_time(sentence, article.date),
@@ -423,10 +436,11 @@ class ClaimExtractor:
         log.debug("%s: %d sentences, %d claims", article.path, len(units), len(out))
         return link_rebuttals(out)
 
-    def _entities_of(self, text: str) -> list[tuple[int, str, str]]:
+    def _entities_of(self, text: str, context: str) -> list[tuple[int, str, str]]:
         out: list[tuple[int, str, str]] = []
         for sentence in self.nlp.sentences(text):
-            out += [(p + sentence.start, n, t) for p, n, t in typed_entities(sentence, sentence.text, self.knowledge, sentence.start)]
+            out += [(p + sentence.start, n, t)
+                    for p, n, t in typed_entities(sentence, sentence.text, self.knowledge, sentence.start, context)]
         return sorted(set(out))
 
 
@@ -447,6 +461,13 @@ def _consistent_types(found: list[list[tuple[int, str, str]]], knowledge: Knowle
             votes.setdefault(name, Counter())[label] += 1
     best = {name: knowledge.types.get(name) or c.most_common(1)[0][0] for name, c in votes.items()}
     return [[(p, n, best[n]) for p, n, _ in unit] for unit in found]
+
+
+def _as_people(found: Sequence[tuple[int, str, str]], surnames: Mapping[str, str]) -> list[tuple[int, str, str]]:
+    """A bare surname becomes the full name it stands for, as a PERSON whatever NER typed it ("Marsh" tagged
+    ORG in "Marsh will be sworn in" is Elena Marsh when the article names her)."""
+    return [(p, surnames[n], "PERSON") if n in surnames and (t == "PERSON" or " " not in n) else (p, n, t)
+            for p, n, t in found]
 
 
 def _surname_table(found: Sequence[Sequence[tuple[int, str, str]]]) -> dict[str, str]:
@@ -524,7 +545,8 @@ def claim_from_text(text: str, *, article_id: str = "a:input", source: str = "in
     nlp = default_nlp()
     found: list[tuple[int, str, str]] = []
     for sentence in nlp.sentences(text) if text else ():
-        found += [(p + sentence.start, n, t) for p, n, t in typed_entities(sentence, sentence.text, knowledge, sentence.start)]
+        found += [(p + sentence.start, n, t)
+                  for p, n, t in typed_entities(sentence, sentence.text, knowledge, sentence.start, text)]
     typed = {n: t for _, n, t in sorted(set(found))}
     return Claim(
         id="c:" + short_hash(article_id, text), article_id=article_id, source=source, text=text, standalone=text,

@@ -75,11 +75,18 @@ class NLP:
         return f"{meta.get('lang', 'en')}_{meta.get('name', '?')}-{meta.get('version', '?')}"
 
     def analyse(self, texts: Sequence[str]) -> list[tuple[Sentence, ...]]:
-        """Sentences of each text; texts already seen come from the cache."""
+        """Sentences of each text; texts already seen come from the cache. A text longer than ``MAX_CHARS``
+        (a paragraph of a scraped page with no line breaks) is analysed in pieces cut at sentence ends or
+        spaces, so memory stays bounded and spaCy's length limit is never hit."""
         todo = list(dict.fromkeys(t for t in texts if _cached(t) is None))
         if todo:
-            for text, doc in zip(todo, self.nlp.pipe(todo, batch_size=self.batch_size)):
-                _CACHE[text] = _sentences(doc)
+            pieces = [(t, start, piece) for t in todo for start, piece in _pieces(t)]
+            parts: dict[str, list[Sentence]] = {t: [] for t in todo}
+            docs = self.nlp.pipe((piece for _, _, piece in pieces), batch_size=self.batch_size)
+            for (text, start, _), doc in zip(pieces, docs):
+                parts[text] += [_shifted(s, start) for s in _sentences(doc)]
+            for text in todo:
+                _CACHE[text] = tuple(parts[text])
                 if len(_CACHE) > CACHE_SIZE:
                     _CACHE.pop(next(iter(_CACHE)))
         return [_cached(t) or () for t in texts]
@@ -89,6 +96,30 @@ class NLP:
 
 
 _CACHE: dict[str, tuple[Sentence, ...]] = {}
+MAX_CHARS = 20_000  # longest piece given to spaCy at once (its own limit is 1,000,000 characters)
+
+
+def _pieces(text: str, size: int = MAX_CHARS) -> list[tuple[int, str]]:
+    """(offset, piece) cuts of ``text`` of at most ``size`` characters, at a sentence end or a space when
+    there is one in the second half of the window."""
+    out, start = [], 0
+    while len(text) - start > size:
+        window = text[start : start + size]
+        cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "))
+        cut = cut + 1 if cut >= size // 2 else window.rfind(" ")
+        cut = cut if cut >= size // 2 else size
+        out.append((start, text[start : start + cut]))
+        start += cut
+    out.append((start, text[start:]))
+    return out
+
+
+def _shifted(s: Sentence, by: int) -> Sentence:
+    if not by:
+        return s
+    mentions = tuple(Mention(m.start + by, m.end + by, m.text, m.label) for m in s.mentions)
+    return Sentence(s.start + by, s.end + by, s.text, mentions, s.subject, s.subject_pronoun, s.has_predicate,
+                    s.has_subject)
 
 
 def _cached(text: str) -> tuple[Sentence, ...] | None:

@@ -5,7 +5,7 @@ and hostile inputs through ingest -> reports.
 
 Writes each input to a temporary file (random suffix among .txt .md .html .jsonl, random encoding),
 loads it with verify.ingest.load_articles, extracts claims and checks every span indexes the original
-file. One input in three is hostile instead (see HOSTILE): YAML front matter with aliases, a FIFO or a
+file. One input in three (--hostile-share) is hostile instead (see HOSTILE): YAML front matter with aliases, a FIFO or a
 device among the inputs, markup-like strings, control and bidi characters in metadata, JSON/YAML nested
 thousands deep, lone surrogates; its articles are also rendered (terminal, Markdown, HTML), which must
 carry no control character, and each input must finish within SLOW_S seconds.
@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hostile-share", type=float, default=1 / 3, help="share of hostile inputs (0 to 1)")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     render_all(warm, extractor.extract(warm))  # imports and model loading are not timed as a slow input
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.n):
-            if rng.random() < 1 / 3:
+            if rng.random() < args.hostile_share:
                 hostile += 1
                 started = time.perf_counter()
                 try:

@@ -94,8 +94,8 @@ def user_errors() -> Iterator[None]:
             raise
         text = str(exc)
         text = text if len(text) <= 300 else text[:300] + "…"
-        err.print(message("Internal error:", "red", f"{type(exc).__name__}: {text} (set VERIFY_DEBUG=1 for the traceback)"),
-                  highlight=False)
+        detail = f"{type(exc).__name__}: {text} (set VERIFY_DEBUG=1 for the traceback)"
+        err.print(message("Internal error:", "red", detail), highlight=False)
         raise typer.Exit(EXIT_INTERNAL) from None
 
 

@@ -11,7 +11,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ._common import cell, err, out, progress_bars, quiet_libraries, setup_logging, status, terminal_text, user_errors, warn
+from ._common import (
+    cell,
+    err,
+    out,
+    progress_bars,
+    quiet_libraries,
+    setup_logging,
+    status,
+    terminal_text,
+    user_errors,
+    warn,
+)
 
 if TYPE_CHECKING:
     from ..evaluate import Comparison, EvalResult, RunResults

@@ -2,7 +2,9 @@
 
 A pack is a folder under ``verify/knowledge/`` (or any folder path) holding some of:
 
-- ``entities.json``: canonical name -> ``{"type": <spaCy NER label>, "aliases": [...]}``
+- ``entities.json``: canonical name -> ``{"type": <spaCy NER label>, "aliases": [...]}``, optionally with
+  ``"contextual_aliases": [...]`` and ``"requires": regex``: aliases that name the entity only in a text
+  matching ``requires`` ("the North" is North Korea only in articles about it)
 - ``generic.json``: ``{"names": [...]}`` canonical names too common in a story to pair or compare on
 - ``outlets.json``: outlet name -> ``{"aliases": [...], "domains": [...]}``
 - ``anniversaries.json``: ``{"events": [[regex, "YYYY-MM-DD" or "YYYY"], ...]}`` exact events whose
@@ -52,6 +54,7 @@ class Knowledge:
     packs: tuple[str, ...]
     digest: str  # hash of every loaded data file: part of every cache key
     aliases: Mapping[str, str] = field(default_factory=dict)  # alias (case-sensitive) -> canonical name
+    contextual: tuple[tuple[str, str, re.Pattern[str]], ...] = ()  # (alias, canonical, the context it needs)
     types: Mapping[str, str] = field(default_factory=dict)  # canonical name -> NER label
     generic: frozenset[str] = frozenset()
     outlets: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
@@ -67,16 +70,19 @@ class Knowledge:
     def __hash__(self) -> int:
         return hash(self.digest)
 
-    @property
-    def alias_pattern(self) -> re.Pattern[str] | None:
-        return _alias_pattern(tuple(sorted(self.aliases, key=len, reverse=True)))
+    def aliases_in(self, context: str | None = None) -> dict[str, str]:
+        """The alias table for a text: the plain aliases plus the contextual ones whose context matches."""
+        extra = {alias: canon for alias, canon, needs in self.contextual if context and needs.search(context)}
+        return {**self.aliases, **extra} if extra else dict(self.aliases)
 
-    def find(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, canonical) for every alias mention in ``text``, longest alias first."""
-        pattern = self.alias_pattern
+    def find(self, text: str, context: str | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, canonical) for every alias mention in ``text``, longest alias first. ``context`` (the
+        whole article; default ``text``) decides which contextual aliases apply."""
+        table = self.aliases_in(text if context is None else context)
+        pattern = _alias_pattern(tuple(sorted(table, key=len, reverse=True)))
         if pattern is None:
             return []
-        return [(m.start(), m.end(), self.aliases[m.group(0)]) for m in pattern.finditer(text)]
+        return [(m.start(), m.end(), table[m.group(0)]) for m in pattern.finditer(text)]
 
 
 @lru_cache(maxsize=64)
@@ -134,6 +140,7 @@ def load_knowledge(packs: Sequence[str] = ("default",)) -> Knowledge:
     """Merge the named packs in order (later packs add aliases and tables; a later type wins)."""
     packs = tuple(packs)
     aliases: dict[str, str] = {}
+    contextual: list[tuple[str, str, re.Pattern[str]]] = []
     types: dict[str, str] = {}
     generic: set[str] = set()
     outlets: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -154,6 +161,11 @@ def load_knowledge(packs: Sequence[str] = ("default",)) -> Knowledge:
             types[canonical] = spec.get("type", "")
             for alias in (canonical, *spec.get("aliases", ())):
                 aliases[alias] = canonical
+            if spec.get("contextual_aliases"):
+                if not spec.get("requires"):
+                    raise ConfigError(f"knowledge pack {pack!r}: {canonical}'s contextual_aliases need 'requires'")
+                needs = _compile(spec["requires"], pack, "entities.json")
+                contextual += [(alias, canonical, needs) for alias in spec["contextual_aliases"]]
         generic |= set(data.get("generic.json", {}).get("names", ()))
         for name, spec in data.get("outlets.json", {}).items():
             if not name.startswith("_"):
@@ -175,7 +187,7 @@ def load_knowledge(packs: Sequence[str] = ("default",)) -> Knowledge:
                 descriptions[label] = _compile(regex, pack, "descriptions.json")
     honour = _compile("|".join(f"(?:{c})" for c in cues), "+".join(packs), "honour_cues", re.IGNORECASE) if cues else None
     return Knowledge(
-        packs=packs, digest=short_hash(*texts), aliases=aliases, types=types, generic=frozenset(generic),
+        packs=packs, digest=short_hash(*texts), aliases=aliases, contextual=tuple(contextual), types=types, generic=frozenset(generic),
         outlets=outlets, anniversaries=anniversaries, honour_cues=honour, commemorations=commemorations,
         rewrites=tuple(rewrites), descriptions=descriptions,
     )

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
+from ..knowledge import default_knowledge
 from ..types import (
     CONFLICTING,
     Assessment,
@@ -64,12 +65,6 @@ def decision_key(judgement: Judgement, article_dates: Mapping[str, str | None], 
     return short_hash(rules, claim_key(a), claim_key(b), repr(p.similarity), "|".join(p.shared),
                       article_dates.get(a.article_id) or "", article_dates.get(b.article_id) or "",
                       repr(sorted(judgement.forward.items())), repr(sorted(judgement.backward.items())), size=12)
-
-
-def default_knowledge() -> Any:
-    from ..knowledge import load_knowledge
-
-    return load_knowledge(("default",))
 
 
 class Aggregator:

@@ -1164,6 +1164,7 @@ class _HTMLText(HTMLParser):
 
 MIN_MAIN_COVER = 0.6  # trafilatura's text is used when this share of it is found in the page's own text
 MIN_PIECE_CHARS = 20  # a sentence of trafilatura's text shorter than this is not searched on its own
+MAX_ALIGN_MISSES = 64  # searches that find nothing (each scans the page) before the built-in extractor is used
 
 
 def _main_text(raw: str, page: _HTMLText) -> tuple[str, tuple[int, ...], str] | None:
@@ -1219,7 +1220,7 @@ def _align_paragraphs(text: str, extracted: str) -> tuple[list[tuple[int, int]],
             where.append(i)
     haystack = "".join(keys)
     spans: list[tuple[int, int]] = []
-    found = wanted = 0
+    found = wanted = misses = 0
     cursor = 0
     for paragraph in extracted.split("\n"):
         pieces = [paragraph] + [s for s in re.split(r"(?<=[.!?])\s+", paragraph) if len(s) >= MIN_PIECE_CHARS]
@@ -1233,6 +1234,9 @@ def _align_paragraphs(text: str, extracted: str) -> tuple[list[tuple[int, int]],
             if at < 0 and len(key) >= MIN_PIECE_CHARS:
                 at = haystack.find(key)
             if at < 0:
+                misses += 1
+                if misses > MAX_ALIGN_MISSES:  # not this page's text: stop before the searches cost seconds
+                    return [], 0, wanted
                 continue
             start, end = where[at], where[at + len(key) - 1] + 1
             whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")

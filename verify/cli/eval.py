@@ -418,6 +418,8 @@ def news(
     embed_model: Annotated[str | None, typer.Option(help="Embedding model alias or path.")] = None,
     device: DeviceOpt = None,
     store: StoreOpt = NEWS_STORE,
+    cache_dir: CacheOpt = NEWS_CACHE,
+    ablation_limit: Annotated[int, typer.Option(min=1, help="Items per benchmark in the ablation (evenly spaced).")] = 100,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
@@ -443,7 +445,8 @@ def news(
         with progress_bars() as progress:
             results = run_news(chosen, pipeline, out_dir, data_dir=pipeline.settings.data_dir, limit=cap, params=fitted,
                                title_claims=_title_mode(title_claims), ablation=ablation,  # type: ignore[arg-type]
-                               on_progress=progress, on_skip=_warn_skipped)
+                               ablation_limit=ablation_limit, cache_dir=cache_dir, on_progress=progress,
+                               on_skip=_warn_skipped)
         for name, r in results.benchmarks.items():
             key = "macro_f1" if r.task == "stance" else "balanced_accuracy"
             cells = ", ".join(f"{s} {_pct(v['metrics'][key])} [{_pct(v['ci95'][key][0])}, {_pct(v['ci95'][key][1])}]"
@@ -468,6 +471,7 @@ def fit(
     embed_model: Annotated[str | None, typer.Option(help="Embedding model alias or path.")] = None,
     device: DeviceOpt = None,
     store: StoreOpt = NEWS_STORE,
+    cache_dir: CacheOpt = NEWS_CACHE,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
@@ -486,7 +490,7 @@ def fit(
         with progress_bars() as progress:
             params = fit_params(pipeline, pipeline.settings.data_dir, per_class=per_class, seed=seed, folds=folds,
                                 out=out_path, command=command or f"verify eval fit --per-class {per_class} --seed {seed}",
-                                title_claims=_title_mode(title_claims), on_progress=progress)
+                                title_claims=_title_mode(title_claims), cache_dir=cache_dir, on_progress=progress)
         cv = params["provenance"]["cv"]["systems"]
         for system, v in cv.items():
             m, ci = v["metrics"], v["ci95"]

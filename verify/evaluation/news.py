@@ -182,13 +182,14 @@ def load_stance_items(bench: NewsBenchmark, data_dir: Path, sample: Sample | Non
     if not by_label:
         raise InputError(f"{stances_path}: no usable row (fields {bench.headline_field!r}, {bench.body_id_field!r}, "
                          f"{bench.stance_field!r} with labels {sorted(bench.label_map)})")
-    rng = random.Random(sample.seed)
     per_class = sample.per_class if limit is None else min(sample.per_class or limit, max(1, limit // len(by_label)))
-    chosen: list[NewsItem] = []
-    for label in bench.labels:
-        pool = by_label.get(label, [])
-        chosen += pool if per_class is None or per_class >= len(pool) else rng.sample(pool, per_class)
-    return sorted(chosen, key=lambda item: int(item.id.rsplit(":", 1)[1]))
+    # each class drawn with its own seeded generator, then interleaved by rank: a smaller per_class (or a run
+    # stopped early) gives a prefix of the same items, so cached work is never wasted
+    drawn = {label: random.Random(f"{sample.seed}:{label}").sample(by_label.get(label, []), len(by_label.get(label, [])))
+             for label in bench.labels}
+    drawn = {label: order[:per_class] if per_class is not None else order for label, order in drawn.items()}
+    return [drawn[label][rank] for rank in range(max(map(len, drawn.values())))
+            for label in bench.labels if rank < len(drawn[label])]
 
 
 def _as_text(value: Any) -> str:
@@ -222,10 +223,8 @@ def load_consistency_items(bench: NewsBenchmark, data_dir: Path, limit: int | No
         raise InputError(f"{paths[0]}: no usable row (fields {bench.article_field!r}, {bench.summary_field!r}, "
                          f"{bench.label_field!r} with labels {sorted(bench.label_map)})")
     cap = limit if limit is not None else bench.limit
-    if cap is not None and cap < len(items):
-        keep = sorted(random.Random(13).sample(range(len(items)), cap))
-        items = [items[i] for i in keep]
-    return items
+    order = random.Random(13).sample(range(len(items)), len(items))  # a seeded order: any cap is a prefix of it
+    return [items[i] for i in order[:cap]]
 
 
 def load_items(bench: NewsBenchmark, data_dir: Path, limit: int | None = None) -> list[NewsItem]:
@@ -253,7 +252,7 @@ class TitleClaimPipeline(Pipeline):
         return claims + extra
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 def sentences(text: str) -> list[str]:

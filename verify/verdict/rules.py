@@ -374,7 +374,7 @@ STOP = frozenset(FUNCTION_WORDS) | {w for h in VALUE_HEDGES for w in h.split()} 
     "has", "have", "had", "will", "would", "could", "should", "can", "may", "might", "also", "just", "only", "said",
     "says", "say", "told", "according", "there", "here", "then", "than", "what", "into", "out", "up", "down"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-CONTEXT_WORDS = 1  # content words compared on each side of a number: the nearest
+CONTEXT_WORDS = 3  # content words looked at on each side of a number
 
 
 def _stem(word: str) -> str:
@@ -397,18 +397,25 @@ def _context(text: str, q: Quantity) -> tuple[list[str], list[str]] | None:
 
 
 def same_quantity(text_a: str, qa: Quantity, text_b: str, qb: Quantity) -> bool:
-    """Two quantities of one unit measure the same thing when the nearest content word on each side agrees
-    wherever both claims have one, and at least one side can be compared ("killed 40 people" / "killed 60
-    people"), or neither number has any word around it. Conservative: a "$1million" sale price and a
-    "$132million ransom", or "killed 40 people" and "injured 60 people", are two different quantities."""
+    """Two quantities of one unit measure the same thing when, on each side where both numbers have words
+    (before; after), the nearest content word of one is among the words around the other (CONTEXT_WORDS on
+    each side, so word order may change: "killed four people" / "Five people were killed"; "winning 48.9
+    percent of the vote" / "won with 52.4 percent of the vote"), or neither number has any word around it.
+    So a "$1million" sale price and a "$132million ransom", or "killed 40 people" and "injured 60 people",
+    are two different quantities."""
     ca, cb = _context(text_a, qa), _context(text_b, qb)
     if ca is None or cb is None:
         return False
     (left_a, right_a), (left_b, right_b) = ca, cb
-    compared = ([(left_a, left_b)] if left_a and left_b else []) + ([(right_a, right_b)] if right_a and right_b else [])
-    if not compared:
-        return not (left_a or right_a or left_b or right_b)
-    return all(x == y for x, y in compared)
+    if not (left_a or right_a or left_b or right_b):
+        return True
+    around_a, around_b = set(left_a + right_a), set(left_b + right_b)
+    sides = [(left_a[-1:], left_b[-1:]), (right_a[:1], right_b[:1])]
+    compared = [(x, y) for x, y in sides if x or y]
+    both = [(x, y) for x, y in compared if x and y]
+    if both:
+        compared = both
+    return all(bool(set(x) & around_b) or bool(set(y) & around_a) for x, y in compared)
 
 
 def value_conflicts(a: Claim, b: Claim, knowledge: Any = None) -> list[Conflict]:

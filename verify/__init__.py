@@ -25,7 +25,8 @@ _LAZY = {
     "Article": "verify.types", "Report": "verify.types", "Claim": "verify.types", "PairVerdict": "verify.types",
     "VerifyError": "verify.errors", "InputError": "verify.errors",
 }
-__all__ = ["__version__", *_LAZY]
+__all__ = ["Article", "Claim", "InputError", "PairVerdict", "Pipeline", "Report", "Settings", "VerifyError", "__version__",
+           "article", "run", "to_dict"]
 
 
 def __getattr__(name: str):

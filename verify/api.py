@@ -8,7 +8,7 @@ a = verify.article("Officials said 12 people died on Monday.", source="Outlet A"
 b = verify.article("Officials said 15 people died on Monday.", source="Outlet B", date="2024-05-06")
 report = verify.run([a, b])                      # or verify.run(["seeds/"]); files and Articles may be mixed
 report.verdicts[0].verdict                       # records: verify.types.Report
-data = verify.to_dict(report)                    # the JSON report (schema_version 1.x) as a dict
+data = verify.to_dict(report)                    # the versioned JSON report as a dict
 
 pipeline = verify.Pipeline(verify.Settings())    # load the models once, run many times
 for batch in batches:

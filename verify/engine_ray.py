@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -64,11 +66,14 @@ def ray_module(address: str | None = None) -> Any:
         check_address(address)
         num_cpus = None if address else int(os.environ.get("VERIFY_RAY_NUM_CPUS", "0")) or None
         log.info("starting Ray (%s)", address or "local")
+        sigterm = signal.getsignal(signal.SIGTERM)
         try:
             ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                      configure_logging=False, runtime_env={"env_vars": {"TOKENIZERS_PARALLELISM": "false",
                                                                         "HF_HUB_OFFLINE": "1"}})
         except (ConnectionError, TimeoutError) as exc:  # e.g. "auto" with no cluster on this node
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, sigterm)  # ray.init installed its own handler before failing
             raise ConfigError(f"--ray-address {address!r}: cannot join the Ray cluster ({str(exc)[:200]})") from None
     return ray
 

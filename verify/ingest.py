@@ -133,15 +133,18 @@ HTML_META = {  # meta property/name -> metadata key
 }
 
 # Markdown markup removed before cleaning: (pattern, group to keep or None to drop the match).
+# Spans are bounded ({1,200} characters of text, {0,500} of URL) and never backtracked ({...}+): unbounded
+# ones made "**a " x 50,000 take minutes (every opener scanned to the end of the line); longer emphasis or
+# links stay as written.
 MD_MARKUP: tuple[tuple[str, int | None], ...] = (
     (r"^[ \t]{0,3}#{1,6}[ \t]+", None),  # heading markers
     (r"^[ \t]*>[ \t]?", None),  # block quotes
     (r"^[ \t]*[-*+][ \t]+(?=\S)", None),  # list bullets
-    (r"!\[[^\]]*\]\([^)]*\)", None),  # images
-    (r"\[([^\]\n]+)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)", 1),  # links -> their text
-    (r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", 2),  # bold
-    (r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])", 1),  # italics
-    (r"`([^`\n]+)`", 1),  # inline code
+    (r"!\[[^\]\n]{0,200}+\]\([^)\s]{0,500}+(?:\s++\"[^\"\n]{0,200}+\")?\)", None),  # images
+    (r"\[([^\]\n]{1,200}+)\]\([^)\s]{0,500}+(?:\s++\"[^\"\n]{0,200}+\")?\)", 1),  # links -> their text
+    (r"(\*\*|__)(?=\S)(.{1,120}?)(?<=\S)\1", 2),  # bold
+    (r"(?<![\w*])\*(?=[^\s*])([^*\n]{1,200}?)(?<=[^\s*])\*(?![\w*])", 1),  # italics
+    (r"`([^`\n]{1,200}+)`", 1),  # inline code
 )
 
 _BOILERPLATE_RE = [re.compile(p, re.I) for p in BOILERPLATE_LINES]
@@ -1169,7 +1172,7 @@ MAX_ALIGN_MISSES = 64  # searches that find nothing (each scans the page) before
 
 def _main_text(raw: str, page: _HTMLText) -> tuple[str, tuple[int, ...], str] | None:
     """The page's main text as trafilatura finds it, but made of the page's own offset-tracked cleaned
-    text: each paragraph trafilatura returns is looked up (ignoring spaces, case and typographic quotes)
+    text: each paragraph trafilatura returns is looked up (ignoring spaces and typographic quotes)
     in the cleaned text of the whole page, and the matched stretches are kept, so every character still
     maps back to the original file. None (use the built-in extractor) when trafilatura is missing,
     fails, returns nothing, or too little of its text is found."""
@@ -1205,31 +1208,37 @@ def _main_text(raw: str, page: _HTMLText) -> tuple[str, tuple[int, ...], str] | 
     return main, _compose(tuple(kept), pos), main
 
 
-def _fold(ch: str) -> str:
-    return CHAR_MAP.get(ch, ch).lower()
+_FOLD = str.maketrans({k: v for k, v in CHAR_MAP.items() if len(v) == 1})  # typographic quotes -> ASCII, 1:1
+_NON_SPACE = re.compile(r"\S+")
+
+
+def _squash(text: str) -> tuple[str, list[int]]:
+    """``text`` with typographic characters folded and all whitespace removed, and for each character
+    left its index in ``text`` (trafilatura re-spaces and re-quotes text, it does not change letters)."""
+    folded = text.translate(_FOLD)
+    where: list[int] = []
+    pieces: list[str] = []
+    for match in _NON_SPACE.finditer(folded):
+        pieces.append(match.group())
+        where.extend(range(match.start(), match.end()))
+    return "".join(pieces), where
 
 
 def _align_paragraphs(text: str, extracted: str) -> tuple[list[tuple[int, int]], int, int]:
     """Spans [start, end) of ``text`` holding the paragraphs of ``extracted`` (in document order, merged),
     the number of ``extracted``'s non-space characters found, and its total."""
-    keys: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        if not ch.isspace():
-            keys.append(_fold(ch))
-            where.append(i)
-    haystack = "".join(keys)
+    haystack, where = _squash(text)
     spans: list[tuple[int, int]] = []
     found = wanted = misses = 0
     cursor = 0
     for paragraph in extracted.split("\n"):
         pieces = [paragraph] + [s for s in re.split(r"(?<=[.!?])\s+", paragraph) if len(s) >= MIN_PIECE_CHARS]
-        needle = "".join(_fold(ch) for ch in paragraph if not ch.isspace())
+        needle = _squash(paragraph)[0]
         if not needle:
             continue
         wanted += len(needle)
         for n, piece in enumerate(pieces):
-            key = needle if n == 0 else "".join(_fold(ch) for ch in piece if not ch.isspace())
+            key = needle if n == 0 else _squash(piece)[0]
             at = haystack.find(key, cursor)
             if at < 0 and len(key) >= MIN_PIECE_CHARS:
                 at = haystack.find(key)

@@ -1516,6 +1516,26 @@ def write_reports(report: Report, out_dir: Path, formats: Sequence[str],
     return written
 
 
+def manifest_problem(path: Path) -> str | None:
+    """Why ``path`` (a report file) is not part of the complete set its folder's manifest names, or None
+    when it is (or when there is no manifest to check against, e.g. a report written elsewhere)."""
+    path = Path(path)
+    manifest = path.parent / MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        entry = files[path.name]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except KeyError:
+        return f"{path.name} is not in {manifest}; it is not from the run that wrote the other reports"
+    except (OSError, ValueError, TypeError) as exc:
+        return f"{manifest} is unreadable ({type(exc).__name__})"
+    if digest != entry.get("sha256"):
+        return f"{path} does not match {manifest} (another run wrote it, or a write was cut short)"
+    return None
+
+
 class ReportWriteError(InputError):
     """The report files could not be written (a full disk, a read-only folder)."""
 

@@ -9,8 +9,20 @@ import pytest
 
 from verify.claims import claim_from_text
 from verify.types import ClaimPair, Judgement
-from verify.verdict.calibrate import (FEATURES, STANCE_LABELS, Params, StanceModel, evidence_features, fit_stance_model,
-                                      fit_thresholds, load_params, no_evidence, parse_params, rule_stance, write_params)
+from verify.verdict.calibrate import (
+    FEATURES,
+    STANCE_LABELS,
+    Params,
+    StanceModel,
+    evidence_features,
+    fit_stance_model,
+    fit_thresholds,
+    load_params,
+    no_evidence,
+    parse_params,
+    rule_stance,
+    write_params,
+)
 
 
 def probs(e: float, c: float) -> dict[str, float]:

@@ -12,9 +12,21 @@ import numpy as np
 import pytest
 
 from verify.evaluation import metrics as M
-from verify.evaluation.news import (BENCH_DIR, Harness, NewsBenchmark, NewsResults, Sample, body_part,
-                                    load_consistency_items, load_news_benchmarks, load_stance_items, predict, run_news,
-                                    sentences, verdict_stance)
+from verify.evaluation.news import (
+    BENCH_DIR,
+    Harness,
+    NewsBenchmark,
+    NewsResults,
+    Sample,
+    body_part,
+    load_consistency_items,
+    load_news_benchmarks,
+    load_stance_items,
+    predict,
+    run_news,
+    sentences,
+    verdict_stance,
+)
 from verify.verdict.calibrate import load_params
 
 STANCE = NewsBenchmark(name="tiny_stance", task="stance", files=["news/st.csv", "news/bodies.csv"],
@@ -182,6 +194,19 @@ def test_harness_runs_the_pipeline_and_caches(data_dir, fake_settings, tmp_path,
     assert again.records(items) == records
 
 
+def test_reaggregation_reproduces_the_pipeline_verdicts(data_dir, fake_settings):
+    from verify.pipeline import Pipeline
+
+    harness = Harness(Pipeline(fake_settings), cache_dir=None)
+    items = load_stance_items(STANCE, data_dir)
+    records = harness.records(items)
+    assert any(r["judgements"] for r in records)
+    for item, record in zip(items, records):
+        again = harness.reaggregate(item, record)
+        assert [j["verdict"] for j in again["judgements"]] == [j["verdict"] for j in record["judgements"]]
+        assert again["assessments"] == record["assessments"]
+
+
 def test_title_fallback_gives_a_headline_fragment_a_claim(fake_settings, tmp_path):
     from verify.evaluation.news import NewsItem
     from verify.pipeline import Pipeline
@@ -197,17 +222,19 @@ def test_run_news_writes_results_samples_and_markdown(data_dir, fake_settings, t
     from verify.pipeline import Pipeline
 
     out = tmp_path / "out"
-    results = run_news([STANCE, CONSISTENCY], Pipeline(fake_settings), out, data_dir=data_dir, cache_dir=None,
-                       resamples=50, ablation=True, ablation_limit=3)
+    run_news([STANCE, CONSISTENCY], Pipeline(fake_settings), out, data_dir=data_dir, cache_dir=None,
+                       resamples=50, ablation=True)
     loaded = NewsResults.model_validate_json((out / "results.json").read_text())
     assert loaded.complete and set(loaded.benchmarks) == {"tiny_stance", "tiny_consistency"}
     stance = loaded.benchmarks["tiny_stance"]
-    assert stance.n == 12 and set(stance.systems) == {"verify_stance", "verify_rules", "verify_verdicts", "nli_maxpool"}
+    assert stance.n == 12 and set(stance.systems) == {"verify_stance", "verify_rules", "verify_verdicts", "nli_maxpool",
+                                              "nli_maxpool_lr"}
     m = stance.systems["verify_verdicts"]["metrics"]
     assert 0 <= m["macro_f1"] <= 1 and len(stance.systems["verify_verdicts"]["ci95"]["macro_f1"]) == 2
     assert "delta_macro_f1" in stance.systems["verify_stance"]["ci95"]
     assert sum(sum(row.values()) for row in stance.systems["nli_maxpool"]["confusion"].values()) == 12
     assert set(stance.ablation) >= {"(none)", "nli-entailment", "stance-model"}
+    assert stance.ablation["(none)"]["verify_verdicts"]["macro_f1"] == m["macro_f1"]  # nothing off: the same run
     cons = loaded.benchmarks["tiny_consistency"]
     assert cons.n == 4 and "roc_auc" in cons.systems["nli_maxpool"]["metrics"]
     samples = (out / "samples.jsonl").read_text().splitlines()
@@ -237,16 +264,20 @@ def test_predictions_use_the_params(data_dir, fake_settings):
 def test_cli_news_and_fit_on_fixture_data(cli, fake_env, data_dir, tmp_path):
     from typer.testing import CliRunner
 
-    (data_dir / "news" / "fnc1").mkdir()
-    for name, target in (("st.csv", "train_stances.csv"), ("bodies.csv", "train_bodies.csv")):
-        (data_dir / "news" / "fnc1" / target).write_text((data_dir / "news" / name).read_text())
+    fnc1 = data_dir / "news" / "fnc1"
+    fnc1.mkdir()
+    # bodies 1-3 fall in the fit part of the shipped benchmark's split, body 5 in the held-out part
+    with (fnc1 / "train_bodies.csv").open("w", newline="", encoding="utf-8") as h:
+        csv.writer(h).writerows([["Body ID", "articleBody"], *BODIES.items(), ["5", BODIES["2"] + " It rained."]])
+    with (fnc1 / "train_stances.csv").open("w", newline="", encoding="utf-8") as h:
+        csv.writer(h).writerows([["Headline", "Body ID", "Stance"], *ROWS, *((a, "5", c) for a, _, c in ROWS)])
     runner = CliRunner()
     common = ["--data-dir", str(data_dir), "--store", str(tmp_path / "s.sqlite"), "--cache-dir", str(tmp_path / "c")]
     res = runner.invoke(cli, ["eval", "news", "-b", "fnc1_stance", "--no-ablation", "--out", str(tmp_path / "o"), *common])
     assert res.exit_code == 0, res.output
     assert "fnc1_stance" in res.stdout and (tmp_path / "o" / "results.json").is_file()
     params = tmp_path / "params.json"
-    res = runner.invoke(cli, ["eval", "fit", "--per-class", "10", "--folds", "2", "--out", str(params), *common])
+    res = runner.invoke(cli, ["eval", "fit", "--per-class", "10", "--folds", "2", "--resamples", "20", "--out", str(params), *common])
     assert res.exit_code == 0, res.output
     fitted = json.loads(params.read_text())
     assert fitted["provenance"]["data"]["sample"]["bodies"] == "fit" and fitted["stance"]["labels"] == list(M.STANCE_LABELS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -31,16 +30,15 @@ err = Console(stderr=True, soft_wrap=True)  # messages, progress: stderr
 # The exit codes the README documents. Usage errors (an unknown flag, a missing argument) are user errors.
 EXIT_OK, EXIT_USER, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
-# C0/C1 control characters (ESC starts terminal escape sequences, OSC sets titles and links) and the
-# bidirectional controls that reorder what a terminal shows ("Trojan Source"); tab and newline are kept.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def terminal_text(text: object, one_line: bool = False) -> str:
-    """``text`` safe to print: control and bidi characters removed; with ``one_line``, line breaks shown
-    as "\\n" so a file name or a value cannot fake a line of output."""
-    clean = _CONTROLS.sub("", str(text))
-    return clean.replace("\r", "\\r").replace("\n", "\\n") if one_line else clean
+    """``text`` safe to print: control characters (ESC starts terminal escape sequences, OSC sets titles
+    and links) and bidi controls (they reorder what a terminal shows) removed, see verify.report.safe_text;
+    with ``one_line``, line breaks shown as "\\n" so a file name or a value cannot fake a line of output."""
+    from ..report import safe_text
+
+    if one_line:
+        text = str(text).replace("\r", "\\r").replace("\n", "\\n")
+    return safe_text(text)
 
 
 def message(label: str, style: str, body: object) -> Text:

@@ -377,6 +377,10 @@ TitleOpt = Annotated[str, typer.Option(
          "fragments the check-worthiness filter drops); never: the pipeline exactly as it is.")]
 StoreOpt = Annotated[Path, typer.Option(help="Store caching claims, vectors and NLI scores of these runs.")]
 ThreadsOpt = Annotated[int | None, typer.Option(min=1, help="torch CPU threads (default: torch's choice).")]
+NEWS_CACHE = Path("evaluations/results/tmp/news-cache")
+CacheOpt = Annotated[Path, typer.Option(help="Folder caching each item's pipeline record (by models and core source).")]
+CacheKeyOpt = Annotated[str | None, typer.Option(
+    help="Read the item cache under this key (results.json config.cache_key) even though the core source changed.")]
 
 
 def _news_pipeline(model: str | None, embed_model: str | None, device: str | None, data_dir: Path | None,
@@ -414,12 +418,15 @@ def news(
     params: Annotated[Path | None, typer.Option(help="A params.json (default: the packaged fit).")] = None,
     title_claims: TitleOpt = "fallback",
     ablation: Annotated[bool, typer.Option("--ablation/--no-ablation", help="Each verdict rule off in turn.")] = True,
+    refresh: Annotated[bool, typer.Option("--refresh-verdicts/--keep-verdicts", help=(
+        "Run the verdict stage again on a cached item's judgements when its verdicts were made under other fitted "
+        "params, or keep them (results.json says which params each item's verdicts used)."))] = True,
     model: ModelOpt = None,
     embed_model: Annotated[str | None, typer.Option(help="Embedding model alias or path.")] = None,
     device: DeviceOpt = None,
     store: StoreOpt = NEWS_STORE,
     cache_dir: CacheOpt = NEWS_CACHE,
-    ablation_limit: Annotated[int, typer.Option(min=1, help="Items per benchmark in the ablation (evenly spaced).")] = 100,
+    cache_key: CacheKeyOpt = None,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
@@ -445,7 +452,9 @@ def news(
         with progress_bars() as progress:
             results = run_news(chosen, pipeline, out_dir, data_dir=pipeline.settings.data_dir, limit=cap, params=fitted,
                                title_claims=_title_mode(title_claims), ablation=ablation,  # type: ignore[arg-type]
-                               ablation_limit=ablation_limit, cache_dir=cache_dir, on_progress=progress,
+                               cache_dir=cache_dir, cache_key=cache_key,
+                               refresh_verdicts=refresh,
+                               on_progress=progress,
                                on_skip=_warn_skipped)
         for name, r in results.benchmarks.items():
             key = "macro_f1" if r.task == "stance" else "balanced_accuracy"
@@ -463,6 +472,7 @@ def fit(
     per_class: Annotated[int, typer.Option(min=10, help="FNC-1 items per stance (fit part of the bodies).")] = 400,
     seed: Annotated[int, typer.Option(help="Sample, fold and bootstrap seed.")] = 13,
     folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds (by Body ID).")] = 5,
+    resamples: Annotated[int, typer.Option(min=10, help="Bootstrap resamples for the intervals.")] = 1000,
     data_dir: Annotated[Path | None, typer.Option(help="The shared data folder (default: settings' data_dir).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write params here (default: the packaged "
                                                                       "verify/verdict/params.json).")] = None,
@@ -472,6 +482,7 @@ def fit(
     device: DeviceOpt = None,
     store: StoreOpt = NEWS_STORE,
     cache_dir: CacheOpt = NEWS_CACHE,
+    cache_key: CacheKeyOpt = None,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
@@ -490,7 +501,9 @@ def fit(
         with progress_bars() as progress:
             params = fit_params(pipeline, pipeline.settings.data_dir, per_class=per_class, seed=seed, folds=folds,
                                 out=out_path, command=command or f"verify eval fit --per-class {per_class} --seed {seed}",
-                                title_claims=_title_mode(title_claims), cache_dir=cache_dir, on_progress=progress)
+                                title_claims=_title_mode(title_claims), cache_dir=cache_dir, cache_key=cache_key,
+                                resamples=resamples,
+                                on_progress=progress)
         cv = params["provenance"]["cv"]["systems"]
         for system, v in cv.items():
             m, ci = v["metrics"], v["ci95"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import out, user_errors, wrote
+from ._common import out, user_errors, warn, wrote
 
 
 def show(
@@ -22,6 +22,7 @@ def show(
             from_json,
             inert_json,
             load_json,
+            manifest_problem,
             render_html,
             render_json,
             render_markdown,
@@ -33,6 +34,8 @@ def show(
         if fmt != "terminal" and fmt not in renderers:
             raise ConfigError(f"unknown format {fmt!r}; choose from terminal, md, html, json")
         report = from_json(load_json(report_path))
+        if problem := manifest_problem(report_path):
+            warn(problem)
         if fmt == "terminal":
             render_terminal(report, out)
             return

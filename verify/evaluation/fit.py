@@ -14,18 +14,41 @@ import csv
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..pipeline import Pipeline
-from ..verdict.calibrate import (FEATURES, GRID, STANCE_LABELS, fit_stance_model, fit_thresholds, macro_f1_codes,
-                                 rule_stance, write_params)
+from ..verdict.calibrate import (
+    FEATURES,
+    GRID,
+    STANCE_LABELS,
+    WEAK_GRID,
+    fit_stance_model,
+    fit_thresholds,
+    macro_f1_codes,
+    rule_stance,
+    write_params,
+)
 from . import metrics as M
-from .news import (CACHE_DIR, Harness, NewsBenchmark, Sample, baseline_stance, item_features, load_news_benchmarks,
-                   load_stance_items, verdict_stance)
+from .news import (
+    BASELINE_FEATURES,
+    CACHE_DIR,
+    SYSTEMS,
+    Harness,
+    NewsBenchmark,
+    Sample,
+    baseline_matrix,
+    baseline_stance,
+    item_features,
+    load_news_benchmarks,
+    load_stance_items,
+    stance_intervals_vs_baselines,
+    verdict_stance,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +76,19 @@ def fit_baseline(stats: Sequence[Mapping[str, float]], gold: Sequence[str]) -> d
     return best[1]
 
 
-def _choose_l2(x: np.ndarray, y: np.ndarray, groups: Sequence[str], seed: int) -> float:
+def _choose_l2(x: np.ndarray, y: np.ndarray, groups: Sequence[str], seed: int,
+               features: Sequence[str] = FEATURES) -> float:
     """The L2 strength with the best inner grouped 4-fold macro-F1 (training folds only)."""
     folds = M.grouped_folds(groups, 4, seed)
+    if len(folds) < 2:
+        return 1e-2
     codes = {label: i for i, label in enumerate(STANCE_LABELS)}
     scores = {}
     for l2 in L2_GRID:
         gold, pred = [], []
         for test in folds:
             train = np.setdiff1d(np.arange(len(y)), test)
-            model = fit_stance_model(x[train], y[train], l2=l2)
+            model = fit_stance_model(x[train], y[train], features=features, l2=l2)
             pred += list(model.proba_matrix(x[test]).argmax(axis=1))
             gold += [codes[v] for v in y[test]]
         scores[l2] = macro_f1_codes(np.array(gold), np.array(pred), len(STANCE_LABELS))
@@ -74,21 +100,29 @@ def cross_validate(feats: list[dict[str, float]], stats: list[Mapping[str, float
     """Out-of-fold predictions of every system (each fitted on the other folds only)."""
     x = np.array([[f[name] for name in FEATURES] for f in feats])
     y = np.array(gold)
-    pred = {s: [""] * len(gold) for s in ("verify_stance", "verify_rules", "verify_verdicts", "nli_maxpool")}
+    xb = baseline_matrix(stats)
+    pred = {s: [""] * len(gold) for s in SYSTEMS}
     chosen = []
-    for k, test in enumerate(M.grouped_folds(groups, folds, seed)):
+    test_folds = M.grouped_folds(groups, folds, seed)
+    if len(test_folds) < 2:
+        raise InputError(f"cross-validation needs at least 2 bodies; the fit sample has {len(set(groups))}")
+    for k, test in enumerate(test_folds):
         train = np.setdiff1d(np.arange(len(gold)), test)
         l2 = _choose_l2(x[train], y[train], [groups[i] for i in train], seed + k)
         chosen.append(l2)
         model = fit_stance_model(x[train], y[train], l2=l2)
         t = fit_thresholds([feats[i] for i in train], [gold[i] for i in train])
         b = fit_baseline([stats[i] for i in train], [gold[i] for i in train])
+        l2b = _choose_l2(xb[train], y[train], [groups[i] for i in train], seed + k, BASELINE_FEATURES)
+        base_model = fit_stance_model(xb[train], y[train], features=BASELINE_FEATURES, l2=l2b)
+        base_probs = base_model.proba_matrix(xb[test])
         probs = model.proba_matrix(x[test])
         for row, i in enumerate(test):
             pred["verify_stance"][i] = STANCE_LABELS[int(probs[row].argmax())]
             pred["verify_rules"][i] = rule_stance(feats[i], t["support"], t["contradict"], t["weak_entail"])
             pred["nli_maxpool"][i] = baseline_stance(stats[i], b)
             pred["verify_verdicts"][i] = verdict_stance(records[i])
+            pred["nli_maxpool_lr"][i] = STANCE_LABELS[int(base_probs[row].argmax())]
         log.info("fold %d: l2 %g, thresholds %s, baseline %s", k, l2, t, b)
     pred["_l2"] = [str(v) for v in chosen]
     return pred
@@ -102,6 +136,7 @@ def _row_count(path: Path) -> int:
 def fit_params(pipeline: Pipeline, data_dir: Path, *, per_class: int = 400, seed: int = 13, folds: int = 5,
                out: Path | None = None, command: str = "", cache_dir: Path | None = CACHE_DIR,
                title_claims: str = "fallback", resamples: int = 1000, bench: NewsBenchmark | None = None,
+               cache_key: str | None = None,
                on_progress: Callable[[str, int], Callable[[int], None]] | None = None) -> dict[str, Any]:
     """Run the fit items through the pipeline (cached), cross-validate, fit on all, write params.json.
     Returns the params JSON written (thresholds, stance model, provenance with the CV figures)."""
@@ -111,7 +146,7 @@ def fit_params(pipeline: Pipeline, data_dir: Path, *, per_class: int = 400, seed
     bench = bench or load_news_benchmarks()["fnc1_stance"]
     sample = Sample(bodies="fit", fit_share=bench.sample.fit_share, per_class=per_class, seed=seed)
     items = load_stance_items(bench, data_dir, sample)
-    harness = Harness(pipeline, title_claims=title_claims, cache_dir=cache_dir)  # type: ignore[arg-type]
+    harness = Harness(pipeline, title_claims=title_claims, cache_dir=cache_dir, key=cache_key)  # type: ignore[arg-type]
     advance = on_progress("fit items", len(items)) if on_progress else None
     records = harness.records(items, advance)
     feats = [item_features(r) for r in records]
@@ -124,19 +159,21 @@ def fit_params(pipeline: Pipeline, data_dir: Path, *, per_class: int = 400, seed
     boot = M.bootstrap_indices(groups, resamples, seed)
     cv: dict[str, Any] = {}
     for system, pred in oof.items():
-        other = None if system == "nli_maxpool" else oof["nli_maxpool"]
         cv[system] = {"metrics": {k: round(v, 4) for k, v in M.stance_metrics(gold, pred).items()},
-                      "ci95": M.stance_intervals(gold, pred, boot, other)}
+                      "ci95": stance_intervals_vs_baselines(system, gold, oof, boot)}
 
     x = np.array([[f[name] for name in FEATURES] for f in feats])
     l2 = _choose_l2(x, np.array(gold), groups, seed)
     model = fit_stance_model(x, np.array(gold), l2=l2)
     thresholds = fit_thresholds(feats, gold)
     baseline = fit_baseline(stats, gold)
+    xb = baseline_matrix(stats)
+    baseline_model = fit_stance_model(xb, np.array(gold), features=BASELINE_FEATURES,
+                                      l2=_choose_l2(xb, np.array(gold), groups, seed, BASELINE_FEATURES))
     stances, bodies = (data_dir / f for f in bench.files)
     judge = harness.pipeline.judge
     provenance = {
-        "fitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "git_commit": git_commit(),
         "core_digest": core_digest(),
@@ -153,10 +190,12 @@ def fit_params(pipeline: Pipeline, data_dir: Path, *, per_class: int = 400, seed
                      "paired": sum(bool(r["judgements"]) for r in records) / len(records)},
         "fit": {"method": "multinomial logistic regression, class-balanced, L2 (LBFGS), standardised features",
                 "l2": l2, "l2_grid": list(L2_GRID), "l2_per_fold": chosen_l2,
-                "thresholds": "grid search of support / contradict / weak_entail maximising macro-F1 of the rule",
+                "thresholds": "grid search of support / contradict in 0.50..0.95 and weak_entail in "
+                              f"{list(WEAK_GRID)} maximising the macro-F1 of the rule",
                 "same_fact_similarity": "not fitted (FNC-1 has no value-conflict labels); kept at the default"},
         "cv": {"folds": folds, "grouped_by": "Body ID", "resamples": resamples, "systems": cv},
         "baseline_thresholds": baseline,
+        "baseline_model": baseline_model.to_json(),
     }
     same_fact = pipeline.settings.same_fact_similarity  # None (the default): keep the current value
     if same_fact is None:

@@ -182,7 +182,7 @@ def grouped_folds(groups: Sequence[str], k: int = 5, seed: int = 13) -> list[np.
     folds: list[list[int]] = [[] for _ in range(k)]
     for key in keys:
         min(folds, key=len).extend(members[key])
-    return [np.array(sorted(f), dtype=np.int64) for f in folds]
+    return [np.array(sorted(f), dtype=np.int64) for f in folds if f]  # fewer groups than k: fewer folds
 
 
 Scorer = Callable[[Sequence[str], Sequence[str]], float]

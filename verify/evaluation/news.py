@@ -31,7 +31,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +44,7 @@ from ..config import Settings
 from ..errors import ConfigError, InputError
 from ..pipeline import Pipeline
 from ..types import Article, Claim, ClaimPair, Judgement, TimeSpan, short_hash
-from ..verdict.calibrate import Params, evidence_features, load_params, no_evidence, rule_stance
+from ..verdict.calibrate import Params, StanceModel, evidence_features, load_params, no_evidence, rule_stance
 from . import metrics as M
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / "evaluations" / "benchmarks" / "news"
 CACHE_DIR = ROOT / "evaluations" / "results" / "tmp" / "news-cache"
 CLAIM_OUTLET, EVIDENCE_OUTLET = "Claim outlet", "Evidence outlet"
-SYSTEMS: tuple[str, ...] = ("verify_stance", "verify_rules", "verify_verdicts", "nli_maxpool")
+SYSTEMS: tuple[str, ...] = ("verify_stance", "verify_rules", "verify_verdicts", "nli_maxpool", "nli_maxpool_lr")
+BASELINES: tuple[str, ...] = ("nli_maxpool", "nli_maxpool_lr")
+# the max-pool statistics the learned baseline (nli_maxpool_lr) reads
+BASELINE_FEATURES: tuple[str, ...] = ("entail_as_hyp", "entail_as_prem", "contra_as_hyp", "contra_as_prem")
 # the NLI max-pool baseline before any fit: entailment first, then contradiction, then any NLI signal
 DEFAULT_BASELINE = {"agree": 0.5, "disagree": 0.5, "related": 0.1}
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -294,15 +297,18 @@ class Harness:
     """Runs items through a pipeline (and the baseline through its judge), caching each item's record."""
 
     def __init__(self, pipeline: Pipeline, *, title_claims: Literal["fallback", "never"] = "fallback",
-                 cache_dir: Path | None = CACHE_DIR, baseline: bool = True, key: str | None = None) -> None:
+                 cache_dir: Path | None = CACHE_DIR, baseline: bool = True, key: str | None = None,
+                 refresh_verdicts: bool = True) -> None:
         self.base = pipeline
         self.title_claims = title_claims
         cls = TitleClaimPipeline if title_claims == "fallback" else Pipeline
         self.pipeline = cls(pipeline.settings, embedder=pipeline.embedder, judge=pipeline.judge, checks=pipeline.checks,
                             store=pipeline.store or False)
         self.baseline = baseline
+        self.refresh_verdicts = refresh_verdicts
         self.cache_dir = cache_dir
         self._cache: dict[str, dict[str, Any]] | None = None
+        self._articles: dict[str, tuple[Article, Article]] = {}
         self.key = key or self._key()  # once: sources edited during a run must not split its cache
 
     def _key(self) -> str:
@@ -347,8 +353,10 @@ class Harness:
             for item in items:
                 key = self.item_key(item)
                 old = cache.get(key)
-                if old is None or old.get("params_digest") != current:
-                    record = self.run_item(item, old.get("baseline") if old else None)
+                if old is not None and self.refresh_verdicts and old.get("params_digest") != current:
+                    record = self.reaggregate(item, old)  # only the fitted params changed: the verdict stage again
+                elif old is None:
+                    record = self.run_item(item)
                     record["key"] = key
                     cache[key] = record
                     if path:
@@ -366,11 +374,15 @@ class Harness:
         return out
 
     def articles(self, item: NewsItem) -> tuple[Article, Article]:
+        """The claim outlet's and the evidence outlet's articles, built as ingest builds them (kept per item)."""
         from ..api import article
 
-        claim = article(item.claim, source=CLAIM_OUTLET, title=item.claim, path=f"{item.id}:claim")
-        evidence = article(item.evidence, source=EVIDENCE_OUTLET, path=f"{item.id}:evidence")
-        return claim, evidence
+        made = self._articles.get(item.id)
+        if made is None or made[0].original != item.claim or made[1].original != item.evidence:
+            made = (article(item.claim, source=CLAIM_OUTLET, title=item.claim, path=f"{item.id}:claim"),
+                    article(item.evidence, source=EVIDENCE_OUTLET, path=f"{item.id}:evidence"))
+            self._articles[item.id] = made
+        return made
 
     def run_item(self, item: NewsItem, baseline: Mapping[str, float] | None = None) -> dict[str, Any]:
         claim_article, evidence_article = self.articles(item)
@@ -394,7 +406,33 @@ class Harness:
                                   if x.claim_id in {c.id for c in claims} and x.source == EVIDENCE_OUTLET]}
         if self.baseline:
             record["baseline"] = dict(baseline) if baseline else self.maxpool(claim_article, evidence_article)
-        return record
+        return json.loads(json.dumps(record))  # as the cache gives it back (lists, not tuples)
+
+    def reaggregate(self, item: NewsItem, record: Mapping[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+        """The pipeline's verdict stage (``make_aggregator``: the packaged params, ``settings.disabled_rules``) run
+        again on the record's judgements, which are all the pipeline's pairs of the item's two articles."""
+        from ..pipeline import make_aggregator
+
+        claim_article, evidence_article = self.articles(item)
+        dates = {claim_article.id: claim_article.date, evidence_article.id: evidence_article.date}
+        judgements = []
+        built: dict[str, Claim] = {}
+        for j in record["judgements"]:
+            a = built.setdefault(j["a"]["id"], claim_from_dict(j["a"]))
+            b = built.setdefault(j["b"]["id"], claim_from_dict(j["b"]))
+            judgements.append(Judgement(ClaimPair(a, b, j["similarity"], tuple(j.get("shared") or ()), j.get("via")),
+                                        j["forward"], j["backward"]))
+        aggregator = make_aggregator(settings or self.pipeline.settings, dates, self.pipeline.knowledge,
+                                     self.pipeline.checks)
+        verdicts, _, assessments = aggregator.aggregate(judgements)
+        claim_ids = {c["id"] for c in record["claims"]}
+        out = dict(record)
+        out["judgements"] = [{**j, "verdict": v.verdict} for j, v in zip(record["judgements"], verdicts)]
+        out["assessments"] = [{"claim_id": x.claim_id, "verdict": x.verdict, "probability": x.probability,
+                               "rule": x.rule} for x in assessments
+                              if x.claim_id in claim_ids and x.source == EVIDENCE_OUTLET]
+        out["params_digest"] = load_params().digest
+        return json.loads(json.dumps(out))
 
     def maxpool(self, claim_article: Article, evidence_article: Article) -> dict[str, float]:
         """The NLI model alone: every (claim sentence, evidence sentence) pair, both directions, max-pooled."""
@@ -470,6 +508,16 @@ def baseline_stance(stats: Mapping[str, float], t: Mapping[str, float]) -> str:
     return "discuss" if max(entail, contra) >= t["related"] else "unrelated"
 
 
+def baseline_matrix(stats: Sequence[Mapping[str, float]]) -> np.ndarray:
+    return np.array([[float(s[f]) for f in BASELINE_FEATURES] for s in stats])
+
+
+def baseline_model(params: Params) -> StanceModel | None:
+    """The learned baseline: the same logistic regression over the max-pool statistics only (fitted alongside)."""
+    data = params.provenance.get("baseline_model")
+    return StanceModel.from_json(data) if data else None
+
+
 def baseline_thresholds(params: Params) -> dict[str, float]:
     return {**DEFAULT_BASELINE, **(params.provenance.get("baseline_thresholds") or {})}
 
@@ -485,6 +533,7 @@ class Predictions:
 def predict(records: Sequence[Mapping[str, Any]], task: str, params: Params, knowledge: Any = None) -> Predictions:
     t = params.thresholds
     base_t = baseline_thresholds(params)
+    base_lr = baseline_model(params)
     preds: dict[str, list[str]] = {s: [] for s in SYSTEMS}
     scores: dict[str, list[float]] = {s: [] for s in SYSTEMS}
     for record in records:
@@ -499,6 +548,9 @@ def predict(records: Sequence[Mapping[str, Any]], task: str, params: Params, kno
         entail_claim = max(feats["entail_as_hyp"], feats["entail_as_prem"])
         item_scores = {"verify_stance": probs["agree"] if probs else entail_claim, "verify_rules": entail_claim,
                        "verify_verdicts": float(labels["verify_verdicts"] == "agree")}
+        lr = base_lr.predict_proba(stats) if base_lr is not None and stats else None
+        labels["nli_maxpool_lr"] = max(lr, key=lr.__getitem__) if lr else "unrelated"
+        item_scores["nli_maxpool_lr"] = lr["agree"] if lr else 0.0
         if task == "stance":
             labels["nli_maxpool"] = baseline_stance(stats, base_t) if stats else "unrelated"
             item_scores["nli_maxpool"] = max(stats["entail_as_hyp"], stats["entail_as_prem"]) if stats else 0.0
@@ -514,19 +566,35 @@ def predict(records: Sequence[Mapping[str, Any]], task: str, params: Params, kno
     return Predictions([r["gold"] for r in records], [r["group"] for r in records], preds, scores)
 
 
+def stance_intervals_vs_baselines(system: str, gold: Sequence[str], pred: Mapping[str, Sequence[str]],
+                                  resamples: list[np.ndarray]) -> dict[str, list[float]]:
+    """A system's 95% intervals; for verify's systems also of the differences to each baseline
+    (``delta_*`` to nli_maxpool, ``delta_lr_*`` to nli_maxpool_lr) on the same resamples."""
+    if system in BASELINES:
+        return M.stance_intervals(gold, pred[system], resamples)
+    ci = M.stance_intervals(gold, pred[system], resamples, pred["nli_maxpool"])
+    lr = M.stance_intervals(gold, pred[system], resamples, pred["nli_maxpool_lr"])
+    return ci | {k.replace("delta_", "delta_lr_"): v for k, v in lr.items() if k.startswith("delta_")}
+
+
 def score_predictions(p: Predictions, task: str, resamples: list[np.ndarray]) -> dict[str, dict[str, Any]]:
-    """Per system: metrics, 95% intervals, and the interval of the difference to the NLI max-pool baseline."""
+    """Per system: metrics, 95% intervals, and the intervals of the differences to the NLI max-pool baselines."""
     out: dict[str, dict[str, Any]] = {}
     for system in SYSTEMS:
-        other = None if system == "nli_maxpool" else p.pred["nli_maxpool"]
         if task == "stance":
             metrics = M.stance_metrics(p.gold, p.pred[system])
-            ci = M.stance_intervals(p.gold, p.pred[system], resamples, other)
+            ci = stance_intervals_vs_baselines(system, p.gold, p.pred, resamples)
             confusion = _confusion(p.gold, p.pred[system], M.STANCE_LABELS)
         else:
             metrics = M.consistency_metrics(p.gold, p.pred[system], p.score[system])
-            ci = M.consistency_intervals(p.gold, p.pred[system], p.score[system], resamples,
-                                         None if other is None else (other, p.score["nli_maxpool"]))
+            if system in BASELINES:
+                ci = M.consistency_intervals(p.gold, p.pred[system], p.score[system], resamples)
+            else:
+                ci = M.consistency_intervals(p.gold, p.pred[system], p.score[system], resamples,
+                                             (p.pred["nli_maxpool"], p.score["nli_maxpool"]))
+                lr = M.consistency_intervals(p.gold, p.pred[system], p.score[system], resamples,
+                                             (p.pred["nli_maxpool_lr"], p.score["nli_maxpool_lr"]))
+                ci |= {k.replace("delta_", "delta_lr_"): v for k, v in lr.items() if k.startswith("delta_")}
             confusion = _confusion(p.gold, p.pred[system], M.CONSISTENCY_LABELS)
         out[system] = {"metrics": {k: round(v, 4) for k, v in metrics.items()}, "ci95": ci, "confusion": confusion}
     return out
@@ -547,15 +615,10 @@ def rule_names() -> list[str] | None:
     if "disabled_rules" not in Settings.model_fields:
         return None
     try:
-        from ..verdict import rules as rules_module
+        from ..verdict import RULE_NAMES
     except ImportError:
         return None
-    for attr in ("RULE_NAMES", "RULES"):
-        value = getattr(rules_module, attr, None)
-        if value:
-            names = [getattr(r, "name", r) for r in (value.values() if isinstance(value, Mapping) else value)]
-            return [str(n) for n in names]
-    return None
+    return list(RULE_NAMES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -577,6 +640,8 @@ class NewsBenchResult(BaseModel):
     coverage: dict[str, float]  # share of items whose claim came from the extractor / the title; paired
     systems: dict[str, dict[str, Any]]  # system -> metrics, ci95, confusion
     ablation: dict[str, Any] = Field(default_factory=dict)  # rule -> metrics, or {"unavailable": why}
+    # params digest the pipeline's verdicts (verify_verdicts) were made under -> items (see --keep-verdicts)
+    verdict_params: dict[str, int] = Field(default_factory=dict)
 
 
 class NewsResults(BaseModel):
@@ -597,7 +662,7 @@ class NewsResults(BaseModel):
 
 
 def _pct(v: float | None) -> str:
-    return "-" if v is None or v != v else f"{100 * v:.1f}"
+    return "-" if v is None or np.isnan(v) else f"{100 * v:.1f}"
 
 
 def _ci(ci: Sequence[float] | None) -> str:
@@ -614,19 +679,24 @@ def render_markdown(results: NewsResults) -> str:
              + f"; "
              f"params {results.params.get('digest', '-')}; created {results.created}"
              + ("" if results.complete else " - **incomplete run**") + ".", "",
-             "Figures are percentages; [brackets] are 95% cluster-bootstrap intervals (1,000 resamples of bodies/items); "
-             "delta is the difference to the NLI max-pool baseline on the same resamples.", ""]
+             ("Figures are percentages; [brackets] are 95% cluster-bootstrap intervals (1,000 resamples of bodies/items); "
+             "delta is the difference to a baseline on the same resamples."), ""]
     for name, r in results.benchmarks.items():
         cols = STANCE_COLUMNS if r.task == "stance" else CONSISTENCY_COLUMNS
         delta = "delta_macro_f1" if r.task == "stance" else "delta_balanced_accuracy"
+        delta_lr = delta.replace("delta_", "delta_lr_")
         lines += [f"## {name} ({r.task}, n={r.n}; {', '.join(f'{k} {v}' for k, v in r.gold_counts.items())})", "",
-                  f"Coverage: {', '.join(f'{k} {_pct(v)}%' for k, v in r.coverage.items())}.", "",
-                  "| system | " + " | ".join(cols) + f" | {delta} |", "|---|" + "---:|" * (len(cols) + 1)]
+                  (f"Coverage: {', '.join(f'{k} {_pct(v)}%' for k, v in r.coverage.items())}. Pipeline verdicts made "
+                  f"under params {', '.join(f'{k} ({v} items)' for k, v in r.verdict_params.items())}."), "",
+                  "| system | " + " | ".join(cols) + f" | {delta} (vs nli_maxpool) | {delta_lr} (vs nli_maxpool_lr) |",
+                  "|---|" + "---:|" * (len(cols) + 2)]
         for system, s in r.systems.items():
             cells = [_pct(s["metrics"].get(c)) + (_ci(s["ci95"].get(c)) if c in s["ci95"] else "") for c in cols]
-            lines.append(f"| {system} | " + " | ".join(cells) + f" | {_ci(s['ci95'].get(delta)).strip() or '-'} |")
+            lines.append(f"| {system} | " + " | ".join(cells) + f" | {_ci(s['ci95'].get(delta)).strip() or '-'} | "
+                         f"{_ci(s['ci95'].get(delta_lr)).strip() or '-'} |")
         if r.ablation:
-            lines += ["", "Ablation (each verdict rule off in turn; verify_verdicts / verify_stance):", ""]
+            lines += ["", ("Ablation: the pipeline's verdict stage again on every item's judgements, each verdict rule off "
+                          "in turn (`disabled_rules`); `(none)` reproduces the run above."), ""]
             if "unavailable" in r.ablation:
                 lines.append(f"- not run: {r.ablation['unavailable']}")
             else:
@@ -671,19 +741,22 @@ def coverage(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
 
 def run_news(benchmarks: Sequence[NewsBenchmark], pipeline: Pipeline, out_dir: Path, *, data_dir: Path,
              limit: int | None = None, params: Params | None = None, title_claims: Literal["fallback", "never"] = "fallback",
-             ablation: bool = True, ablation_limit: int | None = 200, cache_dir: Path | None = CACHE_DIR, resamples: int = 1000,
-             on_progress: ProgressFactory | None = None, on_skip: Callable[[str, str], None] | None = None) -> NewsResults:
+             ablation: bool = True, cache_dir: Path | None = CACHE_DIR, resamples: int = 1000,
+             on_progress: ProgressFactory | None = None, on_skip: Callable[[str, str], None] | None = None,
+             cache_key: str | None = None, refresh_verdicts: bool = True) -> NewsResults:
     """Run each benchmark through the pipeline (plus the baseline), score, and write the three files after each."""
     from ..evaluate import git_commit
 
     params = params or load_params()
-    harness = Harness(pipeline, title_claims=title_claims, cache_dir=cache_dir)
+    harness = Harness(pipeline, title_claims=title_claims, cache_dir=cache_dir, key=cache_key,
+                      refresh_verdicts=refresh_verdicts)
     results = NewsResults(
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), git_commit=git_commit(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"), git_commit=git_commit(),
         models={"nli": _model_info(harness.pipeline.judge, pipeline.settings.nli_model),
                 "embed": _model_info(harness.pipeline.embedder, pipeline.settings.embed_model)},
         params={"digest": params.digest, "provenance": dict(params.provenance)},
         config={"data_dir": str(data_dir), "limit": limit, "title_claims": title_claims, "resamples": resamples,
+                "cache_key": harness.key,
                 "settings": {k: v for k, v in pipeline.settings.public().items() if k not in ("store", "cache_dir")}},
     )
     samples: list[str] = []
@@ -708,10 +781,11 @@ def run_news(benchmarks: Sequence[NewsBenchmark], pipeline: Pipeline, out_dir: P
             gold_counts={label: preds.gold.count(label) for label in bench.labels},
             primary_metric="macro_f1" if bench.task == "stance" else "balanced_accuracy",
             coverage={k: round(v, 4) for k, v in coverage(records).items()}, systems=systems,
+            verdict_params={d: sum(r.get("params_digest") == d for r in records)
+                            for d in dict.fromkeys(str(r.get("params_digest")) for r in records)},
         )
         if ablation:
-            subset = items if ablation_limit is None else items[:: max(1, len(items) // ablation_limit)][:ablation_limit]
-            result.ablation = run_ablation(bench, subset, pipeline, params, title_claims, cache_dir, on_progress)
+            result.ablation = run_ablation(bench, items, records, harness, params)
         results.benchmarks[bench.name] = result
         for i, (item, record) in enumerate(zip(items, records)):
             samples.append(json.dumps({
@@ -726,24 +800,21 @@ def run_news(benchmarks: Sequence[NewsBenchmark], pipeline: Pipeline, out_dir: P
     return results
 
 
-def run_ablation(bench: NewsBenchmark, items: Sequence[NewsItem], pipeline: Pipeline, params: Params,
-                 title_claims: Literal["fallback", "never"], cache_dir: Path | None,
-                 on_progress: ProgressFactory | None = None) -> dict[str, Any]:
-    """The benchmark again with each verdict rule off in turn (settings ``disabled_rules``), models shared."""
+def run_ablation(bench: NewsBenchmark, items: Sequence[NewsItem], records: Sequence[Mapping[str, Any]],
+                 harness: Harness, params: Params) -> dict[str, Any]:
+    """The pipeline's verdict stage again on every item's judgements with each verdict rule off in turn
+    (settings ``disabled_rules``); "(none)" switches nothing off and reproduces the main run."""
     names = rule_names()
     if names is None:
-        return {"unavailable": "the settings have no 'disabled_rules' (or verify.verdict.rules names no rules) yet"}
+        return {"unavailable": "the settings have no 'disabled_rules' (or verify.verdict names no rules) yet"}
     out: dict[str, Any] = {}
+    base = harness.pipeline.settings
     for rule in ("(none)", *names):
-        settings = Settings(**{**pipeline.settings.model_dump(), "disabled_rules": [] if rule == "(none)" else [rule]})
-        # no store: stored verdicts are keyed by the full rule set; the cached embedder and judge are shared
-        off = Pipeline(settings, embedder=pipeline.embedder, judge=pipeline.judge, checks=pipeline.checks, store=False)
-        harness = Harness(off, title_claims=title_claims, cache_dir=cache_dir, baseline=False)
-        advance = on_progress(f"{bench.name} without {rule}", len(items)) if on_progress else None
-        records = harness.records(items, advance)
-        preds = predict(records, bench.task, params)
+        settings = Settings(**{**base.model_dump(), "disabled_rules": [] if rule == "(none)" else [rule]})
+        redone = [harness.reaggregate(item, record, settings) for item, record in zip(items, records)]
+        preds = predict(redone, bench.task, params)
         row = {}
-        for system in ("verify_verdicts", "verify_stance", "verify_rules"):
+        for system in ("verify_verdicts", "verify_stance"):
             if bench.task == "stance":
                 m = M.stance_metrics(preds.gold, preds.pred[system])
             else:

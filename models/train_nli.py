@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from verify.edits import NAME_RE, edit_pairs
@@ -177,7 +178,7 @@ REFUTE_CUE = re.compile(r"\b(not|no|never|false|fake|hoax|den(?:y|ies|ied)|debun
                         r"fabricat\w*|n't)\b", re.IGNORECASE)  # ... and say it is false
 STOP = frozenset("""a an the of to in on for and or but is are was were be been being by with at from as that this
 these those it its his her their they he she we you i has have had will would can could may might says said
-after over into about than then up out new""".split())
+after over into about than then up out new""".split())  # noqa: SIM905
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d)]*\s+(?=[\"'\u201c(]?[A-Z0-9])")
 
 
@@ -482,8 +483,9 @@ def _calibration_text(meta: dict) -> str:
                      f"{s['after']['ece']:.4f} |" for name, s in cal["sets"].items())
     fitted = ", ".join(f"{k} {v:,}" for k, v in cal["fitted_on"].items())
     return f"""Temperature scaling: verify divides the logits by **T = {cal['temperature']}** before the softmax
-(`calibration.json`, read by `verify.nli.NLIJudge`; the argmax, hence accuracy, is unchanged, and the model's
-cache revision includes the weights' digest and T). Fitted by NLL on {fitted} pairs (CAD-SNLI dev without the
+(`calibration.json`, read by `verify.nli.NLIJudge`; the model's cache revision includes the weights' digest and T).
+The 3-way argmax, hence 3-way accuracy, is unchanged; anything thresholding the probabilities (two-class
+collapses such as SciTail's, verify's verdict thresholds) sees different numbers. Fitted by NLL on {fitted} pairs (CAD-SNLI dev without the
 pairs that are also in SNLI validation; TE-New-Protocols edit_other / edit_premise validation), none of them
 trained on or reported. sentence-transformers' `CrossEncoder` does not read `calibration.json`: divide its
 logits by T yourself. Below, `calibration` is the fitting set; the others are the dev sets (not fitted on).
@@ -563,9 +565,7 @@ def calibration_pairs(data_dir: Path, seed: int, exclude: set[tuple[str, str]], 
 
 
 @torch.no_grad()
-def logits_of(model, items: list, batch_size: int = 64) -> tuple["np.ndarray", "np.ndarray"]:
-    import numpy as np
-
+def logits_of(model, items: list, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     model.eval()
     ordered = sorted(items, key=lambda it: len(it[0]))
     logits, labels = [], []
@@ -577,8 +577,6 @@ def logits_of(model, items: list, batch_size: int = 64) -> tuple["np.ndarray", "
 
 
 def nll(logits, labels, temperature: float) -> float:
-    import numpy as np
-
     z = logits / temperature
     z = z - z.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -605,8 +603,6 @@ def fit_temperature(logits, labels) -> float:
 
 def calibration_stats(logits, labels, temperature: float) -> dict[str, float]:
     """NLL, ECE (verify's definition: 10 equal-width bins over the top probability) and accuracy at T."""
-    import numpy as np
-
     from verify.evaluate import expected_calibration_error
 
     z = logits / temperature

@@ -6,6 +6,9 @@
 ``onnx-int8``   ONNX Runtime with dynamic int8 quantization (per-channel weights)
 ``auto``        the fastest measured backend for the device (see ``pick_backend``)
 
+Logits are turned into probabilities by verify.nli, divided first by the temperature in the model folder's
+``calibration.json`` (``load_temperature``; 1.0 when there is none); ``model_revision`` names weights and T.
+
 ONNX graphs are exported once and cached beside the model (``<model>/onnx/``), or in the cache
 folder when the model folder is read-only; a ``source.json`` ties each graph to the weights it came from.
 """

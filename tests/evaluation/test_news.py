@@ -207,6 +207,21 @@ def test_reaggregation_reproduces_the_pipeline_verdicts(data_dir, fake_settings)
         assert again["assessments"] == record["assessments"]
 
 
+def test_verdicts_made_under_other_params_are_refreshed(data_dir, fake_settings, tmp_path):
+    from verify.pipeline import Pipeline
+
+    items = load_stance_items(STANCE, data_dir)[:3]
+    harness = Harness(Pipeline(fake_settings), cache_dir=tmp_path / "cache")
+    stale = [dict(r, params_digest="older", assessments=[]) for r in harness.records(items)]
+    harness._cache = {r["key"]: r for r in stale}
+    fresh = harness.records(items)
+    assert all(r["params_digest"] == load_params().digest for r in fresh)
+    assert any(r["assessments"] for r in fresh) and fresh[0]["baseline"] == stale[0]["baseline"]
+    kept = Harness(Pipeline(fake_settings), cache_dir=None, refresh_verdicts=False)
+    kept._cache = {r["key"]: r for r in stale}
+    assert kept.records(items) == stale
+
+
 def test_title_fallback_gives_a_headline_fragment_a_claim(fake_settings, tmp_path):
     from verify.evaluation.news import NewsItem
     from verify.pipeline import Pipeline

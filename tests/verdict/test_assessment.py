@@ -92,7 +92,7 @@ def _stance(favourite: str) -> StanceModel:
 
 def test_a_fitted_stance_model_decides_and_the_deciding_pair_carries_its_probability():
     params = Params(PARAMS.thresholds, _stance("disagree"), {"source": "test"}, "stance")
-    verdicts, _, assessments = agg(params).aggregate([judge(X, Y1, probs(0.1, 0.5), probs(0.1, 0.5))])
+    verdicts, _, assessments = agg(params).aggregate([judge(X, Y1, probs(0.1, 0.7), probs(0.1, 0.7))])
     x_vs_b = next(a for a in assessments if (a.claim_id, a.source) == ("x", "B"))
     assert (x_vs_b.verdict, x_vs_b.rule) == ("contradict", "stance-model")
     expected = _stance("disagree").predict_proba({**dict.fromkeys(FEATURES, 0.0), "entail_as_hyp": 0.1})["disagree"]
@@ -100,15 +100,26 @@ def test_a_fitted_stance_model_decides_and_the_deciding_pair_carries_its_probabi
     assert (verdicts[0].verdict, verdicts[0].rule) == ("contradict", "stance-model")
     # disagreement with an attributed claim is a dispute
     said = claim("y3", "KCNA said no ceasefire was signed.", source="B", article="a:2", attribution="KCNA")
-    assessed = agg(params).aggregate([judge(X, said, N, N)])[2]
+    assessed = agg(params).aggregate([judge(X, said, C, C)])[2]
     assert {a.verdict for a in assessed} == {"disputed"}
-    # discuss -> neutral, even when the pair's own NLI said contradiction
+    # discuss -> neutral when NLI says neutral; but a contradiction both ways that nothing entails stands
     discuss = Params(PARAMS.thresholds, _stance("discuss"), {}, "discuss")
-    verdicts, _, assessed = agg(discuss).aggregate([judge(X, Y1, C, C)])
+    verdicts, _, assessed = agg(discuss).aggregate([judge(X, Y1, probs(0.1, 0.7), probs(0.2, 0.4))])
     assert {a.verdict for a in assessed} == {"neutral"} and verdicts[0].verdict == "neutral"
+    verdicts, _, assessed = agg(discuss).aggregate([judge(X, Y1, C, C)])
+    assert {(a.verdict, a.rule) for a in assessed} == {("contradict", "nli-contradiction")}
     # switched off, the thresholds decide again
     off = agg(params, disabled_rules=("stance-model",)).aggregate([judge(X, Y1, N, N)])[2]
     assert {a.rule for a in off} == {"nli-neutral"}
+
+
+def test_the_stance_model_contradicts_only_with_strong_contradiction_and_weak_entailment():
+    """Issue 12: contradiction only when contradiction is strong and entailment is weak, both directions."""
+    params = Params(PARAMS.thresholds, _stance("disagree"), {}, "stance")
+    weak = agg(params).aggregate([judge(X, Y1, N, N)])[2]  # the model says disagree, NLI sees no contradiction
+    assert {(a.verdict, a.rule) for a in weak} == {("neutral", "stance-model")}
+    entailed = agg(params).aggregate([judge(X, Y1, C, C), judge(X, Y2, probs(0.55, 0.1), N)])[2]
+    assert next(a for a in entailed if a.claim_id == "x").verdict == "neutral"  # another claim entails it
 
 
 def test_hard_rules_stay_ahead_of_the_stance_model():

@@ -393,9 +393,18 @@ def _news_pipeline(model: str | None, embed_model: str | None, device: str | Non
         import torch
 
         torch.set_num_threads(threads)
-    settings = load_settings(nli_model=model, embed_model=embed_model, device=device, data_dir=data_dir, store=store)
     if store.suffix != ".sqlite":
         raise ConfigError(f"--store {store}: name a .sqlite file")
+    settings = load_settings(nli_model=model, embed_model=embed_model, device=device, data_dir=data_dir)
+    if store == NEWS_STORE:  # the default store is per NLI model content: a model retrained in place keeps its
+        from ..evaluation.news import model_fingerprint  # path and revision, and its old scores must not be reused
+        from ..models import resolve
+        from ..registry import NLI_JUDGES
+
+        if settings.nli_model not in NLI_JUDGES:
+            resolved = resolve(settings.nli_model, "nli", allow_download=settings.allow_download)
+            store = store.with_name(f"{store.stem}.{model_fingerprint(type('M', (), {'resolved': resolved})())}.sqlite")
+    settings = load_settings(nli_model=model, embed_model=embed_model, device=device, data_dir=data_dir, store=store)
     with status("Loading models..."):
         return Pipeline(settings).load(weights=False)
 
@@ -473,6 +482,9 @@ def fit(
     seed: Annotated[int, typer.Option(help="Sample, fold and bootstrap seed.")] = 13,
     folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds (by Body ID).")] = 5,
     resamples: Annotated[int, typer.Option(min=10, help="Bootstrap resamples for the intervals.")] = 1000,
+    ship_stance: Annotated[bool, typer.Option("--ship-stance/--no-ship-stance", help=(
+        "Let the pipeline use the fitted stance model (params.json 'stance'), or keep it in the provenance only "
+        "(the benchmarks still score it as verify_stance)."))] = True,
     data_dir: Annotated[Path | None, typer.Option(help="The shared data folder (default: settings' data_dir).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write params here (default: the packaged "
                                                                       "verify/verdict/params.json).")] = None,
@@ -502,7 +514,7 @@ def fit(
             params = fit_params(pipeline, pipeline.settings.data_dir, per_class=per_class, seed=seed, folds=folds,
                                 out=out_path, command=command or f"verify eval fit --per-class {per_class} --seed {seed}",
                                 title_claims=_title_mode(title_claims), cache_dir=cache_dir, cache_key=cache_key,
-                                resamples=resamples,
+                                resamples=resamples, ship_stance=ship_stance,
                                 on_progress=progress)
         cv = params["provenance"]["cv"]["systems"]
         for system, v in cv.items():

@@ -281,6 +281,31 @@ def claim_from_dict(data: Mapping[str, Any]) -> Claim:
     return Claim(**{k: v for k, v in d.items() if k in names})
 
 
+# the small files of a model folder that change its outputs (calibration.json: the softmax temperature)
+PREDICTION_FILES = frozenset({"config.json", "calibration.json", "special_tokens_map.json", "vocab.txt",
+                              "sentence_bert_config.json", "modules.json"})
+
+
+def model_fingerprint(obj: Any) -> str:
+    """A digest of what makes a local model folder's outputs (weights, config, tokenizer, temperature): a model
+    retrained or recalibrated in place keeps its path and may keep its revision, so they cannot key a cache."""
+    resolved = getattr(obj, "resolved", None)
+    path = Path(getattr(resolved, "path", "") or "")
+    if not path.is_dir():
+        return str(getattr(resolved, "revision", "") or getattr(obj, "name", ""))
+    parts = []
+    for f in sorted(p for p in path.iterdir() if p.is_file()):
+        if f.name in PREDICTION_FILES or f.name.startswith("tokenizer"):  # not the card, metrics or training log
+            parts.append(f"{f.name}:{hashlib.blake2b(f.read_bytes(), digest_size=8).hexdigest()}")
+        elif f.suffix in (".safetensors", ".bin", ".onnx"):
+            with f.open("rb") as handle:  # size plus the first and last MiB: cheap, and changes with any retraining
+                head = handle.read(1 << 20)
+                handle.seek(max(0, f.stat().st_size - (1 << 20)))
+                tail = handle.read()
+            parts.append(f"{f.name}:{f.stat().st_size}:{hashlib.blake2b(head + tail, digest_size=8).hexdigest()}")
+    return short_hash(*parts)
+
+
 def core_digest() -> str:
     """Every core source file and data table (not the evaluation wing, CLI, reports or the fitted params):
     a cached item is reused only while none of them changed."""
@@ -317,7 +342,8 @@ class Harness:
         for volatile in ("store", "cache_dir", "data_dir", "device", "backend", "batch_size", "engine", "ray_address",
                          "ray_workers", "allow_download"):
             s.pop(volatile, None)
-        return short_hash(HARNESS_VERSION, getattr(judge, "key", judge.name), str(getattr(embedder, "name", "")),
+        return short_hash(HARNESS_VERSION, getattr(judge, "key", judge.name), model_fingerprint(judge),
+                          str(getattr(embedder, "name", "")), model_fingerprint(embedder),
                           json.dumps(s, sort_keys=True, default=str), str(self.pipeline.checks), self.title_claims,
                           str(self.baseline), core_digest())
 
@@ -328,7 +354,9 @@ class Harness:
     def _load_cache(self) -> dict[str, dict[str, Any]]:
         if self._cache is None:
             self._cache = {}
-            for path in sorted(self.cache_dir.glob(f"{self.key}*.jsonl")) if self.cache_dir else []:
+            files = sorted(self.cache_dir.glob(f"{self.key}*.jsonl"), key=lambda p: p.stat().st_mtime) \
+                if self.cache_dir else []
+            for path in files:  # oldest first: a record written later (e.g. refreshed verdicts) wins
                 for line in path.read_text(encoding="utf-8").splitlines():
                     try:
                         record = json.loads(line)
@@ -343,7 +371,7 @@ class Harness:
 
     def records(self, items: Sequence[NewsItem], on_item: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
         """Each item's record, from the cache when there; a cached record whose verdicts were made under other
-        fitted parameters than the packaged ones is re-run through the pipeline (its baseline is kept)."""
+        fitted parameters than the packaged ones gets the verdict stage run again on its judgements."""
         cache = self._load_cache()
         path = self._cache_path()
         current = load_params().digest
@@ -353,10 +381,13 @@ class Harness:
             for item in items:
                 key = self.item_key(item)
                 old = cache.get(key)
-                if old is not None and self.refresh_verdicts and old.get("params_digest") != current:
-                    record = self.reaggregate(item, old)  # only the fitted params changed: the verdict stage again
-                elif old is None:
+                if old is None:
                     record = self.run_item(item)
+                elif self.refresh_verdicts and old.get("params_digest") != current:
+                    record = self.reaggregate(item, old)  # only the fitted params changed: the verdict stage again
+                else:
+                    record = None
+                if record is not None:
                     record["key"] = key
                     cache[key] = record
                     if path:
@@ -518,6 +549,13 @@ def baseline_model(params: Params) -> StanceModel | None:
     return StanceModel.from_json(data) if data else None
 
 
+def fitted_stance(params: Params) -> StanceModel | None:
+    """The fitted stance model: the one the pipeline uses, else the one the fit kept in the provenance
+    (``verify eval fit --no-ship-stance`` fits it without letting the pipeline use it)."""
+    data = params.provenance.get("stance_model")
+    return params.stance or (StanceModel.from_json(data) if data else None)
+
+
 def baseline_thresholds(params: Params) -> dict[str, float]:
     return {**DEFAULT_BASELINE, **(params.provenance.get("baseline_thresholds") or {})}
 
@@ -534,11 +572,12 @@ def predict(records: Sequence[Mapping[str, Any]], task: str, params: Params, kno
     t = params.thresholds
     base_t = baseline_thresholds(params)
     base_lr = baseline_model(params)
+    stance_model = fitted_stance(params)
     preds: dict[str, list[str]] = {s: [] for s in SYSTEMS}
     scores: dict[str, list[float]] = {s: [] for s in SYSTEMS}
     for record in records:
         feats = item_features(record, knowledge)
-        probs = params.stance.predict_proba(feats) if params.stance else None
+        probs = stance_model.predict_proba(feats) if stance_model else None
         stance = max(probs, key=probs.__getitem__) if probs else rule_stance(feats, t["support"], t["contradict"],
                                                                                t["weak_entail"])
         labels = {"verify_stance": stance,
@@ -728,7 +767,8 @@ def write_results(out_dir: Path, results: NewsResults, samples: Iterable[str]) -
 
 def _model_info(obj: Any, name: str) -> dict[str, Any]:
     resolved = getattr(obj, "resolved", None)
-    return {"name": name, "path": getattr(resolved, "path", None), "revision": getattr(resolved, "revision", None)}
+    return {"name": name, "path": getattr(resolved, "path", None), "revision": getattr(resolved, "revision", None),
+            "fingerprint": model_fingerprint(obj)}
 
 
 def coverage(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:

@@ -7,7 +7,9 @@
    a hard conflict (different-time, value-conflict, commemoration, rebuttal) decides; then a hard support
    (compatible values, commemoration, restatement); then the fitted stance model when the parameters hold
    one (agree -> support, disagree -> contradict or disputed when the claim or the evidence is attributed,
-   discuss -> neutral, unrelated -> unrelated); without one, the thresholds: support when some claim of the
+   discuss -> neutral, unrelated -> unrelated), held to the issue's rule for conflicts: its disagree counts
+   only with strong NLI contradiction and weak entailment from every claim of the outlet, and a pair that
+   contradicts in both directions while nothing entails stays a conflict whatever the model says; without one, the thresholds: support when some claim of the
    outlet entails strongly, contradiction only when contradiction is strong AND entailment from every claim
    of that outlet is weak (``weak_entail``), otherwise neutral (unrelated when every pair was about
    different things). The result is an ``Assessment`` per (claim, other outlet).
@@ -180,8 +182,8 @@ class Aggregator:
         pairs = {v.pair.id: v.pair for v in verdicts}
         if self.checks and "outlet" not in self.disabled:
             for key, x in list(found.items()):
-                if not _conflicting(x.verdict) or x.rule in HARD_RULES:
-                    continue
+                if not _conflicting(x.verdict) or x.rule in HARD_RULES or x.rule == "stance-model":
+                    continue  # the stance model already weighed every claim of the outlet, in both directions
                 pair = pairs[x.pair_ids[0]]
                 other = pair.b if pair.a.id == x.claim_id else pair.a
                 mirror = found.get((other.id, claims[x.claim_id].source))
@@ -226,6 +228,14 @@ class Aggregator:
             probs = stance.predict_proba(evidence_features(claim, judgements, self.knowledge))
             label = max(probs, key=lambda k: (probs[k], k))
             verdict = STANCE_VERDICTS[label]
+            if verdict == "contradict" and (max(entail) >= self.t.weak_entail or max(contra) < self.t.contradict):
+                # a contradiction needs strong NLI contradiction and weak entailment from every claim of the outlet
+                verdict, label = "neutral", "discuss"
+            both_ways = [v for j, v in about if v.verdict in CONFLICTING and v.rule in ("attribution", "nli-contradiction")
+                         and min(j.forward["contradiction"], j.backward["contradiction"]) >= self.t.contradict]
+            if verdict != "contradict" and both_ways and max(entail) < self.t.weak_entail:
+                v = best(both_ways)  # contradiction both ways and nothing entails: the model does not outweigh that
+                return made(v.verdict, v.confidence, v.rule, v)
             if verdict == "support":
                 first = about[top_entail][1]
             elif verdict == "contradict":
@@ -261,7 +271,13 @@ class Aggregator:
             calm = sorted((x for x in views if not _conflicting(x.verdict) and x.verdict != "unrelated"),
                           key=lambda x: (x.verdict != "support", -x.probability))
             mine = deciding.get(v.pair.id, [])
-            if v.verdict in CONFLICTING and v.rule not in HARD_RULES and calm:
+            stance_conflict = [x for x in mine if x.rule == "stance-model" and _conflicting(x.verdict)]
+            if stance_conflict:  # the outlet-level judgement this pair decides: it carries that verdict
+                x = max(stance_conflict, key=lambda m: m.probability)
+                out.append(v if (x.verdict, x.rule) == (v.verdict, v.rule) else _verdict(
+                    v, x.verdict, x.probability, f"{_outlet_reason(x, a, b)}; {v.reason}", x.rule,
+                    (*v.evidence, OutletEvidence(x.claim_id, x.source, x.verdict, v.pair.id))))
+            elif v.verdict in CONFLICTING and v.rule not in HARD_RULES and calm:
                 x = calm[0]
                 out.append(_verdict(v, "neutral", x.probability, f"{_outlet_reason(x, a, b)}, so this pair's "
                                     f"conflict is not the outlets' view; {v.reason}", "outlet",

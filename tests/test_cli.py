@@ -173,3 +173,12 @@ def test_fail_on_counts_disputes(fake_env, tmp_path):
     result = invoke("claims", str(tmp_path), "--fail-on", "contradict", "--json")
     assert result.exit_code == 3, result.output
     assert json.loads(result.stdout)["pairs"][0]["verdict"] == "disputed"
+
+
+def test_help_into_a_closed_pipe_prints_no_traceback():
+    import subprocess
+    import sys
+
+    run = subprocess.run(f"'{sys.executable}' -m verify claims --help | head -1", shell=True, capture_output=True,
+                         text=True, timeout=120)
+    assert "Traceback" not in run.stderr, run.stderr

@@ -7,6 +7,7 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -80,7 +81,7 @@ def make_judge(settings: Settings, store: Store | None = None) -> Any:
     load only when some pair is not cached."""
     from .embed import pick_device
     from .nli import CachedJudge, load_judge
-    from .runtime import pick_backend
+    from .runtime import load_temperature, model_revision, pick_backend
 
     if settings.nli_model in NLI_JUDGES:
         return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size)
@@ -93,6 +94,9 @@ def make_judge(settings: Settings, store: Store | None = None) -> Any:
         def load() -> Any:
             return local_judge(settings)
     resolved = resolve(settings.nli_model, "nli", allow_download=settings.allow_download)
+    # the revision names the weights and the temperature (as NLIJudge's does once loaded), so scores stored
+    # for a model retrained or recalibrated in place are never served for the new one
+    resolved = replace(resolved, revision=model_revision(resolved.path, resolved.revision, load_temperature(resolved.path)))
     backend = pick_backend(settings.backend, pick_device(settings.device))
     lazy = Lazy(load, name=settings.nli_model, resolved=resolved, backend=backend)
     return CachedJudge(lazy, store)  # without a store it still scores each distinct pair once

@@ -24,6 +24,9 @@ except ImportError:  # pragma: no cover
 
 from ..errors import VerifyError
 
+# typer's vendored click has no Abort (typer.Abort is it); plain click has its own
+_ABORTS: tuple[type[BaseException], ...] = tuple({typer.Abort, getattr(click_errors, "Abort", typer.Abort)})
+
 out = Console(soft_wrap=True)  # data: stdout
 err = Console(stderr=True, soft_wrap=True)  # messages, progress: stderr
 
@@ -119,7 +122,7 @@ class VerifyGroup(TyperGroup):
                 raise
             err.print(message("Error:", "red", exc.format_message()), highlight=False)
             sys.exit(exc.exit_code)
-        except (click_errors.Abort, typer.Abort):
+        except _ABORTS:
             if not standalone_mode:
                 raise
             err.print(message("Aborted.", "yellow", ""), highlight=False)

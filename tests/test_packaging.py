@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -38,7 +39,13 @@ def test_an_installed_copy_runs_outside_the_checkout(tmp_path):
     wheels, target, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "elsewhere"
     work.mkdir()
     pip = [sys.executable, "-m", "pip", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(wheels)], check=True,
+    source = tmp_path / "source"  # a copy, so the build leaves no build/ folder in the checkout
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "verify", "models", "requirements"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        copy(ROOT / name, source / name, **({"ignore": shutil.ignore_patterns("__pycache__", "onnx")}
+                                           if (ROOT / name).is_dir() else {}))
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", str(source), "-w", str(wheels)], check=True,
                    capture_output=True, cwd=tmp_path)
     (wheel,) = wheels.glob("verify-*.whl")
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True, capture_output=True)

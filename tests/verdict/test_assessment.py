@@ -102,9 +102,9 @@ def test_a_fitted_stance_model_decides_and_the_deciding_pair_carries_its_probabi
     said = claim("y3", "KCNA said no ceasefire was signed.", source="B", article="a:2", attribution="KCNA")
     assessed = agg(params).aggregate([judge(X, said, C, C)])[2]
     assert {a.verdict for a in assessed} == {"disputed"}
-    # discuss -> neutral when NLI says neutral; but a contradiction both ways that nothing entails stands
+    # discuss -> neutral when NLI sees no strong contradiction; a contradiction that nothing entails stands
     discuss = Params(PARAMS.thresholds, _stance("discuss"), {}, "discuss")
-    verdicts, _, assessed = agg(discuss).aggregate([judge(X, Y1, probs(0.1, 0.7), probs(0.2, 0.4))])
+    verdicts, _, assessed = agg(discuss).aggregate([judge(X, Y1, probs(0.1, 0.5), probs(0.2, 0.4))])
     assert {a.verdict for a in assessed} == {"neutral"} and verdicts[0].verdict == "neutral"
     verdicts, _, assessed = agg(discuss).aggregate([judge(X, Y1, C, C)])
     assert {(a.verdict, a.rule) for a in assessed} == {("contradict", "nli-contradiction")}
@@ -180,3 +180,13 @@ def test_the_pipeline_uses_a_fitted_stance_model_and_reports_assessments(fake_se
     ReportJSON.model_validate(data)
     assert data["meta"]["verdict"]["params"]["stance_model"] is True
     assert {p["rule"] for p in data["pairs"]} >= {"stance-model"}
+
+
+def test_the_stance_model_supports_only_when_some_claim_of_the_outlet_entails():
+    """Issue 12: support when some evidence entails the claim; the model's agree alone is not enough."""
+    params = Params(PARAMS.thresholds, _stance("agree"), {}, "stance")
+    alone = agg(params).aggregate([judge(X, Y1, N, N)])[2]
+    assert {(a.verdict, a.rule) for a in alone} == {("neutral", "stance-model")}
+    entailed = agg(params).aggregate([judge(X, Y2, probs(0.55, 0.1), probs(0.55, 0.1))])[2]
+    assert {(a.verdict, a.rule) for a in entailed} == {("support", "stance-model")}
+

@@ -7,9 +7,10 @@
    a hard conflict (different-time, value-conflict, commemoration, rebuttal) decides; then a hard support
    (compatible values, commemoration, restatement); then the fitted stance model when the parameters hold
    one (agree -> support, disagree -> contradict or disputed when the claim or the evidence is attributed,
-   discuss -> neutral, unrelated -> unrelated), held to the issue's rule for conflicts: its disagree counts
-   only with strong NLI contradiction and weak entailment from every claim of the outlet, and a pair that
-   contradicts in both directions while nothing entails stays a conflict whatever the model says; without one, the thresholds: support when some claim of the
+   discuss -> neutral, unrelated -> unrelated), held to the issue's rules: its agree counts only when some
+   claim of the outlet entails the claim (>= weak_entail), its disagree only with strong NLI contradiction and
+   weak entailment from every claim of the outlet, and a pair that contradicts (either direction) while nothing
+   entails stays a conflict whatever the model says; without one, the thresholds: support when some claim of the
    outlet entails strongly, contradiction only when contradiction is strong AND entailment from every claim
    of that outlet is weak (``weak_entail``), otherwise neutral (unrelated when every pair was about
    different things). The result is an ``Assessment`` per (claim, other outlet).
@@ -232,7 +233,9 @@ class Aggregator:
                 # a contradiction needs strong NLI contradiction and weak entailment from every claim of the outlet
                 verdict, label = "neutral", "discuss"
             both_ways = [v for j, v in about if v.verdict in CONFLICTING and v.rule in ("attribution", "nli-contradiction")
-                         and min(j.forward["contradiction"], j.backward["contradiction"]) >= self.t.contradict]
+                         and max(j.forward["contradiction"], j.backward["contradiction"]) >= self.t.contradict]
+            if verdict == "support" and max(entail) < self.t.weak_entail:
+                verdict, label = "neutral", "discuss"  # support needs some claim of the outlet to entail this one
             if verdict != "contradict" and both_ways and max(entail) < self.t.weak_entail:
                 v = best(both_ways)  # contradiction both ways and nothing entails: the model does not outweigh that
                 return made(v.verdict, v.confidence, v.rule, v)

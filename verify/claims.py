@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from .knowledge import Knowledge, default_knowledge
+from .knowledge import Knowledge, default_knowledge, mentions
 from .nlp import NLP, VALUE_LABELS, Sentence, default_nlp
 from .timeinfo import resolve_time
 from .types import Article, Claim, TimeSpan, short_hash, source_digest
@@ -152,16 +152,23 @@ def typed_entities(sentence: Sentence | None, text: str, knowledge: Knowledge,
     return sorted(found)
 
 
-def extract_entities(text: str, knowledge: Knowledge | None = None, nlp: NLP | None = None) -> tuple[str, ...]:
-    """Canonical names of the entities in a short text (one sentence or claim)."""
-    knowledge = knowledge or default_knowledge()
-    sentences = (nlp or default_nlp()).sentences(text) if text.strip() else ()
+def text_entities(text: str, knowledge: Knowledge, nlp: NLP, context: str | None = None) -> list[tuple[int, str, str]]:
+    """(position, canonical name, type) of every entity of a short text (a sentence, a claim, a rewritten
+    claim), sentence by sentence; ``context`` decides the pack's contextual aliases (default: each sentence)."""
+    sentences = nlp.sentences(text) if text.strip() else ()
+    if not sentences:
+        return typed_entities(None, text, knowledge, context=context)
     out: list[tuple[int, str, str]] = []
     for sentence in sentences:
-        out += typed_entities(sentence, text[sentence.start : sentence.end], knowledge, sentence.start)
-    if not sentences:
-        out = typed_entities(None, text, knowledge)
-    return tuple(dict.fromkeys(name for _, name, _ in out))
+        out += [(p + sentence.start, n, t)
+                for p, n, t in typed_entities(sentence, sentence.text, knowledge, sentence.start, context)]
+    return sorted(set(out))
+
+
+def extract_entities(text: str, knowledge: Knowledge | None = None, nlp: NLP | None = None) -> tuple[str, ...]:
+    """Canonical names of the entities in a short text (one sentence or claim)."""
+    found = text_entities(text, knowledge or default_knowledge(), nlp or default_nlp())
+    return tuple(dict.fromkeys(name for _, name, _ in found))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,7 +308,7 @@ def make_standalone(sentence: str, referent: str | None, last_of_type: dict[str,
     if referent:
         text = PRONOUN_START.sub(lambda m: m.group(1) + referent, text, count=1)
     for rule in knowledge.rewrites:
-        if rule.requires is not None and not rule.requires.search(article_text):
+        if rule.requires is not None and not mentions(rule.requires, article_text):
             continue
         if "{person}" in rule.replacement and not referent:
             continue
@@ -396,7 +403,7 @@ class ClaimExtractor:
         found = _consistent_types([unit.entities(knowledge, article.text) for unit in units], knowledge)
         surnames = _surname_table(found)
         found = [_as_people(unit, surnames) for unit in found]
-        subject = main_person([unit.text for unit in units], found)
+        subject = main_person(found)
         out: list[Claim] = []
         last_person: str | None = None
         last_of_type: dict[str, str] = {}
@@ -411,7 +418,7 @@ class ClaimExtractor:
                 if attribution in ("he", "she", "He", "She"):
                     attribution = last_person or subject
                 if standalone != sentence:
-                    entities_here = _as_people(self._entities_of(standalone, article.text), surnames)
+                    entities_here = _as_people(text_entities(standalone, knowledge, self.nlp, article.text), surnames)
                 typed = {n: t for _, n, t in entities_here}
                 out.append(Claim(
                     time=claim_time(sentence, article.date),
@@ -435,14 +442,6 @@ class ClaimExtractor:
                 last_of_type[label] = name
         log.debug("%s: %d sentences, %d claims", article.path, len(units), len(out))
         return link_rebuttals(out)
-
-    def _entities_of(self, text: str, context: str) -> list[tuple[int, str, str]]:
-        out: list[tuple[int, str, str]] = []
-        for sentence in self.nlp.sentences(text):
-            out += [(p + sentence.start, n, t)
-                    for p, n, t in typed_entities(sentence, sentence.text, self.knowledge, sentence.start, context)]
-        return sorted(set(out))
-
 
 def _is_title(paragraph: str, title: str | None) -> bool:
     """The article's first line is its headline: it equals the title, or (no title known) it is short and
@@ -488,7 +487,7 @@ def _surname_table(found: Sequence[Sequence[tuple[int, str, str]]]) -> dict[str,
     return out
 
 
-def main_person(sentences: Sequence[str], found: Sequence[Sequence[tuple[int, str, str]]]) -> str | None:
+def main_person(found: Sequence[Sequence[tuple[int, str, str]]]) -> str | None:
     """The article's main person: most PERSON mentions, counting bare surnames and the lede twice."""
     surnames = _surname_table(found)
     counts: Counter[str] = Counter()
@@ -542,12 +541,7 @@ def claim_from_text(text: str, *, article_id: str = "a:input", source: str = "in
     """One claim from a bare sentence (no check-worthiness filter), with its values, entities and time."""
     knowledge = knowledge or default_knowledge()
     text = " ".join(text.split())
-    nlp = default_nlp()
-    found: list[tuple[int, str, str]] = []
-    for sentence in nlp.sentences(text) if text else ():
-        found += [(p + sentence.start, n, t)
-                  for p, n, t in typed_entities(sentence, sentence.text, knowledge, sentence.start, text)]
-    typed = {n: t for _, n, t in sorted(set(found))}
+    typed = {n: t for _, n, t in text_entities(text, knowledge, default_nlp(), text)}
     return Claim(
         id="c:" + short_hash(article_id, text), article_id=article_id, source=source, text=text, standalone=text,
         span=(0, len(text)), attribution=find_attribution(text), entities=tuple(typed),

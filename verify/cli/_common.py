@@ -207,3 +207,9 @@ def quiet_libraries(allow_download: bool | None = None) -> None:
         import warnings
 
         warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def pack_names(spec: str | None) -> tuple[str, ...] | None:
+    """``--knowledge default,korea`` -> ("default", "korea"); None when the flag was not given."""
+    return tuple(p.strip() for p in spec.split(",") if p.strip()) if spec else None
+

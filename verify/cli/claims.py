@@ -9,6 +9,7 @@ import typer
 
 from ._common import (
     out,
+    pack_names,
     progress_bars,
     quiet_libraries,
     setup_logging,
@@ -65,7 +66,7 @@ def claims(
             nli_model=nli_model, embed_model=embed_model, device=device, batch_size=batch_size, top_k=top_k,
             within_source=within_source, allow_download=allow_download, backend=backend, store=store, engine=engine,
             ray_address=ray_address,
-            knowledge=tuple(p.strip() for p in knowledge.split(",") if p.strip()) if knowledge else None,
+            knowledge=pack_names(knowledge),
         )
         quiet_libraries(settings.allow_download)  # before huggingface_hub is imported: it reads HF_HUB_OFFLINE once
         if settings.engine == "ray":

@@ -15,6 +15,7 @@ from ._common import (
     cell,
     err,
     out,
+    pack_names,
     progress_bars,
     quiet_libraries,
     setup_logging,
@@ -305,7 +306,7 @@ def e2e(
         from ..pipeline import Pipeline
 
         gold_pairs = load_gold(gold)
-        settings = load_settings(nli_model=model, device=device, knowledge=_packs(knowledge))
+        settings = load_settings(nli_model=model, device=device, knowledge=pack_names(knowledge))
         with progress_bars() as progress:
             report = Pipeline(settings, checks=not nli_only).run_paths(paths or [Path("seeds")], progress=progress,
                                                                       on_warning=warn)
@@ -337,7 +338,7 @@ def pairs(
         from ..pipeline import Pipeline
 
         cases = load_pair_cases(data)
-        settings = load_settings(nli_model=model, device=device, knowledge=_packs(knowledge))
+        settings = load_settings(nli_model=model, device=device, knowledge=pack_names(knowledge))
         with status("Loading models..."):
             pipeline = Pipeline(settings).load()
         scored = run_pair_cases(pipeline, cases, checks=not nli_only)
@@ -349,10 +350,6 @@ def pairs(
             return
         _print_scored(scored, metrics,
                       f"{len(scored)} pair cases, model {settings.nli_model}" + (", NLI only" if nli_only else ""))
-
-
-def _packs(spec: str | None) -> tuple[str, ...] | None:
-    return tuple(p.strip() for p in spec.split(",") if p.strip()) if spec else None
 
 
 def _print_scored(scored: list, metrics: dict, title: str) -> None:

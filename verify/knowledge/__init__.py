@@ -70,26 +70,33 @@ class Knowledge:
     def __hash__(self) -> int:
         return hash(self.digest)
 
-    def aliases_in(self, context: str | None = None) -> dict[str, str]:
-        """The alias table for a text: the plain aliases plus the contextual ones whose context matches."""
-        extra = {alias: canon for alias, canon, needs in self.contextual if context and needs.search(context)}
-        return {**self.aliases, **extra} if extra else dict(self.aliases)
-
     def find(self, text: str, context: str | None = None) -> list[tuple[int, int, str]]:
         """(start, end, canonical) for every alias mention in ``text``, longest alias first. ``context`` (the
         whole article; default ``text``) decides which contextual aliases apply."""
-        table = self.aliases_in(text if context is None else context)
-        pattern = _alias_pattern(tuple(sorted(table, key=len, reverse=True)))
+        context = text if context is None else context
+        active = tuple(i for i, (_, _, needs) in enumerate(self.contextual) if mentions(needs, context))
+        table, pattern = _alias_table(self, active)
         if pattern is None:
             return []
         return [(m.start(), m.end(), table[m.group(0)]) for m in pattern.finditer(text)]
 
 
 @lru_cache(maxsize=64)
-def _alias_pattern(aliases: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not aliases:
-        return None
-    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in aliases) + r")(?!\w)")
+def _alias_table(knowledge: Knowledge, active: tuple[int, ...]) -> tuple[dict[str, str], re.Pattern[str] | None]:
+    """The alias table with the contextual aliases ``active`` names, and its pattern (longest alias first):
+    built once per pack set and context, not for every sentence."""
+    table = {**knowledge.aliases, **{knowledge.contextual[i][0]: knowledge.contextual[i][1] for i in active}}
+    if not table:
+        return table, None
+    aliases = sorted(table, key=len, reverse=True)
+    return table, re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in aliases) + r")(?!\w)")
+
+
+@lru_cache(maxsize=16)  # a few articles' texts at most (each up to the file cap)
+def mentions(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether ``text`` (an article) matches a pack's ``requires`` pattern; remembered, because every sentence
+    of the article asks again."""
+    return pattern.search(text) is not None
 
 
 def available_packs() -> list[str]:

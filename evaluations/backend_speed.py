@@ -1,6 +1,6 @@
 """1,000 SNLI dev pairs per backend: pairs/s and accuracy (same pairs, same process)."""
 import json, time
-from verify.nli import NLIJudge
+from verify.models.nli import NLIJudge
 rows = [json.loads(l) for l in open("../shared/data/nli/snli_validation.jsonl")][:1000]
 pairs = [(r["premise"], r["hypothesis"]) for r in rows]
 names = ["entailment", "neutral", "contradiction"]

@@ -50,11 +50,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from verify.claims import ClaimExtractor, extractor_version, split_sentences
+from verify.extract.claims import ClaimExtractor, extractor_version, split_sentences
 from verify.ingest import clean
 from verify.knowledge import load_knowledge
 from verify.nlp import NLP
-from verify.types import Article, short_hash
+from verify.records import Article, short_hash
 
 OLD_FILES = ("claims.py", "timeinfo.py", "types.py", "values.py", "data/aliases.json")
 csv.field_size_limit(1 << 24)

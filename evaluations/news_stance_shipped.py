@@ -8,10 +8,10 @@ from pathlib import Path
 import torch
 
 torch.set_num_threads(1)
-import verify.pipeline as pipeline_module
+import verify.pipeline.core as pipeline_module
 from verify.config import Settings
 from verify.evaluation import news
-from verify.pipeline import Pipeline
+from verify.pipeline.core import Pipeline
 from verify.verdict import calibrate
 from verify.verdict.calibrate import StanceModel, _digest, params_to_json
 

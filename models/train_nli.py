@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from verify.edits import NAME_RE, edit_pairs
+from verify.evaluation.edits import NAME_RE, edit_pairs
 
 LOG = logging.getLogger("train_nli")
 LABELS = ("entailment", "neutral", "contradiction")  # id order of the shipped model
@@ -159,7 +159,7 @@ def norm_key(premise: str, hypothesis: str) -> tuple[str, str]:
 def eval_suite_keys(data_dir: Path) -> tuple[set[tuple[str, str]], list[str]]:
     """Keys of every row of every benchmark in evaluations/benchmarks (all rows: before holdout or limit),
     and the benchmark names read. New training pairs must avoid all of them."""
-    from verify.evaluate import load_benchmarks, load_examples
+    from verify.evaluation.suite import load_benchmarks, load_examples
 
     keys: set[tuple[str, str]] = set()
     names = []
@@ -483,7 +483,7 @@ def _calibration_text(meta: dict) -> str:
                      f"{s['after']['ece']:.4f} |" for name, s in cal["sets"].items())
     fitted = ", ".join(f"{k} {v:,}" for k, v in cal["fitted_on"].items())
     return f"""Temperature scaling: verify divides the logits by **T = {cal['temperature']}** before the softmax
-(`calibration.json`, read by `verify.nli.NLIJudge`; the model's cache revision includes the weights' digest and T).
+(`calibration.json`, read by `verify.models.nli.NLIJudge`; the model's cache revision includes the weights' digest and T).
 The 3-way argmax, hence 3-way accuracy, is unchanged; anything thresholding the probabilities (two-class
 collapses such as SciTail's, verify's verdict thresholds) sees different numbers. Fitted by NLL on {fitted} pairs (CAD-SNLI dev without the
 pairs that are also in SNLI validation; TE-New-Protocols edit_other / edit_premise validation), none of them
@@ -603,7 +603,7 @@ def fit_temperature(logits, labels) -> float:
 
 def calibration_stats(logits, labels, temperature: float) -> dict[str, float]:
     """NLL, ECE (verify's definition: 10 equal-width bins over the top probability) and accuracy at T."""
-    from verify.evaluate import expected_calibration_error
+    from verify.evaluation.suite import expected_calibration_error
 
     z = logits / temperature
     probs = np.exp(z - z.max(axis=1, keepdims=True))
@@ -621,7 +621,7 @@ def calibrate(out: Path, data_dir: Path, seed: int, dev_pairs: dict[str, list[Pa
     on the dev sets (never fitted on)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from verify.runtime import CALIBRATION_FILE, weights_digest
+    from verify.models.runtime import CALIBRATION_FILE, weights_digest
 
     tokenizer = AutoTokenizer.from_pretrained(out)
     model = AutoModelForSequenceClassification.from_pretrained(out, dtype=torch.float32).eval()

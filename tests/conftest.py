@@ -43,7 +43,7 @@ def fake_env(monkeypatch):
 def real_pipeline():
     """The shipped models, loaded once per session (slow tests only)."""
     from verify.config import Settings
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     return Pipeline(Settings(device="cpu", knowledge=("default", "korea")))  # the seeds are the korea story
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from verify.config import Settings
-from verify.pipeline import make_judge
-from verify.runtime import weights_digest
+from verify.pipeline.core import make_judge
+from verify.models.runtime import weights_digest
 
 
 def test_a_model_retrained_or_recalibrated_in_place_gets_a_new_score_key(tmp_path):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from verify.claims import (
+from verify.extract.claims import (
     ClaimExtractor,
     extract_dates,
     extract_entities,
@@ -14,7 +14,7 @@ from verify.claims import (
     split_sentences,
 )
 from verify.knowledge import load_knowledge
-from verify.types import Article
+from verify.records import Article
 
 
 KOREA = load_knowledge(("default", "korea"))
@@ -60,7 +60,7 @@ def test_extract_dates(text, expected):
 
 
 def test_extract_numbers_come_from_the_value_model_and_skip_years():
-    """One parser: the claim's numbers are verify.values quantities (hedged values as their interval)."""
+    """One parser: the claim's numbers are verify.extract.values quantities (hedged values as their interval)."""
     assert extract_numbers("In 1812 about 1,500 tons moved, the 79th time, four times") == (
         "1,350-1,650 ton", "79th time", "4 time")
     assert extract_numbers("The deal is worth $3bn, up 12 percent.") == ("3,000,000,000 usd", "12 percent")

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from verify.cli import app
-from verify.e2e import load_gold, match, score
+from verify.evaluation.e2e import load_gold, match, score
 from verify.report import ReportJSON, render_json
-from verify.types import CONFLICTING
+from verify.records import CONFLICTING
 
 from .conftest import ROOT, SEEDS
 

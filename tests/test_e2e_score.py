@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from verify.e2e import GoldPair, Scored, score
+from verify.evaluation.e2e import GoldPair, Scored, score
 
 
 def scored(gold: str, predicted: str) -> Scored:
@@ -22,8 +22,8 @@ def test_score_by_hand():
 def test_pair_cases_run_through_the_verdict_logic(fake_settings):
     from pathlib import Path
 
-    from verify.e2e import load_pair_cases, run_pair_cases, score_by_kind
-    from verify.pipeline import Pipeline
+    from verify.evaluation.e2e import load_pair_cases, run_pair_cases, score_by_kind
+    from verify.pipeline.core import Pipeline
 
     cases = load_pair_cases(Path(__file__).parent.parent / "evaluations" / "data" / "pair_traps.jsonl")
     assert len(cases) >= 20 and {c.kind for c in cases} >= {"time", "value", "compatible", "entity", "attribution"}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from verify.edits import edit_pairs, edit_sentence, reduce_sentence
+from verify.evaluation.edits import edit_pairs, edit_sentence, reduce_sentence
 
 
 def test_reduce_drops_a_trailing_clause_only():

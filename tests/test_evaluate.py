@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from verify.errors import ConfigError, InputError
-from verify.evaluate import (
+from verify.evaluation.suite import (
     Benchmark,
     Example,
     Holdout,
@@ -37,7 +37,7 @@ from verify.evaluate import (
     select_benchmarks,
     subsample,
 )
-from verify.nli import KeywordNLI
+from verify.models.nli import KeywordNLI
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -438,7 +438,7 @@ def test_cli_eval_run_with_no_data_at_all_is_an_error(cli, tmp_path):
 
 
 def test_accuracy_over_gold_labels_only_for_two_label_sets():
-    from verify.evaluate import NLIEvaluator
+    from verify.evaluation.suite import NLIEvaluator
 
     class Stub:
         def predict(self, texts, on_batch=None):
@@ -453,8 +453,8 @@ def test_accuracy_over_gold_labels_only_for_two_label_sets():
 
 
 def test_claim_evidence_sets_are_also_scored_through_the_verdict_logic():
-    from verify.evaluate import NLIEvaluator
-    from verify.nli import KeywordNLI
+    from verify.evaluation.suite import NLIEvaluator
+    from verify.models.nli import KeywordNLI
 
     pairs = [("The USSR declared war on Japan on Aug 8, 1945.", "The USSR declared war on Japan on Aug 9, 1945."),
              ("The USSR declared war on Japan on Aug 8, 1945.", "The USSR declared war on Japan on Aug 8, 1945.")]

@@ -11,7 +11,7 @@ import pytest
 from tests.test_html_browser import CHROMIUM, CHROMIUM_ARGS, sync_api  # skips the module without a browser
 from verify.ingest import load_articles
 from verify.report import render_html
-from verify.types import Report
+from verify.records import Report
 
 pytestmark = pytest.mark.slow
 

@@ -419,12 +419,12 @@ def test_allow_download_reaches_the_hub(tmp_path):
     good_pair(tmp_path)
     code = (
         "import sys\n"
-        "import verify.models\n"
+        "import verify.models.resolve\n"
         "def hub(repo_id, revision, allow_download):\n"
         "    import huggingface_hub.constants as c\n"
         "    print('HUB', 'offline' if c.HF_HUB_OFFLINE else 'online', allow_download, flush=True)\n"
         "    return None\n"
-        "verify.models._hub = hub\n"
+        "verify.models.resolve._hub = hub\n"
         "from verify.cli import main\n"
         "sys.argv = ['verify', 'claims', sys.argv[1], '--embed-model', 'hash', '--nli-model', 'someone/nli-model',"
         " '--no-store'] + sys.argv[2:]\n"
@@ -449,7 +449,7 @@ def test_verify_config_must_name_a_file(fake_env, tmp_path, monkeypatch, kind):
 
 
 def test_ray_address_where_nothing_answers_fails_in_seconds(fake_env, tmp_path):
-    from verify.engine_ray import check_address
+    from verify.pipeline.engine_ray import check_address
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -467,7 +467,7 @@ def test_ray_address_where_nothing_answers_fails_in_seconds(fake_env, tmp_path):
 
 def test_ray_address_auto_without_a_cluster_is_one_line(tmp_path, monkeypatch):
     pytest.importorskip("ray")
-    from verify.engine_ray import ray_module
+    from verify.pipeline.engine_ray import ray_module
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))  # no cluster address file from another test run
@@ -488,7 +488,7 @@ class CountingJudge:
     name = "counting"
 
     def __init__(self, fail_after: int | None = None) -> None:
-        from verify.models import Resolved
+        from verify.models.resolve import Resolved
 
         self.resolved = Resolved("counting", "/fake", "r1", "test")
         self.scored: list[tuple[str, str]] = []
@@ -504,8 +504,8 @@ class CountingJudge:
 
 
 def test_nli_scores_are_stored_per_batch_and_survive_an_interrupt(tmp_path):
-    from verify.nli import STORE_EVERY, CachedJudge
-    from verify.store import Store
+    from verify.models.nli import STORE_EVERY, CachedJudge
+    from verify.pipeline.store import Store
 
     store = Store(tmp_path / "s.sqlite")
     texts = [(f"premise {i}", f"hypothesis {i}") for i in range(3 * STORE_EVERY)]
@@ -518,7 +518,7 @@ def test_nli_scores_are_stored_per_batch_and_survive_an_interrupt(tmp_path):
 
 
 def test_identical_pairs_are_scored_once(tmp_path):
-    from verify.nli import CachedJudge
+    from verify.models.nli import CachedJudge
 
     inner = CountingJudge()
     judge = CachedJudge(inner, None)
@@ -548,10 +548,10 @@ def test_one_nul_byte_drops_one_jsonl_line(tmp_path):
 
 
 def test_a_killed_run_is_marked_stale(tmp_path):
-    from verify.store import Store
+    from verify.pipeline.store import Store
 
     db = tmp_path / "s.sqlite"
-    code = (f"import os, signal\nfrom verify.store import Store\ns = Store({str(db)!r})\ns.start_run('x', {{}})\n"
+    code = (f"import os, signal\nfrom verify.pipeline.store import Store\ns = Store({str(db)!r})\ns.start_run('x', {{}})\n"
             "os.kill(os.getpid(), signal.SIGKILL)\n")
     subprocess.run([sys.executable, "-c", code], timeout=60)
     (run,) = Store(db).runs()
@@ -559,8 +559,8 @@ def test_a_killed_run_is_marked_stale(tmp_path):
 
 
 def test_sigterm_is_handled_like_ctrl_c(fake_env, tmp_path, monkeypatch):
-    from verify.pipeline import Pipeline
-    from verify.store import Store
+    from verify.pipeline.core import Pipeline
+    from verify.pipeline.store import Store
 
     good_pair(tmp_path)
     real_run = Pipeline._run
@@ -588,7 +588,7 @@ def test_usage_errors_are_user_errors(args):
 
 
 def test_internal_errors_keep_exit_2(fake_env, tmp_path, monkeypatch):
-    from verify import pipeline
+    from verify.pipeline import core as pipeline
 
     good_pair(tmp_path)
     monkeypatch.setattr(pipeline.Pipeline, "run", lambda *a, **k: 1 / 0)

@@ -12,7 +12,7 @@ import pytest
 from verify.errors import InputError
 from verify.ingest import CHAR_MAP, clean, guess_title, infer_source, load_articles
 from verify.knowledge import load_knowledge
-from verify.types import Article, short_hash
+from verify.records import Article, short_hash
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 YONHAP = SEEDS / "000_04de47457a69673e.txt"
@@ -389,7 +389,7 @@ BOILERPLATE_PAGE = Path(__file__).parent / "fixtures" / "boilerplate_page.html"
 
 
 def test_html_main_text_comes_from_trafilatura_with_offsets_into_the_file(tmp_path: Path) -> None:
-    from verify.claims import ClaimExtractor
+    from verify.extract.claims import ClaimExtractor
 
     path = tmp_path / "page.html"
     path.write_bytes(BOILERPLATE_PAGE.read_bytes())

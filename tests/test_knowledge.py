@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from verify.claims import ClaimExtractor, extractor_version
+from verify.extract.claims import ClaimExtractor, extractor_version
 from verify.config import Settings
 from verify.errors import ConfigError
 from verify.knowledge import available_packs, load_knowledge
-from verify.types import Article
+from verify.records import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 

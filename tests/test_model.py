@@ -56,7 +56,7 @@ def test_loads_with_transformers_and_cross_encoder():
 
 @pytest.fixture(scope="module")
 def shipped_judge():
-    from verify.nli import NLIJudge
+    from verify.models.nli import NLIJudge
 
     return NLIJudge("verify-nli-minilm", device="cpu")
 
@@ -85,7 +85,7 @@ def test_training_smoke(tmp_path):
     assert fitted["after"]["nll"] <= fitted["before"]["nll"] + 1e-4  # T minimises NLL on the pairs it is fitted on
     card = (out / "README.md").read_text()
     assert "learning curve" in card.lower() and "| 128 |" in card
-    from verify.nli import NLIJudge
+    from verify.models.nli import NLIJudge
 
     probs = NLIJudge(str(out), device="cpu").predict([("a", "b")])
     assert set(probs[0]) == {"entailment", "neutral", "contradiction"}
@@ -101,7 +101,7 @@ def test_quick_suite_smoke_with_shipped_model(tmp_path):
     from typer.testing import CliRunner
 
     from verify.cli import app
-    from verify.evaluate import RunResults
+    from verify.evaluation.suite import RunResults
 
     result = CliRunner().invoke(app, ["eval", "run", "--suite", "quick", "-b", "snli_dev", "-b", "value_edits",
                                       "--limit", "64", "--data-dir", str(DATA_DIR), "--out", str(tmp_path), "--device", "cpu"])
@@ -121,7 +121,7 @@ def _load_train_module():
 
 def test_shipped_temperature_matches_the_shipped_weights():
     """calibration.json belongs to these weights (else verify ignores it) and the judge applies it."""
-    from verify.runtime import load_temperature, weights_digest
+    from verify.models.runtime import load_temperature, weights_digest
 
     info = json.loads((MODEL_DIR / "calibration.json").read_text())
     assert info["weights"] == weights_digest(str(MODEL_DIR))
@@ -160,8 +160,8 @@ def test_temperature_is_applied(tiny_model):
     from transformers import AutoTokenizer
 
     from verify.errors import ConfigError
-    from verify.nli import NLIJudge
-    from verify.runtime import CALIBRATION_FILE, weights_digest
+    from verify.models.nli import NLIJudge
+    from verify.models.runtime import CALIBRATION_FILE, weights_digest
 
     folder, model = tiny_model
     pairs = [(p, h) for p, h, _ in REAL_PAIRS]

@@ -55,7 +55,7 @@ def test_an_installed_copy_runs_outside_the_checkout(tmp_path):
     def verify(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "verify", *args], cwd=work, env=env, capture_output=True, text=True)
 
-    probe = subprocess.run([sys.executable, "-c", "import verify, verify.models as m; print(verify.__file__);"
+    probe = subprocess.run([sys.executable, "-c", "import verify, verify.models.resolve as m; print(verify.__file__);"
                             "print(m.resolve('verify-nli-minilm', 'nli').path)"],
                            cwd=work, env=env, capture_output=True, text=True, check=True)
     package_file, nli_path = probe.stdout.split()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from verify.evaluate import (
+from verify.evaluation.suite import (
     Benchmark,
     CalibrationBin,
     Comparison,
@@ -23,8 +23,8 @@ from verify.evaluate import (
     run_suite,
 )
 from verify.errors import ConfigError
-from verify.nli import KeywordNLI
-from verify.plots import accuracy_png, confusion_png, reliability_png, write_run_plots
+from verify.models.nli import KeywordNLI
+from verify.evaluation.plots import accuracy_png, confusion_png, reliability_png, write_run_plots
 from verify.registry import NLI_JUDGES
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verify.claims import ClaimExtractor, extract_dates, extract_entities, extract_numbers, split_sentences
+from verify.extract.claims import ClaimExtractor, extract_dates, extract_entities, extract_numbers, split_sentences
 from verify.ingest import clean
-from verify.timeinfo import resolve_time
-from verify.types import Article, short_hash
-from verify.values import extract_quantities
+from verify.extract.timeinfo import resolve_time
+from verify.records import Article, short_hash
+from verify.extract.values import extract_quantities
 
 # text that looks like news (names, numbers, dates, punctuation, line breaks) mixed with arbitrary unicode
 NEWSY = st.lists(

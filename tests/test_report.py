@@ -28,7 +28,7 @@ from verify.report import (
     to_json_model,
     write_reports,
 )
-from verify.types import Article, Claim, ClaimPair, Cluster, Conflict, PairVerdict, Report, TimeSpan
+from verify.records import Article, Claim, ClaimPair, Cluster, Conflict, PairVerdict, Report, TimeSpan
 
 HOSTILE = '<script>alert(1)</script> " onmouseover="x'
 HOSTILE_IMG = "<img src=x onerror=alert(2)>"

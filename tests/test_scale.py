@@ -19,15 +19,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from verify import pair as pair_mod
-from verify.embed import CachedEmbedder, HashEmbedder
+from verify import pairing as pair_mod
+from verify.models.embed import CachedEmbedder, HashEmbedder
 from verify.errors import ConfigError
-from verify.models import Lazy
-from verify.nli import CachedJudge, KeywordNLI, token_batches
-from verify.pair import Pairer, ann_neighbours, cross_source_pairs, exact_neighbours
-from verify.pipeline import Pipeline
-from verify.store import MIGRATIONS, Store, claim_from_dict
-from verify.types import Claim, TimeSpan
+from verify.models.resolve import Lazy
+from verify.models.nli import CachedJudge, KeywordNLI, token_batches
+from verify.pairing import Pairer, ann_neighbours, cross_source_pairs, exact_neighbours
+from verify.pipeline.core import Pipeline
+from verify.pipeline.store import MIGRATIONS, Store, claim_from_dict
+from verify.records import Claim, TimeSpan
 
 from .conftest import SEEDS
 
@@ -47,7 +47,7 @@ def test_token_batches_cover_every_pair_once_within_limits(lengths, max_rows, ma
 
 
 def test_backend_choice(monkeypatch):
-    from verify import runtime
+    from verify.models import runtime
 
     monkeypatch.setattr(runtime, "cpu_has_bf16", lambda: True)
     assert runtime.pick_backend("auto", "cpu") == "torch-bf16"
@@ -169,7 +169,7 @@ def test_killing_a_writer_mid_run_leaves_the_store_usable(tmp_path):
     path = tmp_path / "s.sqlite"
     script = (
         "import sys, numpy as np\n"
-        "from verify.store import Store\n"
+        "from verify.pipeline.store import Store\n"
         "s = Store(sys.argv[1])\n"
         "print('ready', flush=True)\n"
         "i = 0\n"
@@ -224,7 +224,7 @@ def _pipeline(settings, store, embedder, judge):
 
 
 def test_rerun_does_no_model_work_and_a_new_article_costs_only_its_pairs(fake_settings, tmp_path, monkeypatch):
-    from verify.claims import ClaimExtractor
+    from verify.extract.claims import ClaimExtractor
     from verify.ingest import load_articles
 
     extracted: list[str] = []
@@ -281,7 +281,7 @@ def test_models_load_only_on_a_cache_miss(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     judge = CachedJudge(Lazy(loader, name="m", resolved=KeywordNLI().resolved, backend="torch"), store)
     claims = _claims(2, groups=2)
-    from verify.types import ClaimPair
+    from verify.records import ClaimPair
 
     judge.judge([ClaimPair(claims[0], claims[1], 0.9)])
     assert loads == ["judge"]
@@ -364,7 +364,7 @@ DATA = Path(os.environ.get("VERIFY_DATA_DIR", Path(__file__).resolve().parent.pa
 
 @pytest.mark.skipif(not DATA.exists(), reason="needs the shared data")
 def test_bench_corpus_is_built_from_real_sentences():
-    from verify.bench import OUTLETS, build_corpus
+    from verify.evaluation.bench import OUTLETS, build_corpus
 
     records, extra, true_pairs = build_corpus(DATA, 150)
     assert len(records) >= 10 and {r["source"] for r in records} <= set(OUTLETS)
@@ -375,8 +375,8 @@ def test_bench_corpus_is_built_from_real_sentences():
 
 
 def test_pair_recall_counts_only_pairs_that_became_claims():
-    from verify.bench import pair_recall
-    from verify.types import ClaimPair
+    from verify.evaluation.bench import pair_recall
+    from verify.records import ClaimPair
 
     a, b, c = (Claim(f"c{i}", f"a{i}", "S", t, t, (0, 1)) for i, t in enumerate(["x one", "x two", "y three"]))
     pairs = [ClaimPair(a, b, 0.9)]
@@ -385,7 +385,7 @@ def test_pair_recall_counts_only_pairs_that_became_claims():
 
 
 def test_bench_markdown_and_plot_from_results(tmp_path):
-    from verify.bench import plot, render_markdown
+    from verify.evaluation.bench import plot, render_markdown
 
     run = {"claims": 1000, "articles": 100, "total_s": 12.0, "peak_rss_mib": 900.0,
            "stages_s": {"claims": 0.4, "embed": 6.0, "pair": 0.1, "nli": 5.0, "aggregate": 0.1, "report": 0.1},
@@ -432,7 +432,7 @@ CLS = {"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}
     (["Transformer", "Pooling", "Normalize"], MEAN, None, {"query": "query: "}, None),
 ])
 def test_plain_pooling_only_for_models_transformers_runs_identically(tmp_path, kinds, pooling, bert, prompts, expected):
-    from verify.embed import plain_pooling
+    from verify.models.embed import plain_pooling
 
     assert plain_pooling(str(_st_folder(tmp_path, kinds, pooling, bert, prompts))) == expected
     assert plain_pooling(str(tmp_path / "missing")) is None

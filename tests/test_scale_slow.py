@@ -26,14 +26,14 @@ PAIRS = [
 
 @pytest.fixture(scope="module")
 def reference():
-    from verify.nli import NLIJudge
+    from verify.models.nli import NLIJudge
 
     return NLIJudge("verify-nli-minilm", device="cpu", backend="torch").predict(PAIRS)
 
 
 @pytest.mark.parametrize("backend, tolerance", [("torch-bf16", 0.05), ("onnx", 0.001), ("onnx-int8", 0.2)])
 def test_backends_agree_with_full_precision(backend, tolerance, reference, tmp_path):
-    from verify.nli import NLIJudge
+    from verify.models.nli import NLIJudge
 
     got = NLIJudge("verify-nli-minilm", device="cpu", backend=backend, cache_dir=tmp_path).predict(PAIRS)
     for ours, ref in zip(got, reference):
@@ -42,8 +42,8 @@ def test_backends_agree_with_full_precision(backend, tolerance, reference, tmp_p
 
 
 def test_onnx_graphs_are_exported_once(monkeypatch, tmp_path):
-    from verify import runtime
-    from verify.nli import NLIJudge
+    from verify.models import runtime
+    from verify.models.nli import NLIJudge
 
     NLIJudge("verify-nli-minilm", device="cpu", backend="onnx-int8", cache_dir=tmp_path)  # exported if missing
     monkeypatch.setattr(runtime, "_export", lambda *a, **k: pytest.fail("exported again"))
@@ -53,9 +53,9 @@ def test_onnx_graphs_are_exported_once(monkeypatch, tmp_path):
 
 def test_ray_engine_gives_the_local_verdicts_on_the_seeds(tmp_path, monkeypatch):
     pytest.importorskip("ray")
-    from verify import engine_ray
+    from verify.pipeline import engine_ray
     from verify.config import Settings
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     monkeypatch.setenv("VERIFY_RAY_NUM_CPUS", "2")
     local = Pipeline(Settings(device="cpu"), store=False).run_paths([SEEDS])
@@ -93,7 +93,7 @@ def test_the_plain_embedder_gives_sentence_transformers_vectors():
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    from verify.embed import SentenceEmbedder
+    from verify.models.embed import SentenceEmbedder
 
     texts = ["The Soviet Union declared war on Japan on August 8, 1945.", "Kim visited the tower.", "word " * 400]
     ours = SentenceEmbedder("all-MiniLM-L6-v2", device="cpu")

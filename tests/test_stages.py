@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from verify.config import load_settings
-from verify.embed import HashEmbedder
+from verify.models.embed import HashEmbedder
 from verify.errors import ConfigError, ModelNotFound, VerifyError
-from verify.models import load_registry, resolve
-from verify.nli import KeywordNLI, label_index
-from verify.pair import Pairer, shared_keys
+from verify.models.resolve import load_registry, resolve
+from verify.models.nli import KeywordNLI, label_index
+from verify.pairing import Pairer, shared_keys
 from verify.registry import Registry
-from verify.store import MIGRATIONS, Store
-from verify.types import Claim, ClaimPair
+from verify.pipeline.store import MIGRATIONS, Store
+from verify.records import Claim, ClaimPair
 
 
 def claim(cid: str, text: str, article: str, **kw) -> Claim:
@@ -89,7 +89,7 @@ def tiny_nli(tmp_path_factory):
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from verify.models import load_registry, local_path
+    from verify.models.resolve import load_registry, local_path
 
     tok_dir = local_path(load_registry()["all-MiniLM-L6-v2"])
     path = tmp_path_factory.mktemp("tiny-nli")
@@ -107,7 +107,7 @@ def tiny_nli(tmp_path_factory):
 
 
 def test_nli_judge_loads_a_local_folder_and_uses_id2label(tiny_nli):
-    from verify.nli import NLIJudge
+    from verify.models.nli import NLIJudge
 
     judge = NLIJudge(str(tiny_nli), device="cpu", batch_size=2)
     a, b = claim("1", "Kim met Putin in June.", "a"), claim("2", "Putin met Kim.", "b")
@@ -179,8 +179,8 @@ def test_store_caches_vectors_and_records_migrations(tmp_path):
 
 
 def test_cached_judge_scores_each_pair_once(tmp_path):
-    from verify.models import Resolved
-    from verify.nli import CachedJudge
+    from verify.models.resolve import Resolved
+    from verify.models.nli import CachedJudge
 
     class Counting(KeywordNLI):
         def __init__(self):

@@ -1,4 +1,4 @@
-"""verify.timeinfo: article dates from text clues, claim times from time expressions."""
+"""verify.extract.timeinfo: article dates from text clues, claim times from time expressions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 
 from verify.knowledge import load_knowledge
-from verify.timeinfo import (
+from verify.extract.timeinfo import (
     PRECISIONS,
     DateGuess,
     Interval,

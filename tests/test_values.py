@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from verify.values import Quantity, compatible, describe, extract_quantities, quantity_conflicts
+from verify.extract.values import Quantity, compatible, describe, extract_quantities, quantity_conflicts
 
 INF = math.inf
 

@@ -21,8 +21,8 @@ _os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
 
 _LAZY = {
     "article": "verify.api", "run": "verify.api", "to_dict": "verify.api",
-    "Pipeline": "verify.pipeline", "Settings": "verify.config",
-    "Article": "verify.types", "Report": "verify.types", "Claim": "verify.types", "PairVerdict": "verify.types",
+    "Pipeline": "verify.pipeline.core", "Settings": "verify.config",
+    "Article": "verify.records", "Report": "verify.records", "Claim": "verify.records", "PairVerdict": "verify.records",
     "VerifyError": "verify.errors", "InputError": "verify.errors",
 }
 __all__ = ["Article", "Claim", "InputError", "PairVerdict", "Pipeline", "Report", "Settings", "VerifyError", "__version__",

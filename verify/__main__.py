@@ -1,5 +1,5 @@
 """python -m verify ...: the same as the verify command."""
 
-from .cli import main
+from verify.cli import main
 
 main()

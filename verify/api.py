@@ -7,7 +7,7 @@ import verify
 a = verify.article("Officials said 12 people died on Monday.", source="Outlet A", date="2024-05-06")
 b = verify.article("Officials said 15 people died on Monday.", source="Outlet B", date="2024-05-06")
 report = verify.run([a, b])                      # or verify.run(["seeds/"]); files and Articles may be mixed
-report.verdicts[0].verdict                       # records: verify.types.Report
+report.verdicts[0].verdict                       # records: verify.records.Report
 data = verify.to_dict(report)                    # the versioned JSON report as a dict
 
 pipeline = verify.Pipeline(verify.Settings())    # load the models once, run many times
@@ -26,10 +26,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .errors import InputError
-from .pipeline import Pipeline, ProgressFactory, _no_progress
-from .types import Article, Report, short_hash
+from verify.config import Settings
+from verify.errors import InputError
+from verify.pipeline.core import Pipeline, ProgressFactory, _no_progress
+from verify.records import Article, Report, short_hash
 
 __all__ = ["Pipeline", "Settings", "article", "run", "to_dict"]
 
@@ -39,7 +39,7 @@ def article(text: str, *, source: str, title: str | None = None, date: str | _dt
     """An in-memory article, cleaned exactly as ingest cleans a ``.txt`` file (quotes, boilerplate, broken
     lines; offsets back to ``text``). ``date`` is ISO ``YYYY-MM-DD`` (or a ``date``); without one, a date is
     inferred from the text as ingest does unless ``infer_date=False``. ``title`` defaults to ingest's guess."""
-    from .ingest import clean, guess_title
+    from verify.ingest import clean, guess_title
 
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"article from {source!r}: no text")
@@ -72,7 +72,7 @@ def _iso(value: str | _dt.date | None) -> str | None:
 
 def _inferred(made: Article) -> Article:
     """ingest's rule: no date in the metadata -> infer one from the text (anniversaries, datelines)."""
-    from .timeinfo import infer_article_date
+    from verify.extract.timeinfo import infer_article_date
 
     guess = infer_article_date(made.text)
     if guess is None:
@@ -101,7 +101,7 @@ def run(inputs: str | Path | Article | Sequence[str | Path | Article], settings:
 
     The models load once: pass ``pipeline=`` to reuse yours, else the pipeline for ``settings`` (default
     `Settings()`: flag-free precedence, ``VERIFY_*`` > ``verify.toml`` > defaults) is kept between calls."""
-    from .ingest import load_articles
+    from verify.ingest import load_articles
 
     if isinstance(inputs, (str, Path, Article)):
         inputs = [inputs]
@@ -119,6 +119,6 @@ def run(inputs: str | Path | Article | Sequence[str | Path | Article], settings:
 def to_dict(report: Report) -> dict[str, Any]:
     """The report as the versioned JSON document (``verify.report.ReportJSON``), as a plain dict: the same
     content ``--format json`` writes."""
-    from .report import render_json
+    from verify.report import render_json
 
     return json.loads(render_json(report))

@@ -9,11 +9,11 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from .errors import ConfigError
+from verify.errors import ConfigError
 
 Device = Literal["auto", "cpu", "cuda"]
 Engine = Literal["local", "ray"]
-Backend = Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"]  # verify.runtime.BACKENDS
+Backend = Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"]  # verify.models.runtime.BACKENDS
 
 
 def _toml_file() -> Path:
@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     @field_validator("disabled_rules", mode="after")
     @classmethod
     def _known_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from .verdict import check_rule_names
+        from verify.verdict import check_rule_names
 
         return check_rule_names(value)
 

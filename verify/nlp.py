@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .errors import ModelNotFound
+from verify.errors import ModelNotFound
 
 log = logging.getLogger(__name__)
 

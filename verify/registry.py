@@ -7,7 +7,7 @@ import importlib
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
-from .errors import VerifyError
+from verify.errors import VerifyError
 
 T = TypeVar("T")
 
@@ -51,6 +51,6 @@ class Registry(Generic[T]):
 
 # Stage implementations chosen by name. Anything not registered is treated as a model id/path.
 EMBEDDERS: Registry[Any] = Registry("embedder")
-EMBEDDERS.register("hash", "verify.embed:HashEmbedder")
+EMBEDDERS.register("hash", "verify.models.embed:HashEmbedder")
 NLI_JUDGES: Registry[Any] = Registry("NLI judge")
-NLI_JUDGES.register("keyword", "verify.nli:KeywordNLI")
+NLI_JUDGES.register("keyword", "verify.models.nli:KeywordNLI")

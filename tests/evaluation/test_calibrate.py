@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from verify.claims import claim_from_text
-from verify.types import ClaimPair, Judgement
+from verify.extract.claims import claim_from_text
+from verify.records import ClaimPair, Judgement
 from verify.verdict.calibrate import (
     FEATURES,
     STANCE_LABELS,

@@ -177,7 +177,7 @@ def test_sentences_splits_lines_and_sentence_ends():
 # the harness through the pipeline (fakes)
 # ------------------------------------------------------------------------------------------------
 def test_harness_runs_the_pipeline_and_caches(data_dir, fake_settings, tmp_path, monkeypatch):
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     items = load_stance_items(STANCE, data_dir)[:4]
     harness = Harness(Pipeline(fake_settings), cache_dir=tmp_path / "cache")
@@ -195,7 +195,7 @@ def test_harness_runs_the_pipeline_and_caches(data_dir, fake_settings, tmp_path,
 
 
 def test_reaggregation_reproduces_the_pipeline_verdicts(data_dir, fake_settings):
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     harness = Harness(Pipeline(fake_settings), cache_dir=None)
     items = load_stance_items(STANCE, data_dir)
@@ -208,7 +208,7 @@ def test_reaggregation_reproduces_the_pipeline_verdicts(data_dir, fake_settings)
 
 
 def test_verdicts_made_under_other_params_are_refreshed(data_dir, fake_settings, tmp_path):
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     items = load_stance_items(STANCE, data_dir)[:3]
     harness = Harness(Pipeline(fake_settings), cache_dir=tmp_path / "cache")
@@ -224,7 +224,7 @@ def test_verdicts_made_under_other_params_are_refreshed(data_dir, fake_settings,
 
 def test_title_fallback_gives_a_headline_fragment_a_claim(fake_settings, tmp_path):
     from verify.evaluation.news import NewsItem
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     item = NewsItem("x:1", "Stadium vote", BODIES["1"], "discuss", "body:1")  # too short to be check-worthy
     never = Harness(Pipeline(fake_settings), title_claims="never", cache_dir=None).run_item(item)
@@ -234,7 +234,7 @@ def test_title_fallback_gives_a_headline_fragment_a_claim(fake_settings, tmp_pat
 
 
 def test_run_news_writes_results_samples_and_markdown(data_dir, fake_settings, tmp_path):
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     out = tmp_path / "out"
     run_news([STANCE, CONSISTENCY], Pipeline(fake_settings), out, data_dir=data_dir, cache_dir=None,
@@ -258,7 +258,7 @@ def test_run_news_writes_results_samples_and_markdown(data_dir, fake_settings, t
 
 
 def test_missing_data_is_skipped(fake_settings, tmp_path):
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     results = run_news([STANCE], Pipeline(fake_settings), tmp_path / "out", data_dir=tmp_path / "nowhere",
                        cache_dir=None, ablation=False)
@@ -266,7 +266,7 @@ def test_missing_data_is_skipped(fake_settings, tmp_path):
 
 
 def test_predictions_use_the_params(data_dir, fake_settings):
-    from verify.pipeline import Pipeline
+    from verify.pipeline.core import Pipeline
 
     records = Harness(Pipeline(fake_settings), cache_dir=None).records(load_stance_items(STANCE, data_dir))
     preds = predict(records, "stance", load_params())

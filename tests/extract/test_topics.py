@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from verify.claims import ClaimExtractor, claim_from_text, extract_entities, find_attribution
+from verify.extract.claims import ClaimExtractor, claim_from_text, extract_entities, find_attribution
 from verify.config import Settings
-from verify.e2e import Scored, load_gold, match
+from verify.evaluation.e2e import Scored, load_gold, match
 from verify.knowledge import load_knowledge
-from verify.pipeline import Pipeline
-from verify.types import CONFLICTING, Article, Report
+from verify.pipeline.core import Pipeline
+from verify.records import CONFLICTING, Article, Report
 
 TOPICS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "topics"
 TOPICS = ("election", "shooting", "merger")

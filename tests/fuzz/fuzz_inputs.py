@@ -28,7 +28,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from verify.claims import ClaimExtractor
+from verify.extract.claims import ClaimExtractor
 from verify.errors import VerifyError
 from verify.ingest import load_articles
 
@@ -152,7 +152,7 @@ def render_all(articles: list, claims: list) -> None:
     from rich.console import Console
 
     from verify.report import render_html, render_markdown, render_terminal
-    from verify.types import Report
+    from verify.records import Report
 
     report = Report(tuple(articles), tuple(claims), (), ())
     buffer = io.StringIO()

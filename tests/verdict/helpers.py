@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from verify.knowledge import Knowledge
-from verify.types import Claim, ClaimPair, Judgement
+from verify.records import Claim, ClaimPair, Judgement
 from verify.verdict.calibrate import Params
 
 E = {"entailment": 0.9, "neutral": 0.05, "contradiction": 0.05}

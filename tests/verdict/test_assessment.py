@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verify.types import Assessment, Conflict, OutletEvidence
+from verify.records import Assessment, Conflict, OutletEvidence
 from verify.verdict.aggregate import Aggregator
 from verify.verdict.calibrate import FEATURES, Params, StanceModel
 
@@ -134,7 +134,7 @@ def test_report_json_carries_rules_evidence_and_assessments():
     import json
 
     from verify.report import ReportJSON, from_json, render_json, to_json_model
-    from verify.types import Report
+    from verify.records import Report
 
     a = claim("1", "The USSR declared war on Aug 8, 1945.", dates=("1945-08-08",))
     b = claim("2", "The USSR declared war on Aug 9, 1945.", source="B", article="a:2", dates=("1945-08-09",))
@@ -159,8 +159,8 @@ def test_the_pipeline_uses_a_fitted_stance_model_and_reports_assessments(fake_se
     decided comes from it, the deciding pairs carry its verdicts, and the store keys change with the params."""
     import json
 
-    from verify import pipeline as pipeline_module
-    from verify.pipeline import Pipeline
+    from verify.pipeline import core as pipeline_module
+    from verify.pipeline.core import Pipeline
     from verify.report import ReportJSON, render_json
 
     from ..conftest import SEEDS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from verify.errors import ConfigError
-from verify.types import Agreement, Attribution, Conflict, DistinctEntities, NLIScores, Rebuttal, TimeGap, TimeSpan
+from verify.records import Agreement, Attribution, Conflict, DistinctEntities, NLIScores, Rebuttal, TimeGap, TimeSpan
 from verify.verdict import RULE_NAMES, check_rule_names
 from verify.verdict.aggregate import Aggregator, clusters, shared_facts
 from verify.verdict.rules import (
@@ -372,7 +372,7 @@ def test_shared_facts_need_a_specific_entity_and_two_outlets():
 
 
 def test_evidence_survives_the_store(tmp_path):
-    from verify.store import Store
+    from verify.pipeline.store import Store
 
     a = claim("1", "The USSR declared war on Aug 8, 1945.", dates=("1945-08-08",))
     b = claim("2", "The USSR declared war on Aug 9, 1945.", source="B", article="a:2", dates=("1945-08-09",))

@@ -22,7 +22,7 @@ try:  # typer >= 0.2x vendors click as typer._click; older typer uses click itse
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors
 
-from ..errors import VerifyError
+from verify.errors import VerifyError
 
 # typer's vendored click has no Abort (typer.Abort is it); plain click has its own
 _ABORTS: tuple[type[BaseException], ...] = tuple({typer.Abort, getattr(click_errors, "Abort", typer.Abort)})
@@ -37,7 +37,7 @@ def terminal_text(text: object, one_line: bool = False) -> str:
     """``text`` safe to print: control characters (ESC starts terminal escape sequences, OSC sets titles
     and links) and bidi controls (they reorder what a terminal shows) removed, see verify.report.safe_text;
     with ``one_line``, line breaks shown as "\\n" so a file name or a value cannot fake a line of output."""
-    from ..report import safe_text
+    from verify.report import safe_text
 
     if one_line:
         text = str(text).replace("\r", "\\r").replace("\n", "\\n")
@@ -182,7 +182,7 @@ def quiet_libraries(allow_download: bool | None = None) -> None:
     which reads HF_HUB_OFFLINE once, at import."""
     if allow_download is None:
         try:
-            from ..config import load_settings
+            from verify.config import load_settings
 
             allow_download = load_settings().allow_download
         except VerifyError:

@@ -6,15 +6,15 @@ from typing import Annotated
 
 import typer
 
-from .. import __version__
-from . import eval as eval_cli
-from . import models
-from . import store as store_cli
-from ._common import VerifyGroup
-from .bench import bench
-from .claims import claims
-from .pair import pair
-from .show import show
+from verify import __version__
+from verify.cli import eval as eval_cli
+from verify.cli import models
+from verify.cli import store as store_cli
+from verify.cli._common import VerifyGroup
+from verify.cli.bench import bench
+from verify.cli.claims import claims
+from verify.cli.pair import pair
+from verify.cli.show import show
 
 app = typer.Typer(
     name="verify",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import err, quiet_libraries, setup_logging, user_errors
+from verify.cli._common import err, quiet_libraries, setup_logging, user_errors
 
 DEFAULT_OUT = Path("evaluations/results/bench-cpu")
 
@@ -28,9 +28,9 @@ def bench(
     setup_logging(verbose)
     quiet_libraries()
     with user_errors():
-        from ..bench import run_sizes
-        from ..config import load_settings
-        from ..errors import ConfigError
+        from verify.evaluation.bench import run_sizes
+        from verify.config import load_settings
+        from verify.errors import ConfigError
 
         try:
             wanted = [int(x.replace("_", "")) for x in sizes.split(",") if x.strip()]

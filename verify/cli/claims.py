@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import (
+from verify.cli._common import (
     out,
     pack_names,
     progress_bars,
@@ -49,12 +49,12 @@ def claims(
     """Extract claims from articles, pair them across sources and report agreements and contradictions."""
     setup_logging(verbose)
     with user_errors(), sigterm_as_interrupt():
-        from ..config import load_settings
-        from ..errors import ConfigError
-        from ..ingest import load_articles, override_dates
-        from ..pipeline import Pipeline
-        from ..report import FORMATS, inert_json, render_json, render_terminal, write_reports
-        from ..types import CONFLICTING
+        from verify.config import load_settings
+        from verify.errors import ConfigError
+        from verify.ingest import load_articles, override_dates
+        from verify.pipeline.core import Pipeline
+        from verify.report import FORMATS, inert_json, render_json, render_terminal, write_reports
+        from verify.records import CONFLICTING
 
         wanted = [f.strip() for f in formats.split(",") if f.strip()]
         unknown = [f for f in wanted if f not in FORMATS]
@@ -70,10 +70,10 @@ def claims(
         )
         quiet_libraries(settings.allow_download)  # before huggingface_hub is imported: it reads HF_HUB_OFFLINE once
         if settings.engine == "ray":
-            from ..engine_ray import check_address
+            from verify.pipeline.engine_ray import check_address
 
             check_address(settings.ray_address)  # seconds, not minutes of retries, when nothing answers there
-        from ..knowledge import load_knowledge
+        from verify.knowledge import load_knowledge
 
         articles = load_articles(paths, max_bytes=settings.max_file_bytes, max_record_bytes=settings.max_record_bytes,
                                  on_warning=warn, knowledge=load_knowledge(tuple(settings.knowledge)))

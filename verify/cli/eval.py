@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ._common import (
+from verify.cli._common import (
     cell,
     err,
     out,
@@ -26,7 +26,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..evaluate import Comparison, EvalResult, RunResults
+    from verify.evaluation.suite import Comparison, EvalResult, RunResults
 
 DEFAULT_OUT = Path("evaluations/results/latest")
 app = typer.Typer(help="Measure NLI models on labelled pairs and the benchmark suite.", no_args_is_help=True)
@@ -48,8 +48,8 @@ def _judge(model: str | None, device: str | None, batch_size: int | None, allow_
     """Settings (flag > VERIFY_* > verify.toml > defaults), then the judge they name.
 
     ``spinner=False`` prints one line instead (inside progress bars, where a second live display is refused)."""
-    from ..config import load_settings
-    from ..nli import load_judge
+    from verify.config import load_settings
+    from verify.models.nli import load_judge
 
     settings = load_settings(nli_model=model, device=device, batch_size=batch_size, allow_download=allow_download,
                              backend=backend)
@@ -84,8 +84,8 @@ def nli(
     setup_logging(verbose)
     quiet_libraries(allow_download)
     with user_errors():
-        from ..errors import ConfigError
-        from ..evaluate import file_evaluator, parse_label_map
+        from verify.errors import ConfigError
+        from verify.evaluation.suite import file_evaluator, parse_label_map
 
         if fmt not in (None, "jsonl", "tsv", "csv"):
             raise ConfigError(f"--format {fmt!r}: choose jsonl, tsv or csv")
@@ -129,9 +129,9 @@ def run(
     setup_logging(verbose)
     quiet_libraries(allow_download)
     with user_errors():
-        from ..config import load_settings
-        from ..errors import ConfigError, InputError
-        from ..evaluate import compare_runs, load_benchmarks, parse_models, run_comparison, run_suite, select_benchmarks
+        from verify.config import load_settings
+        from verify.errors import ConfigError, InputError
+        from verify.evaluation.suite import compare_runs, load_benchmarks, parse_models, run_comparison, run_suite, select_benchmarks
 
         if suite not in ("quick", "full"):
             raise ConfigError(f"--suite {suite!r}: choose quick or full")
@@ -149,7 +149,7 @@ def run(
             runs = {results.model.name: results}
             written = [out_dir / n for n in ("results.json", "samples.jsonl", "results.md")]
             if plots and results.benchmarks:
-                from ..plots import write_run_plots
+                from verify.evaluation.plots import write_run_plots
 
                 written += write_run_plots(results, out_dir / "plots")
         else:
@@ -163,7 +163,7 @@ def run(
                                                                             "results.md")]
             written += [out_dir / "comparison.json", out_dir / "comparison.md"]
             if plots and any(r.benchmarks for r in runs.values()):
-                from ..plots import write_comparison_plots, write_run_plots
+                from verify.evaluation.plots import write_comparison_plots, write_run_plots
 
                 for name, results in runs.items():
                     written += write_run_plots(results, out_dir / models[name] / "plots")
@@ -185,8 +185,8 @@ def list_benchmarks(
 ) -> None:
     """The benchmarks, their task, files found in the data folder, licence and use (ok / eval-only)."""
     with user_errors():
-        from ..config import load_settings
-        from ..evaluate import MissingDataError, load_benchmarks, resolve_sources
+        from verify.config import load_settings
+        from verify.evaluation.suite import MissingDataError, load_benchmarks, resolve_sources
 
         root = load_settings(data_dir=data_dir).data_dir
         rows = []
@@ -219,7 +219,7 @@ def _pct(value: float) -> str:
 
 
 def _result_json(result: EvalResult, judge: Any, data: str) -> dict[str, Any]:
-    from ..evaluate import describe_judge
+    from verify.evaluation.suite import describe_judge
 
     info, device, batch_size = describe_judge(judge)
     return {
@@ -251,7 +251,7 @@ def _print_result(result: EvalResult) -> None:
 
 
 def _print_suite(results: RunResults) -> None:
-    from ..evaluate import format_anchors
+    from verify.evaluation.suite import format_anchors
 
     where = results.device + (f", {results.backend}" if results.backend else "")
     table = Table(title=f"{results.model.name} on {where} ({results.config.suite} suite, %)")
@@ -267,7 +267,7 @@ def _print_suite(results: RunResults) -> None:
 
 
 def _print_comparison(comparison: Comparison) -> None:
-    from ..evaluate import format_anchors
+    from verify.evaluation.suite import format_anchors
 
     config = comparison.config
     table = Table(title=f"accuracy / macro-F1 ({config.suite if config else '-'} suite, %)")
@@ -301,9 +301,9 @@ def e2e(
     setup_logging(verbose)
     quiet_libraries()
     with user_errors():
-        from ..config import load_settings
-        from ..e2e import load_gold, match, score
-        from ..pipeline import Pipeline
+        from verify.config import load_settings
+        from verify.evaluation.e2e import load_gold, match, score
+        from verify.pipeline.core import Pipeline
 
         gold_pairs = load_gold(gold)
         settings = load_settings(nli_model=model, device=device, knowledge=pack_names(knowledge))
@@ -333,9 +333,9 @@ def pairs(
     """Time traps, value edits, look-alikes and attributions: hand-written pairs through `verify pair`'s logic."""
     quiet_libraries()
     with user_errors():
-        from ..config import load_settings
-        from ..e2e import load_pair_cases, run_pair_cases, score, score_by_kind
-        from ..pipeline import Pipeline
+        from verify.config import load_settings
+        from verify.evaluation.e2e import load_pair_cases, run_pair_cases, score, score_by_kind
+        from verify.pipeline.core import Pipeline
 
         cases = load_pair_cases(data)
         settings = load_settings(nli_model=model, device=device, knowledge=pack_names(knowledge))
@@ -382,9 +382,9 @@ CacheKeyOpt = Annotated[str | None, typer.Option(
 
 def _news_pipeline(model: str | None, embed_model: str | None, device: str | None, data_dir: Path | None,
                    store: Path, threads: int | None) -> Any:
-    from ..config import load_settings
-    from ..errors import ConfigError
-    from ..pipeline import Pipeline
+    from verify.config import load_settings
+    from verify.errors import ConfigError
+    from verify.pipeline.core import Pipeline
 
     if threads:
         import torch
@@ -394,9 +394,9 @@ def _news_pipeline(model: str | None, embed_model: str | None, device: str | Non
         raise ConfigError(f"--store {store}: name a .sqlite file")
     settings = load_settings(nli_model=model, embed_model=embed_model, device=device, data_dir=data_dir)
     if store == NEWS_STORE:  # the default store is per NLI model content: a model retrained in place keeps its
-        from ..evaluation.news import model_fingerprint  # path and revision, and its old scores must not be reused
-        from ..models import resolve
-        from ..registry import NLI_JUDGES
+        from verify.evaluation.news import model_fingerprint  # path and revision, and its old scores must not be reused
+        from verify.models.resolve import resolve
+        from verify.registry import NLI_JUDGES
 
         if settings.nli_model not in NLI_JUDGES:
             resolved = resolve(settings.nli_model, "nli", allow_download=settings.allow_download)
@@ -407,7 +407,7 @@ def _news_pipeline(model: str | None, embed_model: str | None, device: str | Non
 
 
 def _title_mode(value: str) -> str:
-    from ..errors import ConfigError
+    from verify.errors import ConfigError
 
     if value not in ("fallback", "never"):
         raise ConfigError(f"--title-claims {value!r}: choose fallback or never")
@@ -441,9 +441,9 @@ def news(
     setup_logging(verbose)
     quiet_libraries()
     with user_errors():
-        from ..errors import ConfigError, InputError
-        from ..evaluation.news import load_news_benchmarks, run_news
-        from ..verdict.calibrate import load_params
+        from verify.errors import ConfigError, InputError
+        from verify.evaluation.news import load_news_benchmarks, run_news
+        from verify.verdict.calibrate import load_params
 
         if suite not in ("quick", "full"):
             raise ConfigError(f"--suite {suite!r}: choose quick or full")
@@ -503,7 +503,7 @@ def fit(
     setup_logging(verbose)
     quiet_libraries()
     with user_errors():
-        from ..evaluation.fit import fit_params
+        from verify.evaluation.fit import fit_params
 
         pipeline = _news_pipeline(model, embed_model, device, data_dir, store, threads)
         command = shlex.join(["verify", *sys.argv[1:]]) if sys.argv and "verify" in Path(sys.argv[0]).name else ""
@@ -521,6 +521,6 @@ def fit(
                       highlight=False)
         out.print(f"thresholds {params['thresholds']}; baseline {params['provenance']['baseline_thresholds']}",
                   highlight=False)
-        from ..verdict.calibrate import PARAMS_PATH
+        from verify.verdict.calibrate import PARAMS_PATH
 
         err.print(f"Wrote {out_path or PARAMS_PATH}", highlight=False)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._common import out, user_errors
+from verify.cli._common import out, user_errors
 
 app = typer.Typer(help="List the models verify knows and where each resolves.", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ app = typer.Typer(help="List the models verify knows and where each resolves.", 
 def list_models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Aliases, where each resolves on this machine, size, licence and figures."""
     with user_errors():
-        from ..models import load_registry, local_path
+        from verify.models.resolve import load_registry, local_path
 
         rows = []
         for alias, entry in load_registry().items():

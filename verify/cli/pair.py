@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._common import out, quiet_libraries, setup_logging, status, terminal_text, user_errors
+from verify.cli._common import out, quiet_libraries, setup_logging, status, terminal_text, user_errors
 
 
 def pair(
@@ -25,9 +25,9 @@ def pair(
     setup_logging(verbose)
     quiet_libraries()
     with user_errors():
-        from ..config import load_settings
-        from ..pipeline import Pipeline
-        from ..types import evidence_to_dict
+        from verify.config import load_settings
+        from verify.pipeline.core import Pipeline
+        from verify.records import evidence_to_dict
 
         for flag, value in (("--date-a", date_a), ("--date-b", date_b)):
             _check_date(flag, value)
@@ -64,8 +64,8 @@ def _check_date(flag: str, value: str | None) -> None:
     """A YYYY-MM-DD date in the years verify can reason about, else a one-line user error."""
     from datetime import date
 
-    from ..errors import ConfigError
-    from ..ingest import MAX_YEAR, MIN_YEAR
+    from verify.errors import ConfigError
+    from verify.ingest import MAX_YEAR, MIN_YEAR
 
     if value is None:
         return

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import out, user_errors, warn, wrote
+from verify.cli._common import out, user_errors, warn, wrote
 
 
 def show(
@@ -17,8 +17,8 @@ def show(
 ) -> None:
     """Re-render a saved JSON report to the terminal, Markdown or HTML."""
     with user_errors():
-        from ..errors import ConfigError
-        from ..report import (
+        from verify.errors import ConfigError
+        from verify.report import (
             from_json,
             inert_json,
             load_json,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._common import cell, out, user_errors
+from verify.cli._common import cell, out, user_errors
 
 app = typer.Typer(help="Inspect the incremental store (articles, claims, embeddings, NLI scores, verdicts, runs).",
                   no_args_is_help=True)
@@ -23,9 +23,9 @@ def info(
 ) -> None:
     """Row counts per table, applied migrations and the latest runs."""
     with user_errors():
-        from ..config import load_settings
-        from ..errors import ConfigError
-        from ..store import Store
+        from verify.config import load_settings
+        from verify.errors import ConfigError
+        from verify.pipeline.store import Store
 
         path = load_settings(store=store).store_path
         if not path.exists():

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..pipeline import Pipeline
-from ..verdict.calibrate import (
+from verify.errors import InputError
+from verify.pipeline.core import Pipeline
+from verify.verdict.calibrate import (
     FEATURES,
     GRID,
     STANCE_LABELS,
@@ -33,8 +33,8 @@ from ..verdict.calibrate import (
     rule_stance,
     write_params,
 )
-from . import metrics as M
-from .news import (
+from verify.evaluation import metrics as M
+from verify.evaluation.news import (
     BASELINE_FEATURES,
     CACHE_DIR,
     SYSTEMS,
@@ -144,8 +144,8 @@ def fit_params(pipeline: Pipeline, data_dir: Path, *, per_class: int = 400, seed
                on_progress: Callable[[str, int], Callable[[int], None]] | None = None) -> dict[str, Any]:
     """Run the fit items through the pipeline (cached), cross-validate, fit on all, write params.json.
     Returns the params JSON written (thresholds, stance model, provenance with the CV figures)."""
-    from ..evaluate import git_commit
-    from .news import _model_info, core_digest
+    from verify.evaluation.suite import git_commit
+    from verify.evaluation.news import _model_info, core_digest
 
     bench = bench or load_news_benchmarks()["fnc1_stance"]
     sample = Sample(bodies="fit", fit_share=bench.sample.fit_share, per_class=per_class, seed=seed)
@@ -207,7 +207,7 @@ def fit_params(pipeline: Pipeline, data_dir: Path, *, per_class: int = 400, seed
     }
     same_fact = pipeline.settings.same_fact_similarity  # None (the default): keep the current value
     if same_fact is None:
-        from ..verdict.calibrate import load_params
+        from verify.verdict.calibrate import load_params
 
         same_fact = load_params().thresholds["same_fact_similarity"]
     params = {"thresholds": {**thresholds, "same_fact_similarity": same_fact},

@@ -39,13 +39,13 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .. import __version__
-from ..config import Settings
-from ..errors import ConfigError, InputError
-from ..pipeline import Pipeline
-from ..types import Article, Claim, ClaimPair, Judgement, TimeSpan, short_hash
-from ..verdict.calibrate import Params, StanceModel, evidence_features, load_params, no_evidence, rule_stance
-from . import metrics as M
+from verify import __version__
+from verify.config import Settings
+from verify.errors import ConfigError, InputError
+from verify.pipeline.core import Pipeline
+from verify.records import Article, Claim, ClaimPair, Judgement, TimeSpan, short_hash
+from verify.verdict.calibrate import Params, StanceModel, evidence_features, load_params, no_evidence, rule_stance
+from verify.evaluation import metrics as M
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class TitleClaimPipeline(Pipeline):
     drops, so without this the claim outlet of a headline item has nothing to verify."""
 
     def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
-        from ..claims import claim_from_text
+        from verify.extract.claims import claim_from_text
 
         claims = super().extract(articles, on_batch)
         have = {c.article_id for c in claims}
@@ -310,9 +310,9 @@ def core_digest() -> str:
     """Every core source file and data table (not the evaluation wing, CLI, reports or the fitted params):
     a cached item is reused only while none of them changed."""
     here = Path(__file__).resolve().parents[1]
-    skip_dirs = {"evaluation", "cli", "__pycache__"}
-    skip_files = {"report.py", "plots.py", "evaluate.py", "bench.py", "api.py", "__init__.py", "__main__.py",
-                  "calibrate.py", "params.json", "e2e.py", "edits.py"}
+    skip_dirs = {"evaluation", "cli", "report", "__pycache__"}
+    skip_files = {"api.py", "__main__.py",
+                  "calibrate.py", "params.json"}
     files = sorted(p for p in here.rglob("*") if p.is_file() and not (set(p.relative_to(here).parts[:-1]) & skip_dirs)
                    and p.name not in skip_files and p.suffix in (".py", ".json", ".toml", ".txt", ".yaml", ".tsv", ".csv"))
     return short_hash(*(f"{p.relative_to(here)}\x00{p.read_text(encoding='utf-8', errors='replace')}" for p in files))
@@ -406,7 +406,7 @@ class Harness:
 
     def articles(self, item: NewsItem) -> tuple[Article, Article]:
         """The claim outlet's and the evidence outlet's articles, built as ingest builds them (kept per item)."""
-        from ..api import article
+        from verify.api import article
 
         made = self._articles.get(item.id)
         if made is None or made[0].original != item.claim or made[1].original != item.evidence:
@@ -442,7 +442,7 @@ class Harness:
     def reaggregate(self, item: NewsItem, record: Mapping[str, Any], settings: Settings | None = None) -> dict[str, Any]:
         """The pipeline's verdict stage (``make_aggregator``: the packaged params, ``settings.disabled_rules``) run
         again on the record's judgements, which are all the pipeline's pairs of the item's two articles."""
-        from ..pipeline import make_aggregator
+        from verify.pipeline.core import make_aggregator
 
         claim_article, evidence_article = self.articles(item)
         dates = {claim_article.id: claim_article.date, evidence_article.id: evidence_article.date}
@@ -654,7 +654,7 @@ def rule_names() -> list[str] | None:
     if "disabled_rules" not in Settings.model_fields:
         return None
     try:
-        from ..verdict import RULE_NAMES
+        from verify.verdict import RULE_NAMES
     except ImportError:
         return None
     return list(RULE_NAMES)
@@ -755,7 +755,7 @@ def render_markdown(results: NewsResults) -> str:
 
 
 def write_results(out_dir: Path, results: NewsResults, samples: Iterable[str]) -> list[Path]:
-    from ..evaluate import write_atomic
+    from verify.evaluation.suite import write_atomic
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "results.json", out_dir / "samples.jsonl", out_dir / "results.md"]
@@ -785,7 +785,7 @@ def run_news(benchmarks: Sequence[NewsBenchmark], pipeline: Pipeline, out_dir: P
              on_progress: ProgressFactory | None = None, on_skip: Callable[[str, str], None] | None = None,
              cache_key: str | None = None, refresh_verdicts: bool = True) -> NewsResults:
     """Run each benchmark through the pipeline (plus the baseline), score, and write the three files after each."""
-    from ..evaluate import git_commit
+    from verify.evaluation.suite import git_commit
 
     params = params or load_params()
     harness = Harness(pipeline, title_claims=title_claims, cache_dir=cache_dir, key=cache_key,

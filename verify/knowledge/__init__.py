@@ -33,8 +33,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..types import short_hash
+from verify.errors import ConfigError
+from verify.records import short_hash
 
 FILES = ("entities.json", "generic.json", "outlets.json", "anniversaries.json", "commemorations.json",
          "rewrites.json", "descriptions.json")

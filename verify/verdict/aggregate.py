@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import ConfigError
-from ..knowledge import default_knowledge
-from ..types import (
+from verify.errors import ConfigError
+from verify.knowledge import default_knowledge
+from verify.records import (
     CONFLICTING,
     Assessment,
     Claim,
@@ -40,8 +40,8 @@ from ..types import (
     short_hash,
     source_digest,
 )
-from . import check_rule_names
-from .rules import DISTINCT_TYPES, HARD_RULES, RULES, PairContext, Thresholds, decide_pair, typed
+from verify.verdict import check_rule_names
+from verify.verdict.rules import DISTINCT_TYPES, HARD_RULES, RULES, PairContext, Thresholds, decide_pair, typed
 
 HARD_CONFLICT_RULES = frozenset({"different-time", "value-conflict", "commemoration", "rebuttal"})
 HARD_SUPPORT_RULES = frozenset({"compatible-values", "commemoration", "restatement"})
@@ -50,8 +50,8 @@ STANCE_VERDICTS = {"agree": "support", "disagree": "contradict", "discuss": "neu
 
 def rules_version() -> str:
     """Changes whenever the verdict rules, the claim rules or their data tables change."""
-    return source_digest("verdict/rules.py", "verdict/aggregate.py", "verdict/calibrate.py", "values.py", "edits.py",
-                         "timeinfo.py", "claims.py")
+    return source_digest("verdict/rules.py", "verdict/aggregate.py", "verdict/calibrate.py", "extract/values.py",
+                         "extract/timeinfo.py", "extract/claims.py")
 
 
 def decision_key(judgement: Judgement, article_dates: Mapping[str, str | None], rules: str) -> str | None:
@@ -78,7 +78,7 @@ class Aggregator:
         ``params``: fitted parameters (``calibrate.Params``; the packaged ones when None); ``thresholds``
         overrides theirs. ``disabled_rules``: rule names (``verify.verdict.RULE_NAMES``) to skip."""
         if params is None:
-            from .calibrate import load_params
+            from verify.verdict.calibrate import load_params
 
             params = load_params()
         try:
@@ -223,7 +223,7 @@ class Aggregator:
         top_contra = max(range(len(about)), key=lambda i: (contra[i] * (1 - entail[i]), about[i][1].pair.id))
         stance = self.params.stance if self.checks and "stance-model" not in self.disabled else None
         if stance is not None:
-            from .calibrate import evidence_features
+            from verify.verdict.calibrate import evidence_features
 
             # the features of every pair with the outlet, as the model was fitted (calibrate.evidence_features)
             probs = stance.predict_proba(evidence_features(claim, judgements, self.knowledge))

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..types import Claim, Judgement
+from verify.records import Claim, Judgement
 
 PARAMS_PATH = Path(__file__).resolve().parent / "params.json"
 STANCE_LABELS: tuple[str, ...] = ("agree", "disagree", "discuss", "unrelated")
@@ -84,7 +84,7 @@ def _cues(knowledge: Any, name: str, default: re.Pattern[str]) -> re.Pattern[str
 def _value_conflict(a: Claim, b: Claim, knowledge: Any = None) -> bool:
     """The verdict rules' value check, imported late (the rules module may import this one)."""
     try:
-        from .rules import value_conflicts
+        from verify.verdict.rules import value_conflicts
     except ImportError:
         return False
     return bool(value_conflicts(a, b, knowledge))

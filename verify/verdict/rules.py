@@ -42,11 +42,11 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from ..claims import STATE_CUES
-from ..types import Agreement, Attribution, Claim, Conflict, DistinctEntities, Evidence, Judgement, NLIScores, TimeGap
-from ..values import FUNCTION_WORDS, Quantity, compatible, describe, extract_quantities
-from ..values import HEDGES as VALUE_HEDGES
-from . import RULE_NAMES
+from verify.extract.claims import STATE_CUES
+from verify.records import Agreement, Attribution, Claim, Conflict, DistinctEntities, Evidence, Judgement, NLIScores, TimeGap
+from verify.extract.values import FUNCTION_WORDS, Quantity, compatible, describe, extract_quantities
+from verify.extract.values import HEDGES as VALUE_HEDGES
+from verify.verdict import RULE_NAMES
 
 # NER types where two different names mean two different things (not a disagreement). GPE, LOC, ORG and
 # NORP are too coarse: "Russia"/"China" as an ally is a disagreement, not two topics.
@@ -74,7 +74,7 @@ class Thresholds:
         """From fitted parameters (``calibrate.Params``; the packaged ones when None), settings overrides first
         (None: use the fitted value)."""
         if params is None:
-            from .calibrate import load_params
+            from verify.verdict.calibrate import load_params
 
             params = load_params()
         fitted = dict(params.thresholds)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from verify.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,8 @@ def read_units(data_dir: Path) -> list[Unit]:
 
 def build_corpus(data_dir: Path, n_claims: int, seed: int = 0) -> tuple[list[dict], dict, list[tuple[str, str, str]]]:
     """(article records with about ``n_claims`` claims, one held-back article, labelled true pairs)."""
-    from .claims import ClaimExtractor
-    from .ingest import load_articles
+    from verify.extract.claims import ClaimExtractor
+    from verify.ingest import load_articles
 
     units = read_units(data_dir)
     random.Random(seed).shuffle(units)
@@ -215,15 +215,15 @@ def naive_baseline(model_path: str, claims: list, candidates: list, sample: int,
 def run_one(size: int, data_dir: Path, work: Path, settings_overrides: dict[str, Any], baseline_sample: int,
             seed: int = 0) -> dict[str, Any]:
     """Everything measured for one corpus size (meant to run in a process of its own)."""
-    from .config import load_settings
-    from .pair import Pairer
-    from .pipeline import Pipeline
-    from .report import iter_json, write_atomic
+    from verify.config import load_settings
+    from verify.pairing import Pairer
+    from verify.pipeline.core import Pipeline
+    from verify.report import iter_json, write_atomic
 
     work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     records, extra, true_pairs = build_corpus(data_dir, size, seed)
-    seeds_dir = Path(__file__).resolve().parent.parent / "seeds"
+    seeds_dir = Path(__file__).resolve().parents[2] / "seeds"
     corpus = work / "corpus"  # files of 1,000 articles: each well under ingest's 5 MB per file
     corpus.mkdir(exist_ok=True)
     for n, first in enumerate(range(0, len(records), 1000)):
@@ -318,12 +318,12 @@ def machine() -> dict[str, Any]:
 def run_sizes(sizes: list[int], data_dir: Path, out_dir: Path, overrides: dict[str, Any], baseline_sample: int,
               on_done: Any = None) -> dict[str, Any]:
     """Each size in a fresh process; results.json is rewritten after each one."""
-    from .report import write_atomic
+    from verify.report import write_atomic
 
     out_dir.mkdir(parents=True, exist_ok=True)
     from datetime import datetime, timezone
 
-    from . import __version__
+    from verify import __version__
 
     results: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "verify_version": __version__,
                                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -331,7 +331,7 @@ def run_sizes(sizes: list[int], data_dir: Path, out_dir: Path, overrides: dict[s
                                "runs": []}
     for size in sizes:
         work = Path(tempfile.mkdtemp(prefix=f"verify-bench-{size}-"))
-        cmd = [sys.executable, "-m", "verify.bench", "--size", str(size), "--data-dir", str(data_dir),
+        cmd = [sys.executable, "-m", "verify.evaluation.bench", "--size", str(size), "--data-dir", str(data_dir),
                "--work", str(work), "--baseline-sample", str(baseline_sample),
                "--overrides", json.dumps(overrides)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -405,10 +405,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 
 def _main(argv: list[str] | None = None) -> None:
-    """The per-size worker: python -m verify.bench --size N --data-dir D --work W ..."""
+    """The per-size worker: python -m verify.evaluation.bench --size N --data-dir D --work W ..."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m verify.bench")
+    parser = argparse.ArgumentParser(prog="python -m verify.evaluation.bench")
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ModelNotFound
+from verify.errors import ModelNotFound
 
 Kind = Literal["nli", "embed", "nlp"]
 
@@ -25,7 +25,7 @@ def models_dir() -> Path:
     env = os.environ.get("VERIFY_MODELS_DIR")
     if env:
         return Path(env)
-    checkout = Path(__file__).resolve().parent.parent / "models"
+    checkout = Path(__file__).resolve().parents[2] / "models"
     if (checkout / "registry.toml").is_file():
         return checkout
     from importlib import resources

@@ -12,21 +12,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import __version__
-from .claims import ClaimExtractor, extractor_version
-from .config import Settings
-from .errors import InputError
-from .ingest import load_articles
-from .knowledge import Knowledge, load_knowledge
-from .models import Lazy, resolve
-from .nlp import NLP
-from .pair import Pairer
-from .registry import EMBEDDERS, NLI_JUDGES
-from .store import Store, article_key
-from .types import Article, Claim, PairVerdict, Report
-from .verdict.aggregate import Aggregator, decision_key, shared_facts
-from .verdict.calibrate import load_params
-from .verdict.rules import Thresholds
+from verify import __version__
+from verify.extract.claims import ClaimExtractor, extractor_version
+from verify.config import Settings
+from verify.errors import InputError
+from verify.ingest import load_articles
+from verify.knowledge import Knowledge, load_knowledge
+from verify.models.resolve import Lazy, resolve
+from verify.nlp import NLP
+from verify.pairing import Pairer
+from verify.registry import EMBEDDERS, NLI_JUDGES
+from verify.pipeline.store import Store, article_key
+from verify.records import Article, Claim, PairVerdict, Report
+from verify.verdict.aggregate import Aggregator, decision_key, shared_facts
+from verify.verdict.calibrate import load_params
+from verify.verdict.rules import Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Embedder(Protocol):
 
 def local_embedder(settings: Settings) -> Any:
     """The embedding model the settings name, loaded in this process (here or in a Ray actor)."""
-    from .embed import SentenceEmbedder
+    from verify.models.embed import SentenceEmbedder
 
     return SentenceEmbedder(settings.embed_model, device=settings.device, batch_size=settings.batch_size,
                             allow_download=settings.allow_download)
@@ -50,7 +50,7 @@ def local_embedder(settings: Settings) -> Any:
 
 def local_judge(settings: Settings) -> Any:
     """The NLI judge the settings name, loaded in this process (here or in a Ray actor)."""
-    from .nli import load_judge
+    from verify.models.nli import load_judge
 
     return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
                       allow_download=settings.allow_download, backend=settings.backend, cache_dir=settings.cache_dir)
@@ -59,12 +59,12 @@ def local_judge(settings: Settings) -> Any:
 def make_embedder(settings: Settings, store: Store | None = None) -> Embedder:
     """The embedder the settings name; a real model's vectors are cached in the store and its weights
     load only when some text is not cached."""
-    from .embed import CachedEmbedder
+    from verify.models.embed import CachedEmbedder
 
     if settings.embed_model in EMBEDDERS:
         return EMBEDDERS.get(settings.embed_model)()
     if settings.engine == "ray":
-        from .engine_ray import RayEmbedder
+        from verify.pipeline.engine_ray import RayEmbedder
 
         def load() -> Any:
             return RayEmbedder(settings)
@@ -79,14 +79,14 @@ def make_embedder(settings: Settings, store: Store | None = None) -> Embedder:
 def make_judge(settings: Settings, store: Store | None = None) -> Any:
     """The NLI judge the settings name; a real model's scores are cached in the store and its weights
     load only when some pair is not cached."""
-    from .embed import pick_device
-    from .nli import CachedJudge, load_judge
-    from .runtime import load_temperature, model_revision, pick_backend
+    from verify.models.embed import pick_device
+    from verify.models.nli import CachedJudge, load_judge
+    from verify.models.runtime import load_temperature, model_revision, pick_backend
 
     if settings.nli_model in NLI_JUDGES:
         return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size)
     if settings.engine == "ray":
-        from .engine_ray import RayJudge
+        from verify.pipeline.engine_ray import RayJudge
 
         def load() -> Any:
             return RayJudge(settings)
@@ -171,8 +171,8 @@ class Pipeline:
     def judge_pair(self, text_a: str, text_b: str, date_a: str | None = None, date_b: str | None = None,
                    checks: bool = True) -> PairVerdict:
         """The full verdict logic on two bare claims (``verify pair``)."""
-        from .claims import claim_from_text
-        from .types import ClaimPair
+        from verify.extract.claims import claim_from_text
+        from verify.records import ClaimPair
 
         if not text_a.strip() or not text_b.strip():
             raise InputError("both claims need some text")
@@ -284,7 +284,7 @@ class Pipeline:
 
     def _extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None) -> list[Claim]:
         if self.settings.engine == "ray":
-            from .engine_ray import ray_extract
+            from verify.pipeline.engine_ray import ray_extract
 
             return ray_extract(articles, self.settings, on_batch)
         return ClaimExtractor(self.knowledge, self.nlp).extract(articles, on_batch)
@@ -313,5 +313,5 @@ def _timed(timings: dict[str, float], stage: str):
 
 
 def run(paths: Sequence[str | Path], settings: Settings | None = None, **kwargs: Any) -> Report:
-    """Library entry point: verify.pipeline.run(["seeds/"]) -> Report."""
+    """Library entry point: verify.pipeline.core.run(["seeds/"]) -> Report."""
     return Pipeline(settings or Settings()).run_paths(paths, **kwargs)

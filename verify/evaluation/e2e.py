@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
-from .types import CONFLICTING, VERDICTS, Claim, PairVerdict, Report
+from verify.errors import InputError
+from verify.records import CONFLICTING, VERDICTS, Claim, PairVerdict, Report
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@
 ``onnx-int8``   ONNX Runtime with dynamic int8 quantization (per-channel weights)
 ``auto``        the fastest measured backend for the device (see ``pick_backend``)
 
-Logits are turned into probabilities by verify.nli, divided first by the temperature in the model folder's
+Logits are turned into probabilities by verify.models.nli, divided first by the temperature in the model folder's
 ``calibration.json`` (``load_temperature``; 1.0 when there is none); ``model_revision`` names weights and T.
 
 ONNX graphs are exported once and cached beside the model (``<model>/onnx/``), or in the cache
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
+from verify.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .config import Settings
-from .errors import ConfigError
-from .nli import MAX_LENGTH, encoded_batches, judge_pairs
-from .types import Article, Claim, ClaimPair, Judgement
+from verify.config import Settings
+from verify.errors import ConfigError
+from verify.models.nli import MAX_LENGTH, encoded_batches, judge_pairs
+from verify.records import Article, Claim, ClaimPair, Judgement
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +86,9 @@ def shutdown() -> None:
 
 
 def _extract_chunk(articles: list[Article], packs: tuple[str, ...], nlp_model: str | None) -> list[Claim]:
-    from .claims import ClaimExtractor
-    from .knowledge import load_knowledge
-    from .nlp import NLP
+    from verify.extract.claims import ClaimExtractor
+    from verify.knowledge import load_knowledge
+    from verify.nlp import NLP
 
     return ClaimExtractor(load_knowledge(packs), NLP(nlp_model)).extract(articles)
 
@@ -115,7 +115,7 @@ class _ModelActor:
         import torch
 
         torch.set_num_threads(1)
-        from .pipeline import local_embedder, local_judge
+        from verify.pipeline.core import local_embedder, local_judge
 
         cfg = Settings(**settings)
         self.model: Any = local_embedder(cfg) if kind == "embed" else local_judge(cfg)
@@ -171,7 +171,7 @@ class RayJudge:
     def __init__(self, settings: Settings) -> None:
         from transformers import AutoTokenizer
 
-        from .nli import batch_limits
+        from verify.models.nli import batch_limits
 
         self.pool = _ActorPool("nli", settings)
         self.name = settings.nli_model

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from .evaluate import Anchor, CalibrationBin, RunResults, calibration_error, pool_bins
+from verify.evaluation.suite import Anchor, CalibrationBin, RunResults, calibration_error, pool_bins
 
 DPI = 110
 ANCHOR_STYLE = {"marker": "D", "color": "black", "s": 28, "zorder": 3}

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .types import Article, Claim, PairVerdict, TimeSpan, evidence_from_dict, evidence_to_dict, short_hash
+from verify.errors import ConfigError
+from verify.records import Article, Claim, PairVerdict, TimeSpan, evidence_from_dict, evidence_to_dict, short_hash
 
 # Append-only: never edit a migration that has shipped, add a new one.
 MIGRATIONS: list[tuple[str, str]] = [

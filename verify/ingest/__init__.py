@@ -1,4 +1,4 @@
-"""Files and folders -> cleaned :class:`~verify.types.Article` records, deduplicated by text hash.
+"""Files and folders -> cleaned :class:`~verify.records.Article` records, deduplicated by text hash.
 
 Formats: ``.txt`` (raw text as published, optional ``NAME.meta.json`` / ``NAME.json`` sidecar),
 ``.md`` (optional YAML front matter), ``.html``/``.htm`` (main text via :mod:`html.parser`) and
@@ -34,8 +34,8 @@ import yaml
 
 from verify.errors import InputError
 from verify.knowledge import Knowledge, available_packs, load_knowledge
-from verify.timeinfo import infer_article_date
-from verify.types import Article, short_hash
+from verify.extract.timeinfo import infer_article_date
+from verify.records import Article, short_hash
 
 __all__ = ["CHAR_MAP", "SUFFIXES", "clean", "guess_title", "infer_source", "load_articles"]
 

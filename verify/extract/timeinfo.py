@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from .values import ORDINAL_WORDS  # one table of ordinal words
+from verify.extract.values import ORDINAL_WORDS  # one table of ordinal words
 
 # ---------------------------------------------------------------------------------------------
 # Tables

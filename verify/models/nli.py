@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelNotFound
-from .models import Resolved, resolve
-from .types import NLI_LABELS, ClaimPair, Judgement, short_hash
+from verify.errors import ModelNotFound
+from verify.models.resolve import Resolved, resolve
+from verify.records import NLI_LABELS, ClaimPair, Judgement, short_hash
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def judge_pairs(predict: Callable[..., list[dict[str, float]]], pairs: Sequence[
 def load_judge(model: str, *, device: str = "auto", batch_size: int = 32, allow_download: bool = False,
                backend: str = "auto", cache_dir: Path | None = None) -> Any:
     """A registered fake (e.g. "keyword") or an NLIJudge for an alias, HF id or folder."""
-    from .registry import NLI_JUDGES
+    from verify.registry import NLI_JUDGES
 
     if model in NLI_JUDGES:
         return NLI_JUDGES.get(model)(device=device, batch_size=batch_size)
@@ -118,16 +118,16 @@ def batch_limits(batch_size: int, device: str, backend: str = "torch") -> tuple[
 
 class NLIJudge:
     """A sequence-classification NLI model (safetensors only, no remote code) on a chosen backend
-    (see verify.runtime), fed length-sorted batches sized by tokens."""
+    (see verify.models.runtime), fed length-sorted batches sized by tokens."""
 
     def __init__(self, model: str = "verify-nli-minilm", *, device: str = "auto", batch_size: int = 32,
                  allow_download: bool = False, max_length: int = MAX_LENGTH, backend: str = "auto",
                  cache_dir: Path | None = None, max_tokens: int | None = None) -> None:
         from transformers import AutoTokenizer
 
-        from .config import Settings
-        from .embed import pick_device
-        from .runtime import load_temperature, make_runner, model_revision, pick_backend
+        from verify.config import Settings
+        from verify.models.embed import pick_device
+        from verify.models.runtime import load_temperature, make_runner, model_revision, pick_backend
 
         self.name = model
         self.resolved: Resolved = resolve(model, "nli", allow_download=allow_download)

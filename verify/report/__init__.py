@@ -37,7 +37,7 @@ from rich.text import Text
 
 from verify import __version__
 from verify.errors import ConfigError, InputError
-from verify.types import (
+from verify.records import (
     NLI_LABELS,
     Article,
     Assessment,
@@ -121,7 +121,7 @@ class ScoresJSON(_Model):
     backward: NLIScoresJSON  # claim_b premise, claim_a hypothesis
 
 
-# evidence: what the deciding rule saw (verify.types evidence records), told apart by "type"
+# evidence: what the deciding rule saw (verify.records evidence records), told apart by "type"
 class ConflictJSON(_Model):
     type: Literal["conflict"]
     kind: str  # "date", a unit ("ton", "usd", "anniversary") or "commemorates"
@@ -249,7 +249,7 @@ class ReportJSON(_Model):
 
 def from_json(data: ReportJSON) -> Report:
     """Rebuild a Report from its JSON (for ``verify show``). Article texts are not in the JSON: they stay empty."""
-    from verify.types import ClaimPair, SharedFact, TimeSpan
+    from verify.records import ClaimPair, SharedFact, TimeSpan
 
     articles = tuple(
         Article(s.id, s.path, s.name, s.title, s.date, s.url, "", "", (0,), s.date_source) for s in data.sources

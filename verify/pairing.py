@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .knowledge import Knowledge
-from .types import Claim, ClaimPair
+from verify.knowledge import Knowledge
+from verify.records import Claim, ClaimPair
 
 # entity types specific enough that two claims naming the same one are likely about the same fact;
 # countries, regions and nationalities (GPE, LOC, NORP) are too coarse to pair on

@@ -36,9 +36,9 @@ from typing import Any, Literal, TextIO
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import __version__
-from .errors import ConfigError, InputError, VerifyError
-from .registry import Registry
+from verify import __version__
+from verify.errors import ConfigError, InputError, VerifyError
+from verify.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ TWO_CLASS: tuple[str, ...] = ("entailment", "not_entailment")
 LABEL_ORDER: tuple[str, ...] = (*THREE_CLASS, "not_entailment")
 PRIMARY_METRIC = "accuracy"
 SCHEMA_VERSION = "1.0"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SUBSAMPLE_SEED = 13
 
 # Used by `evaluate_file` when no label map is given: label *names* only, never positions.
@@ -646,9 +646,9 @@ class NLIEvaluator:
 
     def _verdict_metrics(self, judge: Any, forward: Sequence[Mapping[str, float]], gold: Sequence[str]) -> dict[str, float]:
         """Accuracy and macro-F1 of the pipeline's verdicts (NLI both ways + value/entity/time checks)."""
-        from .verdict.aggregate import Aggregator
-        from .claims import claim_from_text
-        from .types import ClaimPair, Judgement
+        from verify.verdict.aggregate import Aggregator
+        from verify.extract.claims import claim_from_text
+        from verify.records import ClaimPair, Judgement
 
         backward = judge.predict([(e.hypothesis, e.premise) for e in self.examples])
         aggregator = Aggregator()
@@ -729,7 +729,7 @@ class RunResults(BaseModel):
     git_commit: str | None
     model: ModelInfo
     device: str
-    backend: str | None = None  # verify.runtime backend (torch, torch-bf16, onnx-int8...) for real models
+    backend: str | None = None  # verify.models.runtime backend (torch, torch-bf16, onnx-int8...) for real models
     batch_size: int | None
     versions: dict[str, str | None]
     config: RunConfig

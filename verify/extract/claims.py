@@ -19,11 +19,11 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from .knowledge import Knowledge, default_knowledge, mentions
-from .nlp import NLP, VALUE_LABELS, Sentence, default_nlp
-from .timeinfo import resolve_time
-from .types import Article, Claim, TimeSpan, short_hash, source_digest
-from .values import describe, extract_quantities
+from verify.knowledge import Knowledge, default_knowledge, mentions
+from verify.nlp import NLP, VALUE_LABELS, Sentence, default_nlp
+from verify.extract.timeinfo import resolve_time
+from verify.records import Article, Claim, TimeSpan, short_hash, source_digest
+from verify.extract.values import describe, extract_quantities
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ def extract_dates(text: str) -> tuple[str, ...]:
 
 
 def extract_numbers(text: str) -> tuple[str, ...]:
-    """Quantities that are not years or dates, from the value model the verdicts use (verify.values):
+    """Quantities that are not years or dates, from the value model the verdicts use (verify.extract.values):
     "1,500 ton", "79th", "72-88 people", "3,000,000,000 usd"."""
     return tuple(dict.fromkeys(f"{describe(q)} {q.unit}".strip() for q in extract_quantities(text)))
 
@@ -325,7 +325,7 @@ def extractor_version(knowledge: Knowledge | None = None, nlp: NLP | None = None
     """Changes whenever the claim rules, the knowledge data or the language pipeline change, so stored
     claims are never stale."""
     knowledge = knowledge or default_knowledge()
-    return short_hash(source_digest("claims.py", "timeinfo.py", "ingest.py", "nlp.py", "values.py"),
+    return short_hash(source_digest("extract/claims.py", "extract/timeinfo.py", "ingest/__init__.py", "nlp.py", "extract/values.py"),
                       knowledge.digest, (nlp or default_nlp()).version)
 
 

@@ -12,16 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from .models import resolve
-from .store import Store
-from .types import short_hash
+from verify.models.resolve import resolve
+from verify.pipeline.store import Store
+from verify.records import short_hash
 
 log = logging.getLogger(__name__)
 
 
 def pick_device(device: str) -> str:
     """auto -> cuda when available, else cpu; an explicit cuda without a GPU is an error."""
-    from .errors import ConfigError
+    from verify.errors import ConfigError
 
     if device == "auto" and not _gpu_devices():
         return "cpu"  # no GPU device files: skip importing torch (a second, on cached runs)

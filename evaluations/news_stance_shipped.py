@@ -10,10 +10,10 @@ import torch
 torch.set_num_threads(1)
 import verify.pipeline.core as pipeline_module
 from verify.config import Settings
-from verify.evaluation import news
+from verify.evaluation import news, news_data
 from verify.pipeline.core import Pipeline
 from verify.verdict import calibrate
-from verify.verdict.calibrate import StanceModel, _digest, params_to_json
+from verify.verdict.params import StanceModel, _digest, params_to_json
 
 packaged = calibrate.load_params()
 model = StanceModel.from_json(packaged.provenance["stance_model"])
@@ -22,7 +22,7 @@ shipped = dataclasses.replace(shipped, digest=_digest(params_to_json(shipped)))
 pipeline_module.load_params = lambda *a, **k: shipped  # what make_aggregator reads
 news.load_params = lambda *a, **k: shipped  # the harness's refresh check
 p = Pipeline(Settings(device="cpu", store="evaluations/results/tmp/news-store-bench.sqlite"))
-res = news.run_news(list(news.load_news_benchmarks().values()), p, Path(sys.argv[1]), data_dir=p.settings.data_dir,
+res = news.run_news(list(news_data.load_news_benchmarks().values()), p, Path(sys.argv[1]), data_dir=p.settings.data_dir,
                     limit=300, params=shipped, cache_key=sys.argv[2] if len(sys.argv) > 2 else None)
 for name, r in res.benchmarks.items():
     key = "macro_f1" if r.task == "stance" else "balanced_accuracy"

@@ -159,7 +159,7 @@ def norm_key(premise: str, hypothesis: str) -> tuple[str, str]:
 def eval_suite_keys(data_dir: Path) -> tuple[set[tuple[str, str]], list[str]]:
     """Keys of every row of every benchmark in evaluations/benchmarks (all rows: before holdout or limit),
     and the benchmark names read. New training pairs must avoid all of them."""
-    from verify.evaluation.suite import load_benchmarks, load_examples
+    from verify.evaluation.benchmarks import load_benchmarks, load_examples
 
     keys: set[tuple[str, str]] = set()
     names = []
@@ -603,7 +603,7 @@ def fit_temperature(logits, labels) -> float:
 
 def calibration_stats(logits, labels, temperature: float) -> dict[str, float]:
     """NLL, ECE (verify's definition: 10 equal-width bins over the top probability) and accuracy at T."""
-    from verify.evaluation.suite import expected_calibration_error
+    from verify.evaluation.metrics import expected_calibration_error
 
     z = logits / temperature
     probs = np.exp(z - z.max(axis=1, keepdims=True))

@@ -26,7 +26,7 @@ def _isolated_env(monkeypatch, tmp_path, tmp_path_factory):
 
 @pytest.fixture
 def fake_settings(tmp_path):
-    """Settings that select the HashEmbedder and KeywordNLI fakes (registered in verify.registry)."""
+    """Settings that select the HashEmbedder and KeywordNLI fakes (verify.models.fakes, registered in verify.registry)."""
     from verify.config import Settings
 
     return Settings(embed_model="hash", nli_model="keyword", cache_dir=tmp_path / "cache", knowledge=("default", "korea"))

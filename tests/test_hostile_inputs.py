@@ -107,7 +107,7 @@ def test_devices_and_fifos_are_refused_unread(tmp_path):
 
 
 def test_size_cap_is_checked_while_reading():
-    from verify.ingest import _Skip, read_bounded
+    from verify.ingest.files import SkipFile as _Skip, read_bounded
 
     status = Path("/proc/self/status")  # st_size 0, yet it has content: the cap must hold while reading
     if not status.exists() or status.stat().st_size:
@@ -184,7 +184,7 @@ def test_markdown_from_metadata_is_inert(fake_env, tmp_path):
 
 
 def test_markdown_escape_covers_every_live_construct():
-    from verify.report import _md
+    from verify.report.markdown import escape as _md
 
     for live in ("[a](http://x)", "![i](http://x/p.png)", "<script>", "<http://x>", "**b**", "`c`", "[r][1]",
                  "# h", "a|b", "~~s~~", "_e_"):
@@ -193,7 +193,7 @@ def test_markdown_escape_covers_every_live_construct():
 
 
 def test_html_isolates_bidi_and_wraps_long_words(fake_env, tmp_path):
-    from verify.report import _CSS
+    from verify.report.html import CSS as _CSS
 
     out = tmp_path / "out"
     result = runner.invoke(app, ["claims", str(_hostile_folder(tmp_path)), "--out", str(out), "--no-store",
@@ -265,7 +265,7 @@ def test_date_override_of_year_one_is_a_user_error(fake_env, tmp_path):
 
 
 def _fake_report():
-    from tests.test_report import hostile_report
+    from tests.report.samples import hostile_report
 
     return hostile_report()
 
@@ -482,29 +482,9 @@ def test_ray_address_auto_without_a_cluster_is_one_line(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- 9. work kept, runs marked, codes true
 
 
-class CountingJudge:
-    """An inner judge that counts what it scores and can be told to fail after some calls."""
-
-    name = "counting"
-
-    def __init__(self, fail_after: int | None = None) -> None:
-        from verify.models.resolve import Resolved
-
-        self.resolved = Resolved("counting", "/fake", "r1", "test")
-        self.scored: list[tuple[str, str]] = []
-        self.calls = 0
-        self.fail_after = fail_after
-
-    def predict(self, texts, on_batch=None):
-        if self.fail_after is not None and self.calls >= self.fail_after:
-            raise KeyboardInterrupt
-        self.calls += 1
-        self.scored += list(texts)
-        return [{"entailment": 0.1, "neutral": 0.8, "contradiction": 0.1} for _ in texts]
-
-
 def test_nli_scores_are_stored_per_batch_and_survive_an_interrupt(tmp_path):
-    from verify.models.nli import STORE_EVERY, CachedJudge
+    from verify.models.fakes import CountingJudge
+    from verify.pipeline.caches import STORE_EVERY, CachedJudge
     from verify.pipeline.store import Store
 
     store = Store(tmp_path / "s.sqlite")
@@ -514,18 +494,19 @@ def test_nli_scores_are_stored_per_batch_and_survive_an_interrupt(tmp_path):
     assert store.counts()["nli_scores"] == 2 * STORE_EVERY  # two chunks done before the interrupt, kept
     inner = CountingJudge()
     CachedJudge(inner, store).predict(texts)
-    assert len(inner.scored) == STORE_EVERY  # the re-run scores only what was lost
+    assert len(inner.seen) == STORE_EVERY  # the re-run scores only what was lost
 
 
 def test_identical_pairs_are_scored_once(tmp_path):
-    from verify.models.nli import CachedJudge
+    from verify.models.fakes import CountingJudge
+    from verify.pipeline.caches import CachedJudge
 
     inner = CountingJudge()
     judge = CachedJudge(inner, None)
     texts = [("a", "b"), ("b", "a"), ("a", "b"), ("a", "b")]
     out = judge.predict(texts)
     assert len(out) == 4 and out[0] is out[2] is out[3]
-    assert sorted(inner.scored) == [("a", "b"), ("b", "a")] and judge.duplicates == 2
+    assert sorted(inner.seen) == [("a", "b"), ("b", "a")] and judge.duplicates == 2
 
 
 def test_invalid_utf8_is_replaced_with_a_warning_not_read_as_cp1252(tmp_path):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import time
 from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -100,20 +101,21 @@ def run(inputs: str | Path | Article | Sequence[str | Path | Article], settings:
     """Verify files, folders and in-memory `Article`s (mixed freely) and return the `Report`.
 
     The models load once: pass ``pipeline=`` to reuse yours, else the pipeline for ``settings`` (default
-    `Settings()`: flag-free precedence, ``VERIFY_*`` > ``verify.toml`` > defaults) is kept between calls."""
-    from verify.ingest import load_articles
-
+    `Settings()`: flag-free precedence, ``VERIFY_*`` > ``verify.toml`` > defaults) is kept between calls. The
+    report's timings include reading the paths (``ingest``), as ``Pipeline.run_paths`` reports them."""
     if isinstance(inputs, (str, Path, Article)):
         inputs = [inputs]
     if pipeline is not None and settings is not None and pipeline.settings != settings:
         raise InputError("run: pass settings or a pipeline, not both with different settings")
     pipe = pipeline or _pipeline_for(settings or Settings())
+    start = time.perf_counter()
     articles: list[Article] = []
     for item in inputs:  # in the caller's order; each path read as ingest reads it
-        articles += [item] if isinstance(item, Article) else load_articles([item], on_warning=on_warning, knowledge=pipe.knowledge)
+        articles += [item] if isinstance(item, Article) else pipe.ingest([item], on_warning)
+    timings = {} if all(isinstance(item, Article) for item in inputs) else {"ingest": time.perf_counter() - start}
     seen: set[str] = set()
     unique = [a for a in articles if not (a.id in seen or seen.add(a.id))]  # one copy of each text
-    return pipe.run(unique, progress, on_warning=on_warning)
+    return pipe.run(unique, progress, timings, on_warning)
 
 
 def to_dict(report: Report) -> dict[str, Any]:

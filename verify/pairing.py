@@ -1,8 +1,20 @@
-"""Claim -> ClaimPair: cross-source candidates by cosine top-k plus shared entities/values."""
+"""Claim -> ClaimPair: cross-source candidates by cosine top-k plus shared entities/values.
+
+The candidates of a corpus are a function of its claims and vectors alone: each claim's ``top_k`` nearest claims
+of other articles (``exact_neighbours``, or a usearch HNSW index above ANN_THRESHOLD claims: ``index_search``), the
+claims that share a specific entity, number or date (``block_pairs``), and the claims that rebut a paired claim
+(``rebuttal_pairs``); ``assemble`` turns them into ClaimPairs. ``PairState`` holds the first two for a corpus by
+claim and moves them to a corpus that differs by a few articles (``PairState.update``); ``Pairer.pair`` is one such
+update from nothing. Near-ties (within TIE) are broken by a rank drawn from each claim's id (``claim_ranks``), a
+similarity within TIE of a threshold is computed again exactly (``at_least``), and a pair's similarity is one
+float64 dot product of its two vectors, so a corpus gives the same pairs whether it was paired at once or article
+by article (verify.pipeline.incremental keeps the state between runs)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +25,12 @@ from verify.records import Claim, ClaimPair
 # countries, regions and nationalities (GPE, LOC, NORP) are too coarse to pair on
 SPECIFIC_TYPES = frozenset({"PERSON", "ORG", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT"})
 MAX_BLOCK = 100  # blocking keys shared by more claims than this are too common to pair on
+ANN_THRESHOLD = 20_000  # claims; above this, nearest neighbours come from an approximate index
+CHUNK_CELLS = 1 << 24  # similarity cells computed at once by the exact search (64 MiB of float32)
+TIE = 1e-5  # similarities this close are tied: the claim with the lower rank wins (float noise never decides)
+ANN_EXTRA = 12  # the index is asked for this many neighbours more than top_k: own-article ones are dropped after
+# usearch HNSW parameters; part of what a stored index was built with (verify.pipeline.incremental)
+HNSW = {"connectivity": 16, "expansion_add": 48, "expansion_search": 48}
 
 
 def specific_entities(claim: Claim, generic: frozenset[str] = frozenset()) -> set[str]:
@@ -29,17 +47,15 @@ def shared_keys(a: Claim, b: Claim, generic: frozenset[str] = frozenset()) -> tu
     return tuple(sorted(ents)) + tuple(sorted(vals))
 
 
-def _key_index(claims: Sequence[Claim], generic: frozenset[str] = frozenset()) -> dict[str, list[int]]:
-    """Specific entity / number / date -> the claims mentioning it."""
-    index: dict[str, list[int]] = {}
-    for i, c in enumerate(claims):
-        for key in specific_entities(c, generic) | {*c.numbers, *c.dates}:
-            index.setdefault(key, []).append(i)
-    return index
+def blocking_keys(claim: Claim, generic: frozenset[str] = frozenset()) -> set[str]:
+    """What a claim is blocked on: its specific entities, numbers and dates."""
+    return specific_entities(claim, generic) | {*claim.numbers, *claim.dates}
 
 
-ANN_THRESHOLD = 20_000  # claims; above this, nearest neighbours come from an approximate index
-CHUNK_CELLS = 1 << 24  # similarity cells computed at once by the exact search (64 MiB of float32)
+def claim_ranks(ids: Iterable[str]) -> np.ndarray:
+    """A tie-break rank per claim, from its id alone (so the same in every corpus the claim is part of)."""
+    return np.array([int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+                     for i in ids], dtype=np.int64)
 
 
 def cross_source_pairs(claims: Sequence[Claim], within_source: bool = False) -> int:
@@ -53,58 +69,187 @@ def cross_source_pairs(claims: Sequence[Claim], within_source: bool = False) -> 
     return (n * n - sum(v * v for v in sizes.values())) // 2
 
 
-def exact_neighbours(vectors: np.ndarray, groups: np.ndarray, k: int, within_source: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(indices, similarities) of each row's k most similar rows from another group, by chunked matrix
-    products: memory stays at CHUNK_CELLS whatever the corpus size. Missing neighbours have index -1."""
-    n = len(vectors)
-    k = min(k, n - 1)
-    idx = np.full((n, max(k, 0)), -1, dtype=np.int64)
-    sim = np.full((n, max(k, 0)), -np.inf, dtype=np.float32)
-    if k <= 0:
-        return idx, sim
-    codes = np.unique(groups, return_inverse=True)[1].ravel()  # integers compare far faster than strings
-    step = max(1, CHUNK_CELLS // n)
-    for start in range(0, n, step):
-        rows = slice(start, min(n, start + step))
-        block = vectors[rows] @ vectors.T
-        if within_source:
-            block[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] = -np.inf
-        else:
-            np.putmask(block, codes[rows, None] == codes[None, :], -np.inf)
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        idx[rows] = top
-        sim[rows] = np.take_along_axis(block, top, axis=1)
+def best_k(block: np.ndarray, ranks: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, similarities) of each row's k best entries of ``block`` (rows x candidates, -inf where not
+    allowed), in no particular order; similarities within TIE of the k-th are decided by ``ranks`` (lower
+    wins). Missing: -1, -inf."""
+    rows, n = block.shape
+    k = min(k, n)
+    if k <= 0 or rows == 0:
+        return np.full((rows, max(k, 0)), -1, dtype=np.int64), np.full((rows, max(k, 0)), -np.inf, dtype=np.float32)
+    idx = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (rows, 1))
+    sim = np.take_along_axis(block, idx, axis=1).astype(np.float32)
+    kth = sim.min(axis=1)
+    # rows where something outside the k found is within 2 TIE of the k-th: ordered by (bucket, rank)
+    for r in np.nonzero(np.isfinite(kth) & ((block >= (kth - 2 * TIE)[:, None]).sum(axis=1) > k))[0]:
+        cand = np.nonzero(block[r] >= kth[r] - 2 * TIE)[0]
+        best = cand[rank_order(block[r, cand], ranks[cand])[:k]]
+        idx[r], sim[r] = best, block[r, best]
+    idx = idx.astype(np.int64)
     idx[~np.isfinite(sim)] = -1
     return idx, sim
 
 
-def ann_neighbours(vectors: np.ndarray, groups: np.ndarray, k: int, within_source: bool = False,
-                   extra: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """Like exact_neighbours, from an HNSW index (usearch, inner product on unit vectors). Asks for
-    ``k + extra`` neighbours so that claims of the row's own article can be dropped afterwards.
-    The index is built on one thread: the same corpus gives the same graph and so the same pairs,
-    which a re-run needs to find every score in the store (a threaded build differed on ~1% of rows)."""
+def rank_order(sims: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Positions of ``sims`` best first; similarities within TIE (same bucket) by rank."""
+    buckets = np.where(np.isfinite(sims), np.round(np.asarray(sims, dtype=np.float64) / TIE), -np.inf)
+    return np.lexsort((ranks, -buckets))
+
+
+def exact_neighbours(vectors: np.ndarray, groups: np.ndarray, k: int, within_source: bool = False,
+                     ranks: np.ndarray | None = None, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, similarities) of each row's (of ``rows``, default all) k most similar rows from another group,
+    by chunked matrix products: memory stays at CHUNK_CELLS whatever the corpus size. Missing: -1, -inf."""
+    n = len(vectors)
+    rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+    k = max(min(k, n - 1), 0)
+    ranks = np.zeros(n, dtype=np.int64) if ranks is None else ranks
+    idx = np.full((len(rows), k), -1, dtype=np.int64)
+    sim = np.full((len(rows), k), -np.inf, dtype=np.float32)
+    if k == 0 or len(rows) == 0:
+        return idx, sim
+    codes = np.unique(groups, return_inverse=True)[1].ravel()  # integers compare far faster than strings
+    step = max(1, CHUNK_CELLS // n)
+    for start in range(0, len(rows), step):
+        part = rows[start : start + step]
+        block = vectors[part] @ vectors.T
+        mask_block(block, codes[part], codes, part, np.arange(n), within_source)
+        idx[start : start + step], sim[start : start + step] = best_k(block, ranks, k)
+    return idx, sim
+
+
+def mask_block(block: np.ndarray, row_codes: np.ndarray, col_codes: np.ndarray, row_ids: np.ndarray,
+               col_ids: np.ndarray, within_source: bool) -> None:
+    """-inf where a row may not pair with a column: itself, and its own article unless ``within_source``."""
+    if within_source:
+        np.putmask(block, row_ids[:, None] == col_ids[None, :], -np.inf)
+    else:
+        np.putmask(block, row_codes[:, None] == col_codes[None, :], -np.inf)
+
+
+def new_index(dim: int) -> Any:
+    """An empty usearch HNSW index for unit vectors (inner product)."""
     from usearch.index import Index
 
-    n, dim = vectors.shape
-    index = Index(ndim=dim, metric="ip", dtype="f32", connectivity=16, expansion_add=48, expansion_search=48)
-    keys = np.arange(n, dtype=np.uint64)
-    index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=1)
-    want = min(n, k + extra + 1)
-    found = index.search(np.ascontiguousarray(vectors, dtype=np.float32), want, threads=0)
-    keys_found = found.keys.astype(np.int64)
-    sims = 1.0 - found.distances.astype(np.float32)  # usearch's "ip" distance is 1 - dot
+    return Index(ndim=dim, metric="ip", dtype="f32", **HNSW)
+
+
+def index_add(index: Any, keys: np.ndarray, vectors: np.ndarray) -> None:
+    """Add on one thread: the same vectors added in the same order give the same graph, so the same pairs
+    (a threaded build differed on ~1% of rows), which a re-run needs to find every score in the store."""
+    if len(keys):
+        index.add(np.asarray(keys, dtype=np.uint64), np.ascontiguousarray(vectors, dtype=np.float32), threads=1)
+
+
+def index_search(index: Any, queries: np.ndarray, query_keys: np.ndarray, groups: np.ndarray, k: int,
+                 within_source: bool, want: int, ranks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's k nearest index keys among the ``want`` the index finds, other than itself (and its own group
+    unless ``within_source``), near-ties decided by ``ranks``: (keys, similarities), -1 / -inf where missing.
+    ``groups`` and ``ranks`` are indexed by key."""
+    n = len(queries)
     idx = np.full((n, k), -1, dtype=np.int64)
     sim = np.full((n, k), -np.inf, dtype=np.float32)
+    if n == 0 or len(index) == 0:
+        return idx, sim
+    found = index.search(np.ascontiguousarray(queries, dtype=np.float32), min(want, len(index)), threads=0)
+    keys_found = np.asarray(found.keys, dtype=np.int64).reshape(n, -1)
+    sims = 1.0 - np.asarray(found.distances, dtype=np.float32).reshape(n, -1)  # usearch's "ip" distance is 1 - dot
+    counts = np.asarray(found.counts).reshape(n)
+    limit = len(groups)
     for row in range(n):
-        cols = keys_found[row]
-        ok = (cols >= 0) & (cols < n) & (cols != row)
+        cols, s = keys_found[row, : counts[row]], sims[row, : counts[row]]
+        ok = (cols >= 0) & (cols < limit) & (cols != query_keys[row])
         if not within_source:
-            ok &= groups[np.clip(cols, 0, n - 1)] != groups[row]
-        cols, s = cols[ok][:k], sims[row][ok][:k]
-        idx[row, : len(cols)] = cols
-        sim[row, : len(cols)] = s
+            ok &= groups[np.clip(cols, 0, limit - 1)] != groups[query_keys[row]]
+        cols, s = cols[ok], s[ok]
+        best = rank_order(s, ranks[cols])[:k] if ranks is not None else slice(0, k)
+        cols, s = cols[best], s[best]
+        idx[row, : len(cols)], sim[row, : len(cols)] = cols, s
     return idx, sim
+
+
+def at_least(sims: np.ndarray, threshold: float, vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sims >= threshold`` for the pairs (a[i], b[i]), with the similarities within TIE of the threshold
+    computed again exactly (one float64 dot product): float noise never moves a pair across it."""
+    ok = sims >= threshold
+    near = np.isfinite(sims) & (np.abs(sims - threshold) <= TIE)
+    if near.any():
+        ok[near] = dots(vectors, a[near], b[near]) >= threshold
+    return ok
+
+
+def block_pairs(members: Sequence[int], vectors: np.ndarray, groups: np.ndarray, ranks: np.ndarray, top_k: int,
+                min_similarity: float, within_source: bool) -> list[tuple[int, int]]:
+    """Within one blocking key's claims (indices into ``vectors``): each claim's ``top_k`` best partners of
+    another article at least ``min_similarity`` alike. Members are taken in rank order, so the products (and
+    their last bits) are the same however the block was assembled."""
+    ids = np.array(sorted(members, key=lambda m: ranks[m]), dtype=np.int64)
+    if len(ids) < 2:
+        return []
+    block = vectors[ids] @ vectors[ids].T
+    x, y = np.meshgrid(ids, ids, indexing="ij")
+    ok = at_least(block, min_similarity, vectors, x, y) & ~np.eye(len(ids), dtype=bool)
+    if not within_source:
+        ok &= groups[ids][:, None] != groups[ids][None, :]
+    scores = np.where(ok, block, -np.inf)
+    out = []
+    for x in range(len(ids)):
+        for y in rank_order(scores[x], ranks[ids])[:top_k]:
+            if ok[x, y]:
+                out.append((int(ids[x]), int(ids[y])))
+    return out
+
+
+def rebuttal_pairs(claims: Sequence[Claim], chosen: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """If X (another article) is paired with D and R rebuts D ("In fact, ..."), pair X with R too:
+    {(min, max) index of X and R: index of D}, the first D in (pair, direction) order when several."""
+    index = {c.id: i for i, c in enumerate(claims)}
+    rebutters: dict[int, list[int]] = {}
+    for r, c in enumerate(claims):
+        if c.rebuts in index:
+            rebutters.setdefault(index[c.rebuts], []).append(r)
+    out: dict[tuple[int, int], int] = {}
+    if not rebutters:
+        return out
+    for i, j in sorted(p for p in chosen if p[0] in rebutters or p[1] in rebutters):
+        for x, d in ((i, j), (j, i)):
+            for r in rebutters.get(d, []):
+                if claims[x].article_id != claims[r].article_id:  # always across articles
+                    out.setdefault((min(x, r), max(x, r)), d)
+    return out
+
+
+def dots(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """The cosine of each pair (a[i], b[i]) of unit vectors: one float64 dot product per pair, which depends on
+    the two vectors alone (not on the matrix product it would otherwise be part of)."""
+    out = np.empty(len(a), dtype=np.float64)
+    for s in range(0, len(a), chunk):
+        va = vectors[a[s : s + chunk]].astype(np.float64)
+        vb = vectors[b[s : s + chunk]].astype(np.float64)
+        out[s : s + chunk] = np.einsum("ij,ij->i", va, vb)
+    return out
+
+
+def assemble(claims: Sequence[Claim], vectors: np.ndarray, chosen: Mapping[tuple[int, int], int | None],
+             generic: frozenset[str] = frozenset(), known: Mapping[tuple[int, int], tuple[float, tuple[str, ...]]]
+             | None = None) -> tuple[list[ClaimPair], list[tuple[int, int]]]:
+    """ClaimPairs for ``chosen`` ({(i, j) with i < j: index of the rebutted claim or None}), a before b in input
+    order, best similarity first (then input order), and their (i, j). ``known``: (similarity, shared keys) of the
+    pairs already worked out, by (i, j)."""
+    known = known or {}
+    keys = sorted(chosen)
+    todo = [n for n, key in enumerate(keys) if key not in known]
+    sims = np.array([known[key][0] if key in known else 0.0 for key in keys], dtype=np.float64)
+    if todo:
+        sims[todo] = np.round(dots(vectors, np.array([keys[n][0] for n in todo]), np.array([keys[n][1] for n in todo])), 4)
+    pairs = []
+    for (i, j), s in zip(keys, sims.tolist()):
+        x, y = claims[i], claims[j]
+        via = chosen[(i, j)]
+        common = known[(i, j)][1] if (i, j) in known else shared_keys(x, y, generic)
+        pairs.append(ClaimPair(x, y, s, common, via=claims[via].id if via is not None else None))
+    order = np.argsort(-sims, kind="stable").tolist()  # input order within a tie
+    return [pairs[n] for n in order], [keys[n] for n in order]
 
 
 class Pairer:
@@ -127,62 +272,286 @@ class Pairer:
         self.within_source = within_source
         self.ann_threshold = ann_threshold
         self.generic = knowledge.generic if knowledge is not None else frozenset()
-        self.stats: dict[str, int | str] = {}
+        self.stats: dict[str, Any] = {}
+
+    def key(self) -> str:
+        """What the candidates depend on besides the claims and their vectors (for a stored PairState)."""
+        return repr((self.top_k, self.min_similarity, self.shared_min_similarity, self.within_source,
+                     self.ann_threshold, sorted(self.generic), MAX_BLOCK, TIE, ANN_EXTRA, sorted(HNSW.items())))
+
+    def approximate(self, n: int) -> bool:
+        return n > self.ann_threshold
 
     def pair(self, claims: Sequence[Claim], vectors: np.ndarray) -> list[ClaimPair]:
         """Unordered candidate pairs (a before b in input order), best similarity first."""
         if len(claims) != len(vectors):
             raise ValueError(f"{len(claims)} claims but {len(vectors)} vectors")
-        self.stats = {"claims": len(claims), "cross_source_pairs": cross_source_pairs(claims, self.within_source),
-                      "method": "exact", "candidates": 0}
-        if len(claims) < 2:
-            return []
         vectors = np.asarray(vectors, dtype=np.float32)
-        groups = np.array([c.article_id for c in claims])
-        chosen: dict[tuple[int, int], ClaimPair] = {}
+        state = PairState(self, vectors.shape[1] if vectors.ndim == 2 else 0, self.approximate(len(claims)))
+        state.update(claims, vectors, unique_ids(c.id for c in claims))
+        return self.finish(claims, vectors, state.candidates(vectors), state.method)[0]
 
-        def add(i: int, j: int, similarity: float, via: str | None = None) -> None:
-            key = (min(i, j), max(i, j))
-            if key not in chosen:
-                a, b = claims[key[0]], claims[key[1]]
-                chosen[key] = ClaimPair(a, b, round(float(similarity), 4), shared_keys(a, b, self.generic), via=via)
+    def finish(self, claims: Sequence[Claim], vectors: np.ndarray, pairs: Iterable[tuple[int, int]], method: str,
+               known: Mapping[tuple[int, int], tuple[float, tuple[str, ...]]] | None = None
+               ) -> tuple[list[ClaimPair], list[tuple[int, int]]]:
+        """The rebuttal pairs added, then ClaimPairs and their (i, j) (see ``assemble``); counts in ``stats``."""
+        chosen: dict[tuple[int, int], int | None] = dict.fromkeys(pairs)
+        for key, via in rebuttal_pairs(claims, list(chosen)).items():
+            chosen.setdefault(key, via)
+        self.stats = {"claims": len(claims), "cross_source_pairs": cross_source_pairs(claims, self.within_source),
+                      "method": method, "candidates": len(chosen)}
+        return assemble(claims, vectors, chosen, self.generic, known)
 
-        approximate = len(claims) > self.ann_threshold
-        self.stats["method"] = "ann" if approximate else "exact"
-        search = ann_neighbours if approximate else exact_neighbours
-        idx, sim = search(vectors, groups, self.top_k, self.within_source)
-        for i, j in zip(*np.nonzero((sim >= self.min_similarity) & (idx >= 0))):
-            add(int(i), int(idx[i, j]), sim[i, j])
-        # blocking: claims that share a specific entity, number or date, above a lower cosine; each claim
-        # keeps its top_k partners per key, so the pairs grow linearly with the corpus
-        for members in _key_index(claims, self.generic).values():
-            if len(members) > MAX_BLOCK:
-                continue  # a value half the corpus mentions says little about "the same fact"
-            ids = np.array(members)
-            block = vectors[ids] @ vectors[ids].T
-            ok = (block >= self.shared_min_similarity) & ~np.eye(len(ids), dtype=bool)
-            if not self.within_source:
-                ok &= groups[ids][:, None] != groups[ids][None, :]
-            scores = np.where(ok, block, -np.inf)
-            for x in range(len(ids)):
-                for y in np.argsort(-scores[x])[: self.top_k]:
-                    if ok[x, y]:
-                        add(members[x], members[y], block[x, y])
-        self._add_rebuttal_pairs(claims, vectors, chosen, add)
-        self.stats["candidates"] = len(chosen)
-        return sorted(chosen.values(), key=lambda p: -p.similarity)
+    def knn_pairs(self, idx: np.ndarray, sim: np.ndarray, vectors: np.ndarray) -> set[tuple[int, int]]:
+        """(min, max) of each row and each of its neighbours at least ``min_similarity`` alike."""
+        r, c = np.nonzero(idx >= 0)
+        other = idx[r, c]
+        keep = at_least(sim[r, c], self.min_similarity, vectors, r, other)
+        r, other = r[keep], other[keep]
+        return set(zip(np.minimum(r, other).tolist(), np.maximum(r, other).tolist()))
 
-    @staticmethod
-    def _add_rebuttal_pairs(claims: Sequence[Claim], vectors: np.ndarray, chosen: dict[tuple[int, int], ClaimPair],
-                            add: Callable[..., None]) -> None:
-        """If X (another source) resembles D and R rebuts D ("In fact, ..."), pair X with R too."""
-        index = {c.id: i for i, c in enumerate(claims)}
-        rebutters: dict[int, list[int]] = {}
-        for r, c in enumerate(claims):
-            if c.rebuts in index:
-                rebutters.setdefault(index[c.rebuts], []).append(r)
-        for (i, j) in list(chosen):
-            for x, d in ((i, j), (j, i)):
-                for r in rebutters.get(d, []):
-                    if claims[x].article_id != claims[r].article_id:  # always across articles
-                        add(x, r, vectors[x] @ vectors[r], via=claims[d].id)
+    def block(self, members: Sequence[int], vectors: np.ndarray, groups: np.ndarray, ranks: np.ndarray
+              ) -> set[tuple[int, int]]:
+        """A blocking key's pairs (see ``block_pairs``), as (min, max)."""
+        return {(min(x, y), max(x, y)) for x, y in block_pairs(members, vectors, groups, ranks, self.top_k,
+                                                                  self.shared_min_similarity, self.within_source)}
+
+
+def unique_ids(ids: Iterable[str]) -> list[str]:
+    """The ids with a "#n" added to the n-th repeat of one (the same article given twice)."""
+    seen: dict[str, int] = {}
+    out = []
+    for i in ids:
+        n = seen[i] = seen.get(i, -1) + 1
+        out.append(f"{i}#{n}" if n else i)
+    return out
+
+
+class PairState:
+    """The pairing structure of a corpus by claim slot: what a corpus differing by a few articles updates
+    (``update``) instead of recomputing. A claim keeps its slot while its uid (unique id: article key and claim
+    id) stays in the corpus. Per slot: the claim's top_k nearest claims of other articles (``knn``, before the
+    ``min_similarity`` cut); per blocking key: its member slots and the pairs it gives; in approximate mode the
+    HNSW index, keyed by slot.
+
+    ``update`` searches the new claims against the whole corpus, lets each into the lists of the old claims it
+    beats, searches again for claims that lost a neighbour, and rebuilds the blocks of every key a new or dropped
+    claim carries. Exact mode gives, after any sequence of updates, the candidates a from-scratch search gives
+    for the same corpus (near-ties are decided by rank, see TIE). Approximate mode is approximate both ways: a
+    new claim gets the neighbours the index finds and enters an old claim's list when it is among the new claim's
+    REVERSE_WANT x (top_k + ANN_EXTRA) nearest; the index only grows by adds on one thread (and removals), so the
+    same sequence of corpora gives the same candidates."""
+
+    ARRAYS = ("uid", "claim_id", "article", "source", "rank", "alive", "knn", "knn_sim", "key_names", "key_offsets",
+              "key_members", "pair_offsets", "pair_codes")
+    REVERSE_WANT = 4
+
+    def __init__(self, pairer: Pairer, dim: int, approximate: bool) -> None:
+        k = pairer.top_k
+        self.pairer = pairer
+        self.dim = dim
+        self.approximate = approximate
+        self.method = "ann" if approximate else "exact"
+        self.uid = self.claim_id = self.article = self.source = self.key_names = np.zeros(0, dtype="<U1")
+        self.rank = np.zeros(0, dtype=np.int64)
+        self.alive = np.zeros(0, dtype=bool)
+        self.knn = np.zeros((0, k), dtype=np.int64)
+        self.knn_sim = np.zeros((0, k), dtype=np.float32)
+        self.key_offsets = np.zeros(1, dtype=np.int64)
+        self.key_members = np.zeros(0, dtype=np.int64)
+        self.pair_offsets = np.zeros(1, dtype=np.int64)
+        self.pair_codes = np.zeros(0, dtype=np.int64)  # slot pairs as lo << 32 | hi
+        self.index: Any = new_index(dim) if approximate else None
+        self.slot_of = np.zeros(0, dtype=np.int64)  # the corpus of the last update: claim index -> slot
+        self.stats: dict[str, int] = {}
+
+    # -- persistence (files: verify.pipeline.incremental) ---------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in self.ARRAYS}
+
+    @classmethod
+    def from_arrays(cls, pairer: Pairer, dim: int, approximate: bool, arrays: Mapping[str, np.ndarray],
+                    index: Any = None) -> PairState:
+        """A state from ``arrays()``; raises ValueError when they do not fit together."""
+        state = cls(pairer, dim, approximate)
+        for name in cls.ARRAYS:
+            setattr(state, name, arrays[name])
+        slots = len(state.uid)
+        if (any(len(getattr(state, n)) != slots for n in ("claim_id", "article", "source", "rank", "alive", "knn"))
+                or state.knn.shape != (slots, pairer.top_k) or state.knn_sim.shape != state.knn.shape
+                or state.key_offsets[-1] != len(state.key_members) or len(state.key_offsets) != len(state.key_names) + 1
+                or state.pair_offsets[-1] != len(state.pair_codes) or len(state.pair_offsets) != len(state.key_offsets)
+                or (len(state.key_members) and not 0 <= state.key_members.min() <= state.key_members.max() < slots)
+                or state.knn.max(initial=-1) >= slots):
+            raise ValueError("the stored pairing arrays do not fit together")
+        if approximate:
+            if index is None or len(index) != int(state.alive.sum()) or index.ndim != dim:
+                raise ValueError("the stored index does not hold the stored claims")
+            state.index = index
+        return state
+
+    # -- update ------------------------------------------------------------------------------------------
+    def update(self, claims: Sequence[Claim], vectors: np.ndarray, uids: Sequence[str]) -> None:
+        """Move to the corpus ``claims`` (with their ``vectors`` and unique ``uids``)."""
+        n = len(claims)
+        if len(vectors) != n or len(uids) != n:
+            raise ValueError(f"{n} claims, {len(vectors)} vectors, {len(uids)} uids")
+        vectors = np.asarray(vectors, dtype=np.float32)
+        alive = np.nonzero(self.alive)[0]
+        known = dict(zip(self.uid[alive].tolist(), alive.tolist()))
+        slot_of = np.array([known.get(u, -1) for u in uids], dtype=np.int64)
+        gone = np.setdiff1d(alive, slot_of[slot_of >= 0])
+        fresh = np.nonzero(slot_of < 0)[0]
+        first_new = len(self.uid)
+        slot_of[fresh] = np.arange(first_new, first_new + len(fresh))
+        self._grow([claims[i] for i in fresh], [uids[i] for i in fresh])
+        self.alive[gone] = False
+        self.slot_of = slot_of
+        cur = np.full(len(self.uid), -1, dtype=np.int64)
+        cur[slot_of] = np.arange(n)
+        codes = np.unique(np.array([c.article_id for c in claims]), return_inverse=True)[1].ravel() if n else slot_of
+        ranks = self.rank[slot_of]
+        old = np.nonzero(slot_of < first_new)[0]
+        lists = self.knn[slot_of[old]]
+        lost = old[((lists >= 0) & ~self.alive[np.clip(lists, 0, None)]).any(axis=1)]
+        if self.approximate:
+            self._reindex(gone, slot_of[fresh], vectors[fresh])
+        query = np.union1d(fresh, lost)
+        idx, sim = self._search(query, vectors, codes, ranks, slot_of, cur)
+        self.knn[slot_of[query]] = np.where(idx >= 0, slot_of[np.clip(idx, 0, None)], -1)
+        self.knn_sim[slot_of[query]] = sim
+        self._let_in(np.setdiff1d(old, lost), fresh, vectors, codes, ranks, slot_of, cur)
+        self._update_blocks(claims, vectors, codes, ranks, fresh, gone, slot_of, cur)
+        self.stats = {"new_claims": len(fresh), "dropped_claims": len(gone), "searched_again": len(lost)}
+
+    def candidates(self, vectors: np.ndarray) -> set[tuple[int, int]]:
+        """The corpus's neighbour and block pairs, as (min, max) claim indices of the last update's corpus
+        (``vectors``: its vectors)."""
+        cur = np.full(len(self.uid), -1, dtype=np.int64)
+        cur[self.slot_of] = np.arange(len(self.slot_of))
+        lists = self.knn[self.slot_of]
+        chosen = self.pairer.knn_pairs(np.where(lists >= 0, cur[np.clip(lists, 0, None)], -1), self.knn_sim[self.slot_of],
+                                       vectors)
+        lo, hi = cur[self.pair_codes >> 32], cur[self.pair_codes & 0xFFFFFFFF]
+        chosen.update(zip(np.minimum(lo, hi).tolist(), np.maximum(lo, hi).tolist()))
+        return chosen
+
+    def _grow(self, claims: Sequence[Claim], uids: Sequence[str]) -> None:
+        m, k = len(claims), self.pairer.top_k
+        self.uid = np.concatenate([self.uid, np.array(uids, dtype=str)]) if m else self.uid
+        self.claim_id = np.concatenate([self.claim_id, np.array([c.id for c in claims], dtype=str)]) if m else self.claim_id
+        self.article = np.concatenate([self.article, np.array([c.article_id for c in claims], dtype=str)]) if m else self.article
+        self.source = np.concatenate([self.source, np.array([c.source for c in claims], dtype=str)]) if m else self.source
+        self.rank = np.concatenate([self.rank, claim_ranks(c.id for c in claims)])
+        self.alive = np.concatenate([self.alive, np.ones(m, dtype=bool)])
+        self.knn = np.concatenate([self.knn, np.full((m, k), -1, dtype=np.int64)])
+        self.knn_sim = np.concatenate([self.knn_sim, np.full((m, k), -np.inf, dtype=np.float32)])
+
+    def _reindex(self, gone: np.ndarray, slots: np.ndarray, vectors: np.ndarray) -> None:
+        for slot in gone.tolist():
+            self.index.remove(slot)
+        index_add(self.index, slots, vectors)
+
+    def _search(self, rows: np.ndarray, vectors: np.ndarray, codes: np.ndarray, ranks: np.ndarray,
+                slot_of: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Top_k neighbours of these claims among the whole corpus, as claim indices."""
+        k = self.pairer.top_k
+        idx = np.full((len(rows), k), -1, dtype=np.int64)
+        sim = np.full((len(rows), k), -np.inf, dtype=np.float32)
+        if len(rows) == 0:
+            return idx, sim
+        if self.approximate:
+            found, s = index_search(self.index, vectors[rows], slot_of[rows], self._slot_codes(codes, slot_of), k,
+                                    self.pairer.within_source, k + ANN_EXTRA + 1, self.rank)
+            found = np.where(found >= 0, cur[np.clip(found, 0, None)], -1)
+        else:
+            found, s = exact_neighbours(vectors, codes, k, self.pairer.within_source, ranks, rows)
+        idx[:, : found.shape[1]], sim[:, : found.shape[1]] = found, s
+        return idx, sim
+
+    def _slot_codes(self, codes: np.ndarray, slot_of: np.ndarray) -> np.ndarray:
+        out = np.full(len(self.uid), -1, dtype=np.int64)
+        out[slot_of] = codes
+        return out
+
+    def _let_in(self, rows: np.ndarray, fresh: np.ndarray, vectors: np.ndarray, codes: np.ndarray, ranks: np.ndarray,
+                slot_of: np.ndarray, cur: np.ndarray) -> None:
+        """Each new claim enters the neighbour lists (of ``rows``) it now belongs to."""
+        if len(rows) == 0 or len(fresh) == 0:
+            return
+        lists = np.where(self.knn[slot_of[rows]] >= 0, cur[np.clip(self.knn[slot_of[rows]], 0, None)], -1)
+        sims = np.where(lists >= 0, self.knn_sim[slot_of[rows]], -np.inf)
+        floor = np.where((lists >= 0).all(axis=1), sims.min(axis=1), -np.inf) - 2 * TIE
+        if self.approximate:
+            want = self.REVERSE_WANT * (self.pairer.top_k + ANN_EXTRA)
+            found, s = index_search(self.index, vectors[fresh], slot_of[fresh], self._slot_codes(codes, slot_of), want,
+                                    self.pairer.within_source, want + 1)
+            position = np.full(len(slot_of), -1, dtype=np.int64)
+            position[rows] = np.arange(len(rows))
+            j, c = np.nonzero(found >= 0)
+            r = position[cur[found[j, c]]]
+            keep = r >= 0
+            r, cols, vals = r[keep], fresh[j[keep]], s[j[keep], c[keep]]
+        else:
+            r_list, c_list, v_list = [], [], []
+            step = max(1, CHUNK_CELLS // len(fresh))
+            for start in range(0, len(rows), step):
+                part = rows[start : start + step]
+                block = vectors[part] @ vectors[fresh].T
+                mask_block(block, codes[part], codes[fresh], part, fresh, self.pairer.within_source)
+                rr, cc = np.nonzero((block >= floor[start : start + step, None]) & np.isfinite(block))
+                r_list.append(rr + start), c_list.append(fresh[cc]), v_list.append(block[rr, cc])
+            r, cols, vals = np.concatenate(r_list), np.concatenate(c_list), np.concatenate(v_list)
+        keep = vals >= floor[r]
+        r, cols, vals = r[keep], cols[keep], vals[keep]
+        k = self.pairer.top_k
+        for row in np.unique(r).tolist():
+            new = r == row
+            cand = np.concatenate([lists[row][lists[row] >= 0], cols[new]])
+            cand_sim = np.concatenate([sims[row][lists[row] >= 0], vals[new]]).astype(np.float32)
+            best = rank_order(cand_sim, ranks[cand])[:k]
+            slot = slot_of[rows[row]]
+            self.knn[slot], self.knn_sim[slot] = -1, -np.inf
+            self.knn[slot, : len(best)], self.knn_sim[slot, : len(best)] = slot_of[cand[best]], cand_sim[best]
+
+    def _update_blocks(self, claims: Sequence[Claim], vectors: np.ndarray, codes: np.ndarray, ranks: np.ndarray,
+                       fresh: np.ndarray, gone: np.ndarray, slot_of: np.ndarray, cur: np.ndarray) -> None:
+        """Rebuild the blocks of every key a new or dropped claim carries; the others stay as they are."""
+        joining: dict[str, list[int]] = {}
+        for i in fresh.tolist():
+            for key in blocking_keys(claims[i], self.pairer.generic):
+                joining.setdefault(key, []).append(int(slot_of[i]))
+        key_of_entry = np.repeat(np.arange(len(self.key_names)), np.diff(self.key_offsets))
+        hit = np.zeros(len(self.key_names), dtype=bool)
+        hit[key_of_entry[np.isin(self.key_members, gone)]] = True
+        position = {name: p for p, name in enumerate(self.key_names.tolist())}
+        for key in joining:
+            if key in position:
+                hit[position[key]] = True
+        names, members, pairs = [], [], []
+        for p in np.nonzero(hit)[0].tolist():
+            names.append(self.key_names[p])
+            old = self.key_members[self.key_offsets[p] : self.key_offsets[p + 1]]
+            members.append(np.concatenate([old[self.alive[old]], np.array(joining.pop(names[-1], []), dtype=np.int64)]))
+        for key, slots in joining.items():  # keys never seen before
+            names.append(key)
+            members.append(np.array(slots, dtype=np.int64))
+        for slots in members:
+            found = (self.pairer.block(cur[slots].tolist(), vectors, codes, ranks)
+                     if 2 <= len(slots) <= MAX_BLOCK else set())
+            lo = np.array([slot_of[min(x, y)] for x, y in found], dtype=np.int64)
+            hi = np.array([slot_of[max(x, y)] for x, y in found], dtype=np.int64)
+            pairs.append(np.sort(np.minimum(lo, hi) << 32 | np.maximum(lo, hi)))
+        keep = ~hit
+        sizes = [len(m) for m in members]
+        kept_members = self.key_members[keep[key_of_entry]]
+        pair_of_entry = np.repeat(np.arange(len(self.key_names)), np.diff(self.pair_offsets))
+        kept_pairs = self.pair_codes[keep[pair_of_entry]]
+        nonempty = [i for i, size in enumerate(sizes) if size]
+        self.key_names = np.concatenate([self.key_names[keep], np.array([names[i] for i in nonempty], dtype=str)])
+        self.key_offsets = np.concatenate([[0], np.cumsum(np.concatenate(
+            [np.diff(self.key_offsets)[keep], [sizes[i] for i in nonempty]]).astype(np.int64))])
+        self.key_members = np.concatenate([kept_members, *[members[i] for i in nonempty]]).astype(np.int64)
+        self.pair_offsets = np.concatenate([[0], np.cumsum(np.concatenate(
+            [np.diff(self.pair_offsets)[keep], [len(pairs[i]) for i in nonempty]]).astype(np.int64))])
+        self.pair_codes = np.concatenate([kept_pairs, *[pairs[i] for i in nonempty]]).astype(np.int64)

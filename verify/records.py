@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
+from verify.extract.values import Quantity
+
 Label = Literal["entailment", "neutral", "contradiction"]
 Verdict = Literal["contradict", "disputed", "different-time", "support", "neutral"]
 # contradict: two outlets assert incompatible facts; disputed: an attributed claim ("the North claimed X")
@@ -68,6 +70,10 @@ class TimeSpan:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """One check-worthy sentence with the values parsed from it once, by the extractor (verify.extract.values):
+    the verdict rules read ``quantities`` and ``dates``; ``numbers`` and ``dates`` are also pairing keys and go
+    into reports."""
+
     id: str  # "c:" + blake2b(article_id + text)
     article_id: str
     source: str
@@ -76,23 +82,20 @@ class Claim:
     span: tuple[int, int]  # [start, end) into Article.original
     attribution: str | None = None  # "KCNA", "the North", ... when the claim is reported speech
     entities: tuple[str, ...] = ()  # canonical names
-    numbers: tuple[str, ...] = ()
-    dates: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()  # the quantities as keys: "1,500 ton", "79th anniversary" (values.number_keys)
+    dates: tuple[str, ...] = ()  # "1945-08-08", "1945-08", "--08-15", "1945", "1950/1953" (values.extract_dates)
     index: int = 0  # position among the article's sentences
     rebuts: str | None = None  # id of an attributed claim of the same article this one disputes ("In fact, ...")
     time: TimeSpan | None = None  # when the claim is about, if the text says
     entity_types: tuple[str, ...] = ()  # NER label of each entity (PERSON, ORG, GPE, FAC, EVENT, ...); "" unknown
+    quantities: tuple[Quantity, ...] = ()  # the numbers of ``text`` as intervals (values.extract_quantities)
 
-
-@lru_cache(maxsize=None)
-def source_digest(*modules: str) -> str:
-    """A digest of these verify/ source files and the data tables in verify/data/: it changes whenever
-    the rules they hold change, so results stored under it are never stale."""
-    from pathlib import Path
-
-    here = Path(__file__).resolve().parent
-    files = [here / m for m in modules] + sorted((here / "data").glob("*"))
-    return short_hash(*(f.read_text(encoding="utf-8", errors="replace") for f in files if f.is_file()))
+    def __post_init__(self) -> None:
+        """Quantities given in their JSON form (``Quantity.to_json``, or ``dataclasses.asdict`` as the store and
+        the evaluation caches give them back) become records."""
+        if type(self.quantities) is not tuple or any(type(q) is not Quantity for q in self.quantities):
+            records = tuple(q if isinstance(q, Quantity) else Quantity.from_json(q) for q in self.quantities)
+            object.__setattr__(self, "quantities", records)
 
 
 @lru_cache(maxsize=1 << 18)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 from verify.errors import VerifyError
+from verify.models.contracts import Embedder, Judge
 
 T = TypeVar("T")
 
@@ -49,8 +50,8 @@ class Registry(Generic[T]):
         return close[0] if close else None
 
 
-# Stage implementations chosen by name. Anything not registered is treated as a model id/path.
-EMBEDDERS: Registry[Any] = Registry("embedder")
-EMBEDDERS.register("hash", "verify.models.embed:HashEmbedder")
-NLI_JUDGES: Registry[Any] = Registry("NLI judge")
-NLI_JUDGES.register("keyword", "verify.models.nli:KeywordNLI")
+# Stage implementations chosen by name (verify.models.contracts); anything not registered is a model id/path.
+EMBEDDERS: Registry[Callable[..., Embedder]] = Registry("embedder")
+EMBEDDERS.register("hash", "verify.models.fakes:HashEmbedder")
+NLI_JUDGES: Registry[Callable[..., Judge]] = Registry("NLI judge")
+NLI_JUDGES.register("keyword", "verify.models.fakes:KeywordNLI")

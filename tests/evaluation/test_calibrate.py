@@ -1,4 +1,5 @@
-"""verify.verdict.calibrate: evidence features, the stance model, params files, the threshold fit."""
+"""verify.verdict.calibrate (evidence features, the stance model, params files) and the fit of both
+(verify.evaluation.fit: the stance model, the thresholds, writing params.json)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,11 @@ import json
 import numpy as np
 import pytest
 
+from verify.evaluation.fit import fit_stance_model, fit_thresholds, write_params
 from verify.extract.claims import claim_from_text
 from verify.records import ClaimPair, Judgement
-from verify.verdict.calibrate import (
-    FEATURES,
-    STANCE_LABELS,
-    Params,
-    StanceModel,
-    evidence_features,
-    fit_stance_model,
-    fit_thresholds,
-    load_params,
-    no_evidence,
-    parse_params,
-    rule_stance,
-    write_params,
-)
+from verify.verdict.calibrate import FEATURES, evidence_features, no_evidence, rule_stance
+from verify.verdict.params import STANCE_LABELS, Params, StanceModel, load_params, parse_params
 
 
 def probs(e: float, c: float) -> dict[str, float]:
@@ -96,6 +86,9 @@ def test_params_round_trip_and_digest(tmp_path):
     assert params.stance.predict(no_evidence()) == "unrelated"
     assert params.digest == parse_params({**data, "provenance": {"other": 1}}).digest  # provenance is not the model
     assert params.digest != parse_params({**data, "thresholds": {"support": 0.5}}).digest
+    assert load_params(path) is params  # read once per path
+    write_params({**data, "thresholds": {"support": 0.9}}, path)  # a re-fit: the copy read before is forgotten
+    assert load_params(path).thresholds["support"] == 0.9
 
 
 def test_the_packaged_params_load():

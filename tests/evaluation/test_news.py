@@ -12,22 +12,20 @@ import numpy as np
 import pytest
 
 from verify.evaluation import metrics as M
-from verify.evaluation.news import (
+from verify.evaluation.news import Harness, run_news, sentences
+from verify.evaluation.news_data import (
     BENCH_DIR,
-    Harness,
     NewsBenchmark,
-    NewsResults,
+    NewsItem,
     Sample,
     body_part,
     load_consistency_items,
     load_news_benchmarks,
     load_stance_items,
-    predict,
-    run_news,
-    sentences,
-    verdict_stance,
 )
-from verify.verdict.calibrate import load_params
+from verify.evaluation.news_results import NewsResults
+from verify.evaluation.news_scoring import predict, verdict_stance
+from verify.verdict.params import load_params
 
 STANCE = NewsBenchmark(name="tiny_stance", task="stance", files=["news/st.csv", "news/bodies.csv"],
                        label_map={x: x for x in M.STANCE_LABELS}, licence="test", use="ok",
@@ -90,7 +88,7 @@ def test_macro_f1_and_per_class():
     p = M.encode(["agree", "disagree", "disagree", "agree"], M.STANCE_LABELS)
     f1 = M.per_class_f1(g, p, 4)
     assert f1.tolist() == pytest.approx([0.5, 2 / 3, 0.0, 0.0])
-    assert M.macro_f1(g, p, 4) == pytest.approx((0.5 + 2 / 3 + 0.0) / 3)  # discuss is absent from gold
+    assert M.macro_f1_codes(g, p, 4) == pytest.approx((0.5 + 2 / 3 + 0.0) / 3)  # discuss is absent from gold
 
 
 def test_roc_auc_matches_pairwise_count_with_ties():
@@ -223,7 +221,6 @@ def test_verdicts_made_under_other_params_are_refreshed(data_dir, fake_settings,
 
 
 def test_title_fallback_gives_a_headline_fragment_a_claim(fake_settings, tmp_path):
-    from verify.evaluation.news import NewsItem
     from verify.pipeline.core import Pipeline
 
     item = NewsItem("x:1", "Stadium vote", BODIES["1"], "discuss", "body:1")  # too short to be check-worthy

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from verify.extract.claims import ClaimExtractor, claim_from_text, extract_entities, find_attribution
 from verify.config import Settings
 from verify.evaluation.e2e import Scored, load_gold, match
+from verify.extract.claims import ClaimExtractor, claim_from_text, extract_entities, find_attribution
 from verify.knowledge import load_knowledge
 from verify.pipeline.core import Pipeline
 from verify.records import CONFLICTING, Article, Report

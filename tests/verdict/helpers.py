@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from verify.extract.values import extract_quantities
 from verify.knowledge import Knowledge
 from verify.records import Claim, ClaimPair, Judgement
-from verify.verdict.calibrate import Params
+from verify.verdict.params import Params
 
 E = {"entailment": 0.9, "neutral": 0.05, "contradiction": 0.05}
 N = {"entailment": 0.1, "neutral": 0.8, "contradiction": 0.1}
@@ -34,9 +35,11 @@ def probs(entailment: float, contradiction: float) -> dict[str, float]:
 
 
 def claim(cid: str, text: str, source: str = "A", article: str = "a:1", **kw) -> Claim:
-    """A claim whose entity types come from KNOWLEDGE unless given."""
+    """A claim whose entity types come from KNOWLEDGE and whose quantities are parsed from ``text``, as the
+    extractor does, unless given (dates are given: a test says which of the text's dates it compares)."""
     if "entities" in kw and "entity_types" not in kw:
         kw["entity_types"] = tuple(KNOWLEDGE.types.get(e, "") for e in kw["entities"])
+    kw.setdefault("quantities", extract_quantities(text))
     return Claim(cid, article, source, text, text, (0, len(text)), **kw)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from verify.records import Assessment, Conflict, OutletEvidence
 from verify.verdict.aggregate import Aggregator
-from verify.verdict.calibrate import FEATURES, Params, StanceModel
+from verify.verdict.calibrate import FEATURES
+from verify.verdict.params import Params, StanceModel
 
 from .helpers import KNOWLEDGE, PARAMS, C, E, N, claim, judge, probs
 
@@ -133,8 +134,8 @@ def test_hard_rules_stay_ahead_of_the_stance_model():
 def test_report_json_carries_rules_evidence_and_assessments():
     import json
 
-    from verify.report import ReportJSON, from_json, render_json, to_json_model
     from verify.records import Report
+    from verify.report import ReportJSON, from_json, render_json, to_json_model
 
     a = claim("1", "The USSR declared war on Aug 8, 1945.", dates=("1945-08-08",))
     b = claim("2", "The USSR declared war on Aug 9, 1945.", source="B", article="a:2", dates=("1945-08-09",))

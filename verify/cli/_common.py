@@ -196,13 +196,13 @@ def quiet_libraries(allow_download: bool | None = None) -> None:
                 warn(f"{key}={os.environ[key]} in the environment blocks --allow-download; unset it to download")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
+    # read by transformers when it is imported, if it ever is: importing it here would cost every command a second
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "transformers" in sys.modules:  # already imported (a host program, tests): quiet it now
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
     if not sys.warnoptions:
         import warnings
 

@@ -51,10 +51,9 @@ def claims(
     with user_errors(), sigterm_as_interrupt():
         from verify.config import load_settings
         from verify.errors import ConfigError
-        from verify.ingest import load_articles, override_dates
         from verify.pipeline.core import Pipeline
-        from verify.report import FORMATS, inert_json, render_json, render_terminal, write_reports
         from verify.records import CONFLICTING
+        from verify.report import FORMATS, inert_json, render_json, render_terminal, write_reports
 
         wanted = [f.strip() for f in formats.split(",") if f.strip()]
         unknown = [f for f in wanted if f not in FORMATS]
@@ -73,15 +72,10 @@ def claims(
             from verify.pipeline.engine_ray import check_address
 
             check_address(settings.ray_address)  # seconds, not minutes of retries, when nothing answers there
-        from verify.knowledge import load_knowledge
-
-        articles = load_articles(paths, max_bytes=settings.max_file_bytes, max_record_bytes=settings.max_record_bytes,
-                                 on_warning=warn, knowledge=load_knowledge(tuple(settings.knowledge)))
-        articles = override_dates(articles, dates or [])
         with status("Loading models..."):
             pipeline = Pipeline(settings, store=not no_store).load()
         with progress_bars() as progress:
-            report = pipeline.run(articles, progress=progress, on_warning=warn)
+            report = pipeline.run_paths(paths, progress=progress, on_warning=warn, dates=dates or ())
         if out_dir is not None:
             write_reports(report, out_dir, wanted, on_written=wrote)
         if as_json:

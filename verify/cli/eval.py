@@ -26,7 +26,9 @@ from verify.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from verify.evaluation.suite import Comparison, EvalResult, RunResults
+    from verify.evaluation.compare import Comparison
+    from verify.evaluation.evaluator import EvalResult
+    from verify.evaluation.results import RunResults
 
 DEFAULT_OUT = Path("evaluations/results/latest")
 app = typer.Typer(help="Measure NLI models on labelled pairs and the benchmark suite.", no_args_is_help=True)
@@ -85,7 +87,8 @@ def nli(
     quiet_libraries(allow_download)
     with user_errors():
         from verify.errors import ConfigError
-        from verify.evaluation.suite import file_evaluator, parse_label_map
+        from verify.evaluation.benchmarks import parse_label_map
+        from verify.evaluation.evaluator import file_evaluator
 
         if fmt not in (None, "jsonl", "tsv", "csv"):
             raise ConfigError(f"--format {fmt!r}: choose jsonl, tsv or csv")
@@ -131,7 +134,10 @@ def run(
     with user_errors():
         from verify.config import load_settings
         from verify.errors import ConfigError, InputError
-        from verify.evaluation.suite import compare_runs, load_benchmarks, parse_models, run_comparison, run_suite, select_benchmarks
+        from verify.evaluation.benchmarks import load_benchmarks, select_benchmarks
+        from verify.evaluation.compare import compare_runs, parse_models
+        from verify.evaluation.results import RESULT_FILES
+        from verify.evaluation.suite import run_comparison, run_suite
 
         if suite not in ("quick", "full"):
             raise ConfigError(f"--suite {suite!r}: choose quick or full")
@@ -147,7 +153,7 @@ def run(
                                     quick=suite == "quick", on_progress=progress, on_skip=_warn_skipped)
             _print_suite(results)
             runs = {results.model.name: results}
-            written = [out_dir / n for n in ("results.json", "samples.jsonl", "results.md")]
+            written = [out_dir / n for n in RESULT_FILES]
             if plots and results.benchmarks:
                 from verify.evaluation.plots import write_run_plots
 
@@ -159,8 +165,7 @@ def run(
                                       out_dir, data_dir=settings.data_dir, limit=limit, quick=suite == "quick",
                                       on_progress=progress, on_skip=_warn_skipped)
             _print_comparison(compare_runs(runs, models, complete=True))
-            written = [out_dir / models[name] / n for name in runs for n in ("results.json", "samples.jsonl",
-                                                                            "results.md")]
+            written = [out_dir / models[name] / n for name in runs for n in RESULT_FILES]
             written += [out_dir / "comparison.json", out_dir / "comparison.md"]
             if plots and any(r.benchmarks for r in runs.values()):
                 from verify.evaluation.plots import write_comparison_plots, write_run_plots
@@ -186,7 +191,7 @@ def list_benchmarks(
     """The benchmarks, their task, files found in the data folder, licence and use (ok / eval-only)."""
     with user_errors():
         from verify.config import load_settings
-        from verify.evaluation.suite import MissingDataError, load_benchmarks, resolve_sources
+        from verify.evaluation.benchmarks import MissingDataError, load_benchmarks, resolve_sources
 
         root = load_settings(data_dir=data_dir).data_dir
         rows = []
@@ -219,7 +224,7 @@ def _pct(value: float) -> str:
 
 
 def _result_json(result: EvalResult, judge: Any, data: str) -> dict[str, Any]:
-    from verify.evaluation.suite import describe_judge
+    from verify.evaluation.results import describe_judge
 
     info, device, batch_size = describe_judge(judge)
     return {
@@ -251,7 +256,7 @@ def _print_result(result: EvalResult) -> None:
 
 
 def _print_suite(results: RunResults) -> None:
-    from verify.evaluation.suite import format_anchors
+    from verify.evaluation.results import format_anchors
 
     where = results.device + (f", {results.backend}" if results.backend else "")
     table = Table(title=f"{results.model.name} on {where} ({results.config.suite} suite, %)")
@@ -267,7 +272,7 @@ def _print_suite(results: RunResults) -> None:
 
 
 def _print_comparison(comparison: Comparison) -> None:
-    from verify.evaluation.suite import format_anchors
+    from verify.evaluation.results import format_anchors
 
     config = comparison.config
     table = Table(title=f"accuracy / macro-F1 ({config.suite if config else '-'} suite, %)")
@@ -442,8 +447,10 @@ def news(
     quiet_libraries()
     with user_errors():
         from verify.errors import ConfigError, InputError
-        from verify.evaluation.news import load_news_benchmarks, run_news
-        from verify.verdict.calibrate import load_params
+        from verify.evaluation.news import run_news
+        from verify.evaluation.news_data import load_news_benchmarks
+        from verify.evaluation.results import RESULT_FILES
+        from verify.verdict.params import load_params
 
         if suite not in ("quick", "full"):
             raise ConfigError(f"--suite {suite!r}: choose quick or full")
@@ -467,7 +474,7 @@ def news(
             cells = ", ".join(f"{s} {_pct(v['metrics'][key])} [{_pct(v['ci95'][key][0])}, {_pct(v['ci95'][key][1])}]"
                               for s, v in r.systems.items())
             out.print(f"{name} (n={r.n}) {key}: {cells}", highlight=False)
-        for path in (out_dir / n for n in ("results.json", "samples.jsonl", "results.md")):
+        for path in (out_dir / n for n in RESULT_FILES):
             err.print(f"Wrote {path}", highlight=False)
         if not results.benchmarks:
             raise InputError(f"no benchmark data under {pipeline.settings.data_dir}; pass --data-dir")
@@ -521,6 +528,6 @@ def fit(
                       highlight=False)
         out.print(f"thresholds {params['thresholds']}; baseline {params['provenance']['baseline_thresholds']}",
                   highlight=False)
-        from verify.verdict.calibrate import PARAMS_PATH
+        from verify.verdict.params import PARAMS_PATH
 
         err.print(f"Wrote {out_path or PARAMS_PATH}", highlight=False)

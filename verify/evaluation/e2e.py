@@ -9,9 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from verify.errors import InputError
+from verify.evaluation.metrics import accuracy, precision_recall_f1
 from verify.records import CONFLICTING, VERDICTS, Claim, PairVerdict, Report
+
+if TYPE_CHECKING:
+    from verify.pipeline.core import Pipeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,28 +70,24 @@ def score(scored: list[Scored]) -> dict[str, float]:
     metrics: dict[str, float] = {"n": len(scored)}
     if not scored:
         return metrics
-    metrics["accuracy"] = sum(s.predicted == s.gold.gold for s in scored) / len(scored)
+    gold = [s.gold.gold for s in scored]
+    pred = [s.predicted for s in scored]
+    metrics["accuracy"] = round(accuracy(gold, pred), 4)
     for label in VERDICTS:
-        tp = sum(s.predicted == label and s.gold.gold == label for s in scored)
-        pred = sum(s.predicted == label for s in scored)
-        gold = sum(s.gold.gold == label for s in scored)
-        p = tp / pred if pred else 0.0
-        r = tp / gold if gold else 0.0
+        p, r, f1 = precision_recall_f1(gold, pred, label)
         metrics[f"precision_{label}"] = round(p, 4)
         metrics[f"recall_{label}"] = round(r, 4)
-        metrics[f"f1_{label}"] = round(2 * p * r / (p + r), 4) if p + r else 0.0
+        metrics[f"f1_{label}"] = round(f1, 4)
     # the conflict family: contradict and disputed both tell the reader "these outlets disagree"
-    tp = sum(s.predicted in CONFLICTING and s.gold.gold in CONFLICTING for s in scored)
-    pred = sum(s.predicted in CONFLICTING for s in scored)
-    gold = sum(s.gold.gold in CONFLICTING for s in scored)
-    metrics["precision_conflict"] = round(tp / pred, 4) if pred else 0.0
-    metrics["recall_conflict"] = round(tp / gold, 4) if gold else 0.0
+    family = [["conflict" if v in CONFLICTING else "other" for v in labels] for labels in (gold, pred)]
+    p, r, _ = precision_recall_f1(*family, "conflict")
+    metrics["precision_conflict"] = round(p, 4)
+    metrics["recall_conflict"] = round(r, 4)
     non_conflict = [s for s in scored if s.gold.gold not in CONFLICTING]
     metrics["false_contradiction_rate"] = (
         round(sum(s.predicted in CONFLICTING for s in non_conflict) / len(non_conflict), 4) if non_conflict else 0.0
     )
     metrics["claims_found"] = sum(s.found for s in scored) / len(scored)
-    metrics["accuracy"] = round(metrics["accuracy"], 4)
     return metrics
 
 
@@ -110,7 +111,7 @@ def load_pair_cases(path: Path) -> list[PairCase]:
         raise InputError(f"{path}: cannot read pair cases ({exc})") from None
 
 
-def run_pair_cases(pipeline, cases: list[PairCase], checks: bool = True) -> list[Scored]:
+def run_pair_cases(pipeline: Pipeline, cases: list[PairCase], checks: bool = True) -> list[Scored]:
     """Each case through ``Pipeline.judge_pair`` (the full verdict logic, or NLI alone with checks=False)."""
     out = []
     for case in cases:

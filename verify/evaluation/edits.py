@@ -11,10 +11,11 @@ import random
 import re
 from collections.abc import Iterable, Iterator
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+from verify.extract.values import MONTH_NAMES, YEAR
+
 NUM_RE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
-YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
-MONTH_RE = re.compile(r"\b(" + "|".join(MONTHS) + r")\b")
+YEAR_RE = re.compile(rf"\b({YEAR})\b")
+MONTH_RE = re.compile(r"\b(" + "|".join(MONTH_NAMES) + r")\b")
 NEG_RE = re.compile(r"\b(is|was|are|were|has|had|will|can|did|does)\b(?! not)")
 NAME_RE = re.compile(r"(?<=[a-z,] )([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
 
@@ -52,7 +53,7 @@ def edit_sentence(s: str, names: list[str], rng: random.Random) -> tuple[str, st
     months = MONTH_RE.findall(s)
     if months:
         old = rng.choice(months)
-        edits.append(("month", s.replace(old, rng.choice([m for m in MONTHS if m != old]), 1)))
+        edits.append(("month", s.replace(old, rng.choice([m for m in MONTH_NAMES if m != old]), 1)))
     found = NAME_RE.findall(s)
     if found and names:
         old, new = rng.choice(found), rng.choice(names)

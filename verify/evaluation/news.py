@@ -1,239 +1,48 @@
-"""Real-news benchmarks: document-level stance (FNC-1) and summary consistency (WiCE, or any jsonl with an
-article, a summary sentence and a label), run through the real pipeline.
+"""Real-news benchmarks through the real pipeline: document-level stance (FNC-1) and summary consistency (WiCE,
+or any jsonl with an article, a summary sentence and a label).
 
 Each item becomes two in-memory articles built as ingest builds them (`verify.api.article`): the *claim
 outlet* (the FNC-1 headline, or the summary sentence: its title and only sentence) and the *evidence outlet*
-(the article body). `Pipeline.run` verifies the two; the benchmark reads the pipeline's judgements and
-verdicts between the claim outlet's claim and the evidence outlet's claims. In the same run, on the same
+(the article body). `Harness` runs the two through `Pipeline.run` and keeps the pipeline's judgements and
+verdicts between the claim outlet's claims and the evidence outlet's claims; in the same run, on the same
 items, the NLI max-pool baseline scores every (claim sentence, evidence sentence) pair in both directions.
+`run_news` scores every system (`news_scoring`), optionally with each verdict rule off in turn, and writes the
+results files (`news_results`) after each benchmark.
 
-Systems compared per item:
-- ``verify_stance``: the fitted stance model (`verify.verdict.calibrate`) over `evidence_features`.
-- ``verify_rules``: the fitted thresholds as a rule over the same features (entailment first).
-- ``verify_verdicts``: the pipeline's pair verdicts as they stand (support -> agree first, then a
-  contradict/disputed pair -> disagree, any other pair -> discuss, no pair -> unrelated).
-- ``nli_maxpool``: the NLI model alone, max-pooled over all sentence pairs (entailment first).
-
-Every item's pipeline result is cached on disk (one jsonl line per item, keyed by the models, the core source
-and the harness version), so re-fits and re-runs are instant.
+Every item's pipeline result is cached on disk (one jsonl line per item, keyed by the models, the core's declared
+versions and knowledge (`core_version`) and the harness version), so re-fits and re-runs are instant.
 """
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import glob
 import hashlib
 import json
 import logging
 import os
-import random
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from verify import __version__
 from verify.config import Settings
-from verify.errors import ConfigError, InputError
-from verify.pipeline.core import Pipeline
-from verify.records import Article, Claim, ClaimPair, Judgement, TimeSpan, short_hash
-from verify.verdict.calibrate import Params, StanceModel, evidence_features, load_params, no_evidence, rule_stance
+from verify.errors import InputError
+from verify.evaluation import ROOT, ProgressFactory
 from verify.evaluation import metrics as M
+from verify.evaluation.news_data import NewsBenchmark, NewsItem, claim_dict, claim_from_dict, load_items
+from verify.evaluation.news_results import NewsBenchResult, NewsResults, write_results
+from verify.evaluation.news_scoring import SYSTEMS, predict, score_predictions
+from verify.evaluation.results import git_commit
+from verify.pipeline.caches import core_version
+from verify.pipeline.core import Pipeline
+from verify.records import Article, Claim, ClaimPair, Judgement, short_hash
+from verify.verdict.params import Params, load_params
 
 log = logging.getLogger(__name__)
 
 HARNESS_VERSION = "1"
-ROOT = Path(__file__).resolve().parents[2]
-BENCH_DIR = ROOT / "evaluations" / "benchmarks" / "news"
 CACHE_DIR = ROOT / "evaluations" / "results" / "tmp" / "news-cache"
 CLAIM_OUTLET, EVIDENCE_OUTLET = "Claim outlet", "Evidence outlet"
-SYSTEMS: tuple[str, ...] = ("verify_stance", "verify_rules", "verify_verdicts", "nli_maxpool", "nli_maxpool_lr")
-BASELINES: tuple[str, ...] = ("nli_maxpool", "nli_maxpool_lr")
-# the max-pool statistics the learned baseline (nli_maxpool_lr) reads
-BASELINE_FEATURES: tuple[str, ...] = ("entail_as_hyp", "entail_as_prem", "contra_as_hyp", "contra_as_prem")
-# the NLI max-pool baseline before any fit: entailment first, then contradiction, then any NLI signal
-DEFAULT_BASELINE = {"agree": 0.5, "disagree": 0.5, "related": 0.1}
-ProgressFactory = Callable[[str, int], Callable[[int], None]]
-
-
-# --------------------------------------------------------------------------------------------
-# benchmark YAML
-# --------------------------------------------------------------------------------------------
-class Sample(BaseModel):
-    """Which FNC-1 items: bodies split by a hash of their id (``fit`` / ``held_out``), then up to
-    ``per_class`` items of each stance drawn with ``seed``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    bodies: Literal["fit", "held_out", "all"] = "held_out"
-    fit_share: float = Field(0.7, gt=0, lt=1, description="share of body ids (by hash) in the fit part")
-    per_class: int | None = Field(250, ge=1)
-    seed: int = 13
-
-
-class NewsBenchmark(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$")
-    task: Literal["stance", "consistency"]
-    description: str = ""
-    files: list[str] = Field(min_length=1, description="stance: [stances csv, bodies csv]; consistency: jsonl globs")
-    # stance (FNC-1 layout)
-    headline_field: str = "Headline"
-    body_id_field: str = "Body ID"
-    stance_field: str = "Stance"
-    body_field: str = "articleBody"
-    sample: Sample = Sample()
-    # consistency (any jsonl: article text or list of sentences, one summary sentence, a label)
-    article_field: str = "article"
-    summary_field: str = "summary"
-    label_field: str = "label"
-    label_map: dict[str, str] = Field(min_length=1)
-    limit: int | None = Field(None, ge=1, description="consistency: a seeded subset of N items")
-    split: str = ""
-    licence: str
-    use: Literal["ok", "eval"]
-    quick_limit: int = Field(200, ge=1)
-    metadata: dict[str, float] = Field(default_factory=lambda: {"version": 1.0})
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return M.STANCE_LABELS if self.task == "stance" else M.CONSISTENCY_LABELS
-
-    def model_post_init(self, _: Any) -> None:
-        bad = sorted(set(self.label_map.values()) - set(self.labels))
-        if bad:
-            raise ValueError(f"label_map targets {bad} are not {self.task} labels ({', '.join(self.labels)})")
-        if self.task == "stance" and len(self.files) != 2:
-            raise ValueError("a stance benchmark names two files: the stances csv, then the bodies csv")
-
-
-def load_news_benchmark(path: Path) -> NewsBenchmark:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return NewsBenchmark.model_validate(data)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from None
-    except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc']) or 'benchmark'}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(f"{path}: " + "; ".join(lines)) from None
-
-
-def load_news_benchmarks(directory: Path | None = None) -> dict[str, NewsBenchmark]:
-    found: dict[str, NewsBenchmark] = {}
-    for path in sorted((directory or BENCH_DIR).glob("*.yaml")):
-        bench = load_news_benchmark(path)
-        if bench.name in found:
-            raise ConfigError(f"{path}: benchmark name {bench.name!r} is used twice")
-        found[bench.name] = bench
-    return found
-
-
-# --------------------------------------------------------------------------------------------
-# items
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class NewsItem:
-    id: str  # stable: "fnc1:<row>" / "<file stem>:<line>"
-    claim: str  # the headline or summary sentence: the claim outlet's title and only sentence
-    evidence: str  # the article body: the evidence outlet's article
-    gold: str
-    group: str  # items of one group (one body) never straddle a fit fold and its test fold
-
-
-def body_part(body_id: str, fit_share: float = 0.7) -> str:
-    """'fit' or 'held_out', fixed by a hash of the body id (so the benchmark never sees a fitted body)."""
-    h = int(hashlib.blake2b(str(body_id).encode(), digest_size=8).hexdigest(), 16)
-    return "fit" if (h % 10_000) < fit_share * 10_000 else "held_out"
-
-
-def _data_file(root: Path, spec: str) -> Path:
-    path = root / spec
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; pass --data-dir (or set VERIFY_DATA_DIR) to the shared data folder")
-    return path
-
-
-def load_stance_items(bench: NewsBenchmark, data_dir: Path, sample: Sample | None = None,
-                      limit: int | None = None) -> list[NewsItem]:
-    """A seeded, class-balanced sample of headline/body pairs from one part of the bodies."""
-    sample = sample or bench.sample
-    stances_path, bodies_path = (_data_file(data_dir, f) for f in bench.files)
-    with bodies_path.open(encoding="utf-8-sig", newline="") as handle:
-        bodies = {r[bench.body_id_field]: r[bench.body_field] for r in csv.DictReader(handle)}
-    by_label: dict[str, list[NewsItem]] = {}
-    with stances_path.open(encoding="utf-8-sig", newline="") as handle:
-        for row, record in enumerate(csv.DictReader(handle)):
-            label = bench.label_map.get(str(record.get(bench.stance_field, "")).strip())
-            body_id = str(record.get(bench.body_id_field, "")).strip()
-            headline = (record.get(bench.headline_field) or "").strip()
-            if label is None or body_id not in bodies or not headline or not bodies[body_id].strip():
-                continue
-            if sample.bodies != "all" and body_part(body_id, sample.fit_share) != sample.bodies:
-                continue
-            by_label.setdefault(label, []).append(NewsItem(f"{bench.name}:{row}", headline, bodies[body_id], label,
-                                                           f"body:{body_id}"))
-    if not by_label:
-        raise InputError(f"{stances_path}: no usable row (fields {bench.headline_field!r}, {bench.body_id_field!r}, "
-                         f"{bench.stance_field!r} with labels {sorted(bench.label_map)})")
-    per_class = sample.per_class if limit is None else min(sample.per_class or limit, max(1, limit // len(by_label)))
-    # each class drawn with its own seeded generator, then interleaved by rank: a smaller per_class (or a run
-    # stopped early) gives a prefix of the same items, so cached work is never wasted
-    drawn = {label: random.Random(f"{sample.seed}:{label}").sample(by_label.get(label, []), len(by_label.get(label, [])))
-             for label in bench.labels}
-    drawn = {label: order[:per_class] if per_class is not None else order for label, order in drawn.items()}
-    return [drawn[label][rank] for rank in range(max(map(len, drawn.values())))
-            for label in bench.labels if rank < len(drawn[label])]
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, list):
-        return "\n".join(str(v).strip() for v in value if str(v).strip())
-    return "" if value is None else str(value).strip()
-
-
-def load_consistency_items(bench: NewsBenchmark, data_dir: Path, limit: int | None = None) -> list[NewsItem]:
-    """Items of any jsonl with an article (text or list of sentences), a summary sentence and a label."""
-    paths = sorted(Path(p) for spec in bench.files for p in glob.glob(str(data_dir / spec)))
-    if not paths:
-        raise InputError(f"{data_dir / bench.files[0]}: no such file; pass --data-dir (or set VERIFY_DATA_DIR)")
-    items: list[NewsItem] = []
-    for path in paths:
-        with path.open(encoding="utf-8-sig") as handle:
-            for lineno, line in enumerate(handle):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{path}:{lineno + 1}: not valid JSON ({exc.msg})") from None
-                label = bench.label_map.get(str(record.get(bench.label_field, "")).strip())
-                article, summary = _as_text(record.get(bench.article_field)), _as_text(record.get(bench.summary_field))
-                if label is None or not article or not summary:
-                    continue
-                item_id = f"{path.stem}:{lineno}"
-                items.append(NewsItem(item_id, summary, article, label, item_id))
-    if not items:
-        raise InputError(f"{paths[0]}: no usable row (fields {bench.article_field!r}, {bench.summary_field!r}, "
-                         f"{bench.label_field!r} with labels {sorted(bench.label_map)})")
-    cap = limit if limit is not None else bench.limit
-    order = random.Random(13).sample(range(len(items)), len(items))  # a seeded order: any cap is a prefix of it
-    return [items[i] for i in order[:cap]]
-
-
-def load_items(bench: NewsBenchmark, data_dir: Path, limit: int | None = None) -> list[NewsItem]:
-    if bench.task == "stance":
-        return load_stance_items(bench, data_dir, limit=limit)
-    return load_consistency_items(bench, data_dir, limit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,21 +75,6 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def claim_dict(claim: Claim) -> dict[str, Any]:
-    return dataclasses.asdict(claim)
-
-
-def claim_from_dict(data: Mapping[str, Any]) -> Claim:
-    d = dict(data)
-    d["span"] = tuple(d["span"])
-    for key in ("entities", "numbers", "dates"):
-        d[key] = tuple(d.get(key) or ())
-    if d.get("time"):
-        d["time"] = TimeSpan(**d["time"])
-    names = {f.name for f in dataclasses.fields(Claim)}
-    return Claim(**{k: v for k, v in d.items() if k in names})
-
-
 # the small files of a model folder that change its outputs (calibration.json: the softmax temperature)
 PREDICTION_FILES = frozenset({"config.json", "calibration.json", "special_tokens_map.json", "vocab.txt",
                               "sentence_bert_config.json", "modules.json"})
@@ -304,18 +98,6 @@ def model_fingerprint(obj: Any) -> str:
                 tail = handle.read()
             parts.append(f"{f.name}:{f.stat().st_size}:{hashlib.blake2b(head + tail, digest_size=8).hexdigest()}")
     return short_hash(*parts)
-
-
-def core_digest() -> str:
-    """Every core source file and data table (not the evaluation wing, CLI, reports or the fitted params):
-    a cached item is reused only while none of them changed."""
-    here = Path(__file__).resolve().parents[1]
-    skip_dirs = {"evaluation", "cli", "report", "__pycache__"}
-    skip_files = {"api.py", "__main__.py",
-                  "calibrate.py", "params.json"}
-    files = sorted(p for p in here.rglob("*") if p.is_file() and not (set(p.relative_to(here).parts[:-1]) & skip_dirs)
-                   and p.name not in skip_files and p.suffix in (".py", ".json", ".toml", ".txt", ".yaml", ".tsv", ".csv"))
-    return short_hash(*(f"{p.relative_to(here)}\x00{p.read_text(encoding='utf-8', errors='replace')}" for p in files))
 
 
 class Harness:
@@ -345,7 +127,7 @@ class Harness:
         return short_hash(HARNESS_VERSION, getattr(judge, "key", judge.name), model_fingerprint(judge),
                           str(getattr(embedder, "name", "")), model_fingerprint(embedder),
                           json.dumps(s, sort_keys=True, default=str), str(self.pipeline.checks), self.title_claims,
-                          str(self.baseline), core_digest())
+                          str(self.baseline), core_version(self.pipeline.knowledge, self.pipeline.nlp))
 
     def _cache_path(self) -> Path | None:
         """This process's cache file (several processes may fill one cache; each reads all its files)."""
@@ -479,175 +261,7 @@ class Harness:
 
 
 # --------------------------------------------------------------------------------------------
-# records -> features and predictions
-# --------------------------------------------------------------------------------------------
-def record_judgements(record: Mapping[str, Any]) -> dict[str, tuple[Claim, list[Judgement]]]:
-    """The claim outlet's claims, each with the judgements of its pairs with the evidence outlet."""
-    claims = {c["id"]: claim_from_dict(c) for c in record["claims"]}
-    out: dict[str, tuple[Claim, list[Judgement]]] = {cid: (c, []) for cid, c in claims.items()}
-    built: dict[str, Claim] = {}
-    for j in record["judgements"]:
-        a = built.setdefault(j["a"]["id"], claim_from_dict(j["a"]))
-        b = built.setdefault(j["b"]["id"], claim_from_dict(j["b"]))
-        pair = ClaimPair(a, b, j["similarity"], tuple(j.get("shared") or ()), j.get("via"))
-        judgement = Judgement(pair, j["forward"], j["backward"])
-        for claim_id in (a.id, b.id):
-            if claim_id in out:
-                out[claim_id][1].append(judgement)
-    return out
-
-
-def item_features(record: Mapping[str, Any], knowledge: Any = None) -> dict[str, float]:
-    """The features of the claim outlet's claim with the most evidence (most similar pair; the first claim on
-    ties); the no-evidence vector when the pipeline kept no claim."""
-    best: dict[str, float] | None = None
-    for claim, judgements in record_judgements(record).values():
-        feats = evidence_features(claim, judgements, knowledge)
-        if best is None or (feats["has_evidence"], feats["sim_max"]) > (best["has_evidence"], best["sim_max"]):
-            best = feats
-    return best if best is not None else no_evidence()
-
-
-ASSESSMENT_STANCE = {"support": "agree", "contradict": "disagree", "disputed": "disagree", "different-time": "discuss",
-                     "neutral": "discuss", "unrelated": "unrelated"}
-
-
-def verdict_stance(record: Mapping[str, Any]) -> str:
-    """What the pipeline reports: its assessment of the claim against the evidence outlet (support -> agree,
-    contradict / disputed -> disagree, neutral / different-time -> discuss, unrelated or no pair -> unrelated;
-    support first when the outlet has several claims). Records made before assessments existed: the pair
-    verdicts, support first, then a conflict, then any pair."""
-    if "assessments" in record:
-        found = {ASSESSMENT_STANCE.get(x["verdict"], "discuss") for x in record["assessments"]}
-        return next((label for label in ("agree", "disagree", "discuss") if label in found), "unrelated")
-    verdicts = [j["verdict"] for j in record["judgements"]]
-    if "support" in verdicts:
-        return "agree"
-    if {"contradict", "disputed"} & set(verdicts):
-        return "disagree"
-    return "discuss" if verdicts else "unrelated"
-
-
-def baseline_stance(stats: Mapping[str, float], t: Mapping[str, float]) -> str:
-    """NLI max-pool, entailment checked first."""
-    entail = max(stats["entail_as_hyp"], stats["entail_as_prem"])
-    contra = max(stats["contra_as_hyp"], stats["contra_as_prem"])
-    if entail >= t["agree"]:
-        return "agree"
-    if contra >= t["disagree"]:
-        return "disagree"
-    return "discuss" if max(entail, contra) >= t["related"] else "unrelated"
-
-
-def baseline_matrix(stats: Sequence[Mapping[str, float]]) -> np.ndarray:
-    return np.array([[float(s[f]) for f in BASELINE_FEATURES] for s in stats])
-
-
-def baseline_model(params: Params) -> StanceModel | None:
-    """The learned baseline: the same logistic regression over the max-pool statistics only (fitted alongside)."""
-    data = params.provenance.get("baseline_model")
-    return StanceModel.from_json(data) if data else None
-
-
-def fitted_stance(params: Params) -> StanceModel | None:
-    """The fitted stance model: the one the pipeline uses, else the one the fit kept in the provenance
-    (``verify eval fit --no-ship-stance`` fits it without letting the pipeline use it)."""
-    data = params.provenance.get("stance_model")
-    return params.stance or (StanceModel.from_json(data) if data else None)
-
-
-def baseline_thresholds(params: Params) -> dict[str, float]:
-    return {**DEFAULT_BASELINE, **(params.provenance.get("baseline_thresholds") or {})}
-
-
-@dataclass
-class Predictions:
-    gold: list[str]
-    groups: list[str]
-    pred: dict[str, list[str]]  # system -> labels
-    score: dict[str, list[float]]  # system -> a score of the positive class (agree / faithful)
-
-
-def predict(records: Sequence[Mapping[str, Any]], task: str, params: Params, knowledge: Any = None) -> Predictions:
-    t = params.thresholds
-    base_t = baseline_thresholds(params)
-    base_lr = baseline_model(params)
-    stance_model = fitted_stance(params)
-    preds: dict[str, list[str]] = {s: [] for s in SYSTEMS}
-    scores: dict[str, list[float]] = {s: [] for s in SYSTEMS}
-    for record in records:
-        feats = item_features(record, knowledge)
-        probs = stance_model.predict_proba(feats) if stance_model else None
-        stance = max(probs, key=probs.__getitem__) if probs else rule_stance(feats, t["support"], t["contradict"],
-                                                                               t["weak_entail"])
-        labels = {"verify_stance": stance,
-                  "verify_rules": rule_stance(feats, t["support"], t["contradict"], t["weak_entail"]),
-                  "verify_verdicts": verdict_stance(record)}
-        stats = record.get("baseline")
-        entail_claim = max(feats["entail_as_hyp"], feats["entail_as_prem"])
-        item_scores = {"verify_stance": probs["agree"] if probs else entail_claim, "verify_rules": entail_claim,
-                       "verify_verdicts": float(labels["verify_verdicts"] == "agree")}
-        lr = base_lr.predict_proba(stats) if base_lr is not None and stats else None
-        labels["nli_maxpool_lr"] = max(lr, key=lr.__getitem__) if lr else "unrelated"
-        item_scores["nli_maxpool_lr"] = lr["agree"] if lr else 0.0
-        if task == "stance":
-            labels["nli_maxpool"] = baseline_stance(stats, base_t) if stats else "unrelated"
-            item_scores["nli_maxpool"] = max(stats["entail_as_hyp"], stats["entail_as_prem"]) if stats else 0.0
-        else:  # faithful = the article supports the summary; the baseline: article sentence -> summary entailment
-            labels = {k: "faithful" if v == "agree" else "unfaithful" for k, v in labels.items()}
-            e = stats["entail_as_hyp"] if stats else 0.0
-            labels["nli_maxpool"] = "faithful" if e >= base_t["agree"] else "unfaithful"
-            item_scores["nli_maxpool"] = e
-            item_scores["verify_rules"] = feats["entail_as_hyp"]
-        for s in SYSTEMS:
-            preds[s].append(labels[s])
-            scores[s].append(float(item_scores[s]))
-    return Predictions([r["gold"] for r in records], [r["group"] for r in records], preds, scores)
-
-
-def stance_intervals_vs_baselines(system: str, gold: Sequence[str], pred: Mapping[str, Sequence[str]],
-                                  resamples: list[np.ndarray]) -> dict[str, list[float]]:
-    """A system's 95% intervals; for verify's systems also of the differences to each baseline
-    (``delta_*`` to nli_maxpool, ``delta_lr_*`` to nli_maxpool_lr) on the same resamples."""
-    if system in BASELINES:
-        return M.stance_intervals(gold, pred[system], resamples)
-    ci = M.stance_intervals(gold, pred[system], resamples, pred["nli_maxpool"])
-    lr = M.stance_intervals(gold, pred[system], resamples, pred["nli_maxpool_lr"])
-    return ci | {k.replace("delta_", "delta_lr_"): v for k, v in lr.items() if k.startswith("delta_")}
-
-
-def score_predictions(p: Predictions, task: str, resamples: list[np.ndarray]) -> dict[str, dict[str, Any]]:
-    """Per system: metrics, 95% intervals, and the intervals of the differences to the NLI max-pool baselines."""
-    out: dict[str, dict[str, Any]] = {}
-    for system in SYSTEMS:
-        if task == "stance":
-            metrics = M.stance_metrics(p.gold, p.pred[system])
-            ci = stance_intervals_vs_baselines(system, p.gold, p.pred, resamples)
-            confusion = _confusion(p.gold, p.pred[system], M.STANCE_LABELS)
-        else:
-            metrics = M.consistency_metrics(p.gold, p.pred[system], p.score[system])
-            if system in BASELINES:
-                ci = M.consistency_intervals(p.gold, p.pred[system], p.score[system], resamples)
-            else:
-                ci = M.consistency_intervals(p.gold, p.pred[system], p.score[system], resamples,
-                                             (p.pred["nli_maxpool"], p.score["nli_maxpool"]))
-                lr = M.consistency_intervals(p.gold, p.pred[system], p.score[system], resamples,
-                                             (p.pred["nli_maxpool_lr"], p.score["nli_maxpool_lr"]))
-                ci |= {k.replace("delta_", "delta_lr_"): v for k, v in lr.items() if k.startswith("delta_")}
-            confusion = _confusion(p.gold, p.pred[system], M.CONSISTENCY_LABELS)
-        out[system] = {"metrics": {k: round(v, 4) for k, v in metrics.items()}, "ci95": ci, "confusion": confusion}
-    return out
-
-
-def _confusion(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict[str, dict[str, int]]:
-    counts = {g: dict.fromkeys(labels, 0) for g in labels}
-    for g, p in zip(gold, pred):
-        counts[g][p] += 1
-    return counts
-
-
-# --------------------------------------------------------------------------------------------
-# ablation: each verdict rule off in turn
+# running the benchmarks
 # --------------------------------------------------------------------------------------------
 def rule_names() -> list[str] | None:
     """The verdict rules' names, when the settings can switch them off (``disabled_rules``); else None."""
@@ -660,118 +274,15 @@ def rule_names() -> list[str] | None:
     return list(RULE_NAMES)
 
 
-# --------------------------------------------------------------------------------------------
-# results files
-# --------------------------------------------------------------------------------------------
-class NewsBenchResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    task: str
-    split: str
-    licence: str
-    use: str
-    version: float
-    files: list[str]
-    n: int
-    labels: list[str]
-    gold_counts: dict[str, int]
-    primary_metric: str
-    coverage: dict[str, float]  # share of items whose claim came from the extractor / the title; paired
-    systems: dict[str, dict[str, Any]]  # system -> metrics, ci95, confusion
-    ablation: dict[str, Any] = Field(default_factory=dict)  # rule -> metrics, or {"unavailable": why}
-    # params digest the pipeline's verdicts (verify_verdicts) were made under -> items (see --keep-verdicts)
-    verdict_params: dict[str, int] = Field(default_factory=dict)
-
-
-class NewsResults(BaseModel):
-    """results.json of `verify eval news`. Metrics are fractions; ci95 are cluster-bootstrap intervals."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: Literal["1.0"] = "1.0"
-    verify_version: str = __version__
-    created: str
-    git_commit: str | None
-    models: dict[str, dict[str, Any]]
-    params: dict[str, Any]  # digest and provenance of the stance model and thresholds used
-    config: dict[str, Any]
-    complete: bool = False
-    benchmarks: dict[str, NewsBenchResult] = Field(default_factory=dict)
-    skipped: dict[str, str] = Field(default_factory=dict)
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None or np.isnan(v) else f"{100 * v:.1f}"
-
-
-def _ci(ci: Sequence[float] | None) -> str:
-    return "" if not ci else f" [{_pct(ci[0])}, {_pct(ci[1])}]"
-
-
-STANCE_COLUMNS = ("macro_f1", "fnc_score", "f1_agree", "f1_disagree", "f1_discuss", "f1_unrelated", "accuracy")
-CONSISTENCY_COLUMNS = ("balanced_accuracy", "roc_auc", "accuracy", "recall_faithful", "recall_unfaithful")
-
-
-def render_markdown(results: NewsResults) -> str:
-    lines = ["# verify on real news", "",
-             "Models: " + ", ".join(f"{k} `{v.get('name')}` ({v.get('revision') or '-'})" for k, v in results.models.items())
-             + f"; "
-             f"params {results.params.get('digest', '-')}; created {results.created}"
-             + ("" if results.complete else " - **incomplete run**") + ".", "",
-             ("Figures are percentages; [brackets] are 95% cluster-bootstrap intervals (1,000 resamples of bodies/items); "
-             "delta is the difference to a baseline on the same resamples."), ""]
-    for name, r in results.benchmarks.items():
-        cols = STANCE_COLUMNS if r.task == "stance" else CONSISTENCY_COLUMNS
-        delta = "delta_macro_f1" if r.task == "stance" else "delta_balanced_accuracy"
-        delta_lr = delta.replace("delta_", "delta_lr_")
-        lines += [f"## {name} ({r.task}, n={r.n}; {', '.join(f'{k} {v}' for k, v in r.gold_counts.items())})", "",
-                  (f"Coverage: {', '.join(f'{k} {_pct(v)}%' for k, v in r.coverage.items())}. Pipeline verdicts made "
-                  f"under params {', '.join(f'{k} ({v} items)' for k, v in r.verdict_params.items())}."), "",
-                  "| system | " + " | ".join(cols) + f" | {delta} (vs nli_maxpool) | {delta_lr} (vs nli_maxpool_lr) |",
-                  "|---|" + "---:|" * (len(cols) + 2)]
-        for system, s in r.systems.items():
-            cells = [_pct(s["metrics"].get(c)) + (_ci(s["ci95"].get(c)) if c in s["ci95"] else "") for c in cols]
-            lines.append(f"| {system} | " + " | ".join(cells) + f" | {_ci(s['ci95'].get(delta)).strip() or '-'} | "
-                         f"{_ci(s['ci95'].get(delta_lr)).strip() or '-'} |")
-        if r.ablation:
-            lines += ["", ("Ablation: the pipeline's verdict stage again on every item's judgements, each verdict rule off "
-                          "in turn (`disabled_rules`); `(none)` reproduces the run above."), ""]
-            if "unavailable" in r.ablation:
-                lines.append(f"- not run: {r.ablation['unavailable']}")
-            else:
-                key = "macro_f1" if r.task == "stance" else "balanced_accuracy"
-                lines += [f"| rule off | verify_verdicts {key} | verify_stance {key} |", "|---|---:|---:|"]
-                for rule, row in r.ablation.items():
-                    lines.append(f"| {rule} | {_pct(row['verify_verdicts'][key])} | {_pct(row['verify_stance'][key])} |")
-        for system, s in r.systems.items():
-            labels = list(s["confusion"])
-            lines += ["", f"### {name} / {system}: confusion (rows gold, columns predicted)", "",
-                      "| gold \\ pred | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
-            lines += [f"| {g} | " + " | ".join(str(s["confusion"][g][p]) for p in labels) + " |" for g in labels]
-        lines.append("")
-    if results.skipped:
-        lines += ["## Skipped", ""] + [f"- {k}: {v}" for k, v in results.skipped.items()]
-    return "\n".join(lines) + "\n"
-
-
-def write_results(out_dir: Path, results: NewsResults, samples: Iterable[str]) -> list[Path]:
-    from verify.evaluation.suite import write_atomic
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "results.json", out_dir / "samples.jsonl", out_dir / "results.md"]
-    write_atomic(paths[0], results.model_dump_json(indent=2) + "\n")
-    write_atomic(paths[1], "".join(line + "\n" for line in samples))
-    write_atomic(paths[2], render_markdown(results))
-    return paths
-
-
-def _model_info(obj: Any, name: str) -> dict[str, Any]:
+def model_info(obj: Any, name: str) -> dict[str, Any]:
+    """A model's name, path, revision and content fingerprint, for the results' provenance."""
     resolved = getattr(obj, "resolved", None)
     return {"name": name, "path": getattr(resolved, "path", None), "revision": getattr(resolved, "revision", None),
             "fingerprint": model_fingerprint(obj)}
 
 
 def coverage(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Shares of items whose claim the extractor kept, came from the title, or is missing; and of items paired."""
     n = max(len(records), 1)
     return {"claim_extracted": sum(bool(r["claims"]) and not r["title_claim"] for r in records) / n,
             "claim_from_title": sum(bool(r["title_claim"]) for r in records) / n,
@@ -785,15 +296,13 @@ def run_news(benchmarks: Sequence[NewsBenchmark], pipeline: Pipeline, out_dir: P
              on_progress: ProgressFactory | None = None, on_skip: Callable[[str, str], None] | None = None,
              cache_key: str | None = None, refresh_verdicts: bool = True) -> NewsResults:
     """Run each benchmark through the pipeline (plus the baseline), score, and write the three files after each."""
-    from verify.evaluation.suite import git_commit
-
     params = params or load_params()
     harness = Harness(pipeline, title_claims=title_claims, cache_dir=cache_dir, key=cache_key,
                       refresh_verdicts=refresh_verdicts)
     results = NewsResults(
         created=datetime.now(UTC).isoformat(timespec="seconds"), git_commit=git_commit(),
-        models={"nli": _model_info(harness.pipeline.judge, pipeline.settings.nli_model),
-                "embed": _model_info(harness.pipeline.embedder, pipeline.settings.embed_model)},
+        models={"nli": model_info(harness.pipeline.judge, pipeline.settings.nli_model),
+                "embed": model_info(harness.pipeline.embedder, pipeline.settings.embed_model)},
         params={"digest": params.digest, "provenance": dict(params.provenance)},
         config={"data_dir": str(data_dir), "limit": limit, "title_claims": title_claims, "resamples": resamples,
                 "cache_key": harness.key,

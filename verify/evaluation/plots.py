@@ -1,12 +1,12 @@
 """Evaluation results -> PNG: confusion matrices, reliability diagrams and accuracy bars.
 
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot: no windows, no global backend switch)
-and written atomically: saved to a temporary file beside the target, then renamed over it.
+and written atomically with the project's one `write_atomic` (temporary file beside the target, fsync, rename).
 """
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from verify.evaluation.suite import Anchor, CalibrationBin, RunResults, calibration_error, pool_bins
+from verify.evaluation.benchmarks import Anchor
+from verify.evaluation.metrics import CalibrationBin, calibration_error, pool_bins
+from verify.evaluation.results import RunResults
+from verify.report import write_atomic
 
 DPI = 110
 ANCHOR_STYLE = {"marker": "D", "color": "black", "s": 28, "zorder": 3}
@@ -30,14 +33,11 @@ def _figure(width: float, height: float) -> tuple[Figure, Axes]:
 
 
 def save_png(fig: Figure, path: Path) -> Path:
-    """Save `fig` to a temporary file in `path`'s folder, then rename it over `path`."""
+    """Render `fig` as PNG and write it over `path` atomically (`verify.report.write_atomic`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight")
+    write_atomic(path, png.getvalue())
     return path
 
 

@@ -4,7 +4,9 @@ Sentences, entity mentions and grammatical subjects come from spaCy (``verify.nl
 made canonical through the loaded knowledge packs' alias tables plus fuzzy matching (rapidfuzz), with
 types from the packs or from NER. Check-worthiness, attribution and stand-alone rewriting are rules over
 English cue words; everything about a particular story (aliases, "the North" -> North Korea) is pack
-data (``verify.knowledge``). Spans always index ``Article.original``.
+data (``verify.knowledge``). Each claim's numbers and dates are parsed once, by the value model
+(``verify.extract.values``), and carried on the ``Claim``; its time comes from ``verify.extract.timeinfo``.
+Spans always index ``Article.original``.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from verify.extract.timeinfo import WEEKDAYS, resolve_time
+from verify.extract.values import MONTH_ABBREVIATIONS, MONTHS, extract_dates, extract_quantities, number_keys
 from verify.knowledge import Knowledge, default_knowledge, mentions
 from verify.nlp import NLP, VALUE_LABELS, Sentence, default_nlp
-from verify.extract.timeinfo import resolve_time
-from verify.records import Article, Claim, TimeSpan, short_hash, source_digest
-from verify.extract.values import describe, extract_quantities
+from verify.records import Article, Claim, TimeSpan, short_hash
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +34,9 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------------
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "st", "jr", "sr",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vs", "etc",
+    *MONTH_ABBREVIATIONS, "no", "vs", "etc",
     "inc", "corp", "co", "ltd", "u.s", "u.n", "u.k", "e.g", "i.e", "a.m", "p.m", "anniv", "approx", "est", "vol",
 }
-MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12, "jan": 1, "feb": 2, "mar": 3, "apr": 4,
-    "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # words that make a sentence opinion/advice rather than a checkable fact
 # (case-sensitive: "US" is a country, "us" a pronoun; "I" only as a pronoun before a lower-case word)
 OPINION_CUES = re.compile(
@@ -80,11 +76,6 @@ PAST_STATE = re.compile(r"\b(was|were|used to|had been)\b")
 PRONOUN_START = re.compile(LEAD_IN + r"(He|She|he|she)\b")
 # a sentence opening like this disputes the attributed claim just before it
 REBUTTAL_START = re.compile(r"^(?:In fact|In reality|In truth|Actually|But in fact|But in reality|Historically, however)\b")
-YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)(?:\s*[-–]\s*(\d{2,4}))?\b")
-DATE = re.compile(
-    r"\b(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-    r"(?:\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?)?(?:,?\s+(?P<year>1[6-9]\d\d|20\d\d))?\b"
-)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +137,7 @@ def typed_entities(sentence: Sentence | None, text: str, knowledge: Knowledge,
         if any(s < end and start < e for s, e in covered):
             continue
         name = normalise_entity(m.text, knowledge)
-        if len(name) < 2 or name.lower() in MONTHS or name in WEEKDAYS:
+        if len(name) < 2 or name.lower() in MONTHS or name.lower() in WEEKDAYS:
             continue
         found.append((start, name, knowledge.types.get(name, m.label)))
     return sorted(found)
@@ -169,45 +160,6 @@ def extract_entities(text: str, knowledge: Knowledge | None = None, nlp: NLP | N
     """Canonical names of the entities in a short text (one sentence or claim)."""
     found = text_entities(text, knowledge or default_knowledge(), nlp or default_nlp())
     return tuple(dict.fromkeys(name for _, name, _ in found))
-
-
-# ---------------------------------------------------------------------------------------------
-# Values: numbers and dates (normalised strings, comparable across claims)
-# ---------------------------------------------------------------------------------------------
-def extract_dates(text: str) -> tuple[str, ...]:
-    """Dates as ISO-like strings: "1945-08-08", "1945-08", "1945", "--08-15" (day, month, no year)."""
-    out: list[str] = []
-    used: list[tuple[int, int]] = []
-    for m in DATE.finditer(text):
-        month = MONTHS[m.group("month").lower().rstrip(".")]
-        day, year = m.group("day"), m.group("year")
-        if m.group("month") in ("May", "Mar") and not (day or year):
-            continue  # the verb "may", a bare "Mar"
-        if year and day:
-            out.append(f"{year}-{month:02d}-{int(day):02d}")
-        elif year:
-            out.append(f"{year}-{month:02d}")
-        elif day:
-            out.append(f"--{month:02d}-{int(day):02d}")
-        else:
-            out.append(f"--{month:02d}")
-        used.append((m.start(), m.end()))
-    for m in YEAR.finditer(text):
-        if any(s <= m.start() < e for s, e in used):
-            continue
-        if m.group(2):  # a range such as 1950-53 or 1910-45
-            end = m.group(2)
-            end_year = m.group(1)[: 4 - len(end)] + end
-            out.append(f"{m.group(1)}/{end_year}")
-        else:
-            out.append(m.group(1))
-    return tuple(dict.fromkeys(out))
-
-
-def extract_numbers(text: str) -> tuple[str, ...]:
-    """Quantities that are not years or dates, from the value model the verdicts use (verify.extract.values):
-    "1,500 ton", "79th", "72-88 people", "3,000,000,000 usd"."""
-    return tuple(dict.fromkeys(f"{describe(q)} {q.unit}".strip() for q in extract_quantities(text)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,11 +274,12 @@ def make_standalone(sentence: str, referent: str | None, last_of_type: dict[str,
 # The stage
 # ---------------------------------------------------------------------------------------------
 def extractor_version(knowledge: Knowledge | None = None, nlp: NLP | None = None) -> str:
-    """Changes whenever the claim rules, the knowledge data or the language pipeline change, so stored
-    claims are never stale."""
+    """The declared versions of extraction and ingest (``verify.extract.VERSION``, ``verify.ingest.VERSION``), the
+    knowledge data's digest and the language pipeline's version: stored claims are never stale."""
+    from verify import extract, ingest
+
     knowledge = knowledge or default_knowledge()
-    return short_hash(source_digest("extract/claims.py", "extract/timeinfo.py", "ingest/__init__.py", "nlp.py", "extract/values.py"),
-                      knowledge.digest, (nlp or default_nlp()).version)
+    return short_hash(extract.VERSION, ingest.VERSION, knowledge.digest, (nlp or default_nlp()).version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,7 +363,8 @@ class ClaimExtractor:
         for index, (unit, entities_here) in enumerate(zip(units, found)):
             sentence = unit.text
             names = tuple(dict.fromkeys(n for _, n, _ in entities_here))
-            numbers, dates = extract_numbers(sentence), extract_dates(sentence)
+            quantities = extract_quantities(sentence)
+            numbers, dates = number_keys(quantities), extract_dates(sentence)
             has_predicate = any(p.has_predicate and p.has_subject for p in unit.parts) if unit.parts else True
             if is_check_worthy(sentence, names, numbers, dates, has_predicate=has_predicate, title=unit.title):
                 standalone = make_standalone(sentence, last_person or subject, last_of_type, article.text, knowledge)
@@ -434,6 +388,7 @@ class ClaimExtractor:
                     numbers=numbers,
                     dates=dates,
                     index=index,
+                    quantities=quantities,
                 ))
             persons = [n for _, n, t in entities_here if t == "PERSON"]
             if persons:
@@ -542,9 +497,10 @@ def claim_from_text(text: str, *, article_id: str = "a:input", source: str = "in
     knowledge = knowledge or default_knowledge()
     text = " ".join(text.split())
     typed = {n: t for _, n, t in text_entities(text, knowledge, default_nlp(), text)}
+    quantities = extract_quantities(text)
     return Claim(
         id="c:" + short_hash(article_id, text), article_id=article_id, source=source, text=text, standalone=text,
         span=(0, len(text)), attribution=find_attribution(text), entities=tuple(typed),
-        entity_types=tuple(typed.values()), numbers=extract_numbers(text), dates=extract_dates(text),
-        time=claim_time(text, article_date),
+        entity_types=tuple(typed.values()), numbers=number_keys(quantities), dates=extract_dates(text),
+        time=claim_time(text, article_date), quantities=quantities,
     )

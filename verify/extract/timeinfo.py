@@ -1,6 +1,7 @@
 """Time expressions: when an article was written, and which time a claim is about.
 
-Pure functions over data tables (stdlib only), in the spirit of ``claims.py``:
+Pure functions over data tables (stdlib only; months, number words and the year pattern are the value
+model's, ``verify.extract.values``):
 
 - ``infer_article_date(text)`` guesses the publication date from clues in the text: a dateline,
   an ordinal anniversary of a known event ("the 79th anniversary of Korea's liberation" -> 2024),
@@ -20,19 +21,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from verify.extract.values import ORDINAL_WORDS  # one table of ordinal words
+from verify.extract.values import MONTH, NUMBER_WORDS, ORDINAL_WORDS, TENS, YEAR, month_number, ordinal_value
 
 # ---------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------
-MONTHS = {name: n for n, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
-NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50,
-}  # fmt: skip
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+AGO_COUNTS = {**NUMBER_WORDS, "a": 1, "an": 1}  # "eight years ago", "a week ago"
 
 # Anniversary anchors ("the 79th anniversary of Korea's liberation" -> 2024) are story knowledge: they come
 # from the loaded knowledge packs (``Knowledge.anniversaries``, exact events only) and are passed in.
@@ -46,13 +41,8 @@ HISTORY_BEFORE = 1990
 # "present" is reserved for present-tense state markers, which are not resolved yet.
 PRECISIONS = ("day", "present", "week", "month", "year", "range", "decade", "past")
 
-MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?"
-    r"|Nov(?:ember)?|Dec(?:ember)?)"
-)
-WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-YEAR = r"(?:1[6-9]\d\d|20\d\d)"
-NUMBER = r"(?:\d{1,4}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
+WEEKDAY = "(?:" + "|".join(day.title() for day in WEEKDAYS) + ")"
+NUMBER = r"(?:\d{1,4}|" + "|".join(sorted(AGO_COUNTS, key=len, reverse=True)) + ")"
 ORDINAL = (
     r"(?:\d{1,4}(?:st|nd|rd|th)|(?:(?:" + "|".join(TENS) + r")[- ]?)?(?:"
     + "|".join(sorted(ORDINAL_WORDS, key=len, reverse=True)) + "))"
@@ -88,7 +78,7 @@ EXPRESSIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("day_month", rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{MONTH})\b"),
         ("year_span", rf"\b(?i:from|between)\s+(?P<start>{YEAR})\s+(?i:to|and|until|till|through)\s+(?P<end>{YEAR})\b"),
         ("year_range", rf"(?<![\d.,-])(?P<start>{YEAR})\s*[-–—/]\s*(?P<end>\d{{4}}|\d{{2}})(?![\d-])"),
-        ("decade_name", rf"\b(?P<year>1[6-9]\d0|20\d0)['’]?s\b"),
+        ("decade_name", rf"\b(?P<year>(?={YEAR})[0-9]{{3}}0)['’]?s\b"),
         ("month", rf"\b(?P<prep>(?i:in|since|until|till|by|from|to|through|during|of|before|after|last|next|this|early|late|mid))"
                   rf"(?:[\s-]+(?i:early|late|mid))?[\s-]+(?P<mon>{MONTH})\b(?!\.?\s*\d)"),
         ("year", rf"(?<![\w,.$£€-])(?P<year>{YEAR})(?![\d-]|[,.]\d|\s*(?:%|percent)|\s+{COUNT_NOUNS})"),
@@ -167,7 +157,7 @@ def infer_article_date(text: str, *, anniversaries: Mapping[str, date | int] | N
     text = text.replace("’", "'")
     line = DATELINE.search(text)
     if line and line.group("year"):
-        found = _valid_date(int(line.group("year")), _month_number(line.group("mon")), int(line.group("day")))
+        found = _valid_date(int(line.group("year")), month_number(line.group("mon")), int(line.group("day")))
         if found:
             return DateGuess(found, line.group(0).strip(), CONFIDENCE["dateline"])
     clues = [c for c in (_anniversary_clue(text, anniversaries or {}),
@@ -180,7 +170,7 @@ def _anniversary_clue(text: str, anchors: Mapping[str, date | int]) -> DateGuess
     """The first "Nth anniversary of <known event>": the event's date moved N years on."""
     for m in ANNIVERSARY.finditer(text):
         event = f"{m.group('pre')} {m.group('post') or ''}"
-        n = _ordinal_value(m.group("ord"))
+        n = ordinal_value(m.group("ord"))
         for pattern, base in anchors.items():
             if not re.search(pattern, event, re.IGNORECASE):
                 continue
@@ -207,7 +197,7 @@ def _with_dateline(clue: DateGuess, line: re.Match[str] | None) -> DateGuess:
     """Give a clue the dateline's month and day, in the year that puts it nearest the clue."""
     if line is None:
         return clue
-    month, day = _month_number(line.group("mon")), int(line.group("day"))
+    month, day = month_number(line.group("mon")), int(line.group("day"))
     if clue.precision == "year":
         found = _valid_date(clue.date.year, month, day)
         confidence = CONFIDENCE["explicit"]
@@ -271,14 +261,14 @@ def _full_date(m: re.Match[str], ref: date | None) -> Interval:
 
 
 def _month_year(m: re.Match[str], ref: date | None) -> Interval:
-    return _month_span(int(m.group("year")), _month_number(m.group("mon")), m)
+    return _month_span(int(m.group("year")), month_number(m.group("mon")), m)
 
 
 def _month_day(m: re.Match[str], ref: date | None) -> Interval | None:
     """"Aug. 15", "15 August": the nearest such day in the direction the sentence looks."""
     if ref is None:
         return None
-    month, day, ahead = _month_number(m.group("mon")), int(m.group("day")), _looks_ahead(m)
+    month, day, ahead = month_number(m.group("mon")), int(m.group("day")), _looks_ahead(m)
     for k in range(9):  # Feb 29 can be up to 8 years away
         year = ref.year + k if ahead else ref.year - k
         found = _valid_date(year, month, day)
@@ -309,7 +299,7 @@ def _month(m: re.Match[str], ref: date | None) -> Interval | None:
     """"in June", "last June", "early June": the nearest such month in the direction meant."""
     if ref is None:
         return None
-    month, prep = _month_number(m.group("mon")), (m.groupdict().get("prep") or "").lower()
+    month, prep = month_number(m.group("mon")), (m.groupdict().get("prep") or "").lower()
     if prep == "this":
         year = ref.year
     elif prep == "last" or (prep != "next" and not _looks_ahead(m)):
@@ -328,7 +318,7 @@ def _ago(m: re.Match[str], ref: date | None) -> Interval | None:
     if ref is None:
         return None
     word = m.group("n").lower()
-    n, unit = (int(word) if word.isdigit() else NUMBER_WORDS[word]), m.group("unit").lower()
+    n, unit = (int(word) if word.isdigit() else AGO_COUNTS[word]), m.group("unit").lower()
     if unit == "day":
         return _day(ref - timedelta(days=n), m)
     if unit == "week":
@@ -444,10 +434,6 @@ def _year_span(year: int, m: re.Match[str]) -> Interval:
     return Interval(date(year, 1, 1), date(year, 12, 31), m.group(0), "year")
 
 
-def _month_number(name: str) -> int:
-    return MONTHS[name[:3].lower()]
-
-
 def _valid_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
@@ -458,7 +444,7 @@ def _valid_date(year: int, month: int, day: int) -> date | None:
 def _month_of(m: re.Match[str]) -> int:
     """The month of a match: a name ("Aug.") or digits ("08")."""
     mon = m.group("mon")
-    return int(mon) if mon.isdigit() else _month_number(mon)
+    return int(mon) if mon.isdigit() else month_number(mon)
 
 
 def _match_date(m: re.Match[str]) -> date | None:
@@ -474,14 +460,6 @@ def _shift_years(day: date, years: int) -> date:
         if day.month == 2 and day.day == 29:
             return day.replace(year=day.year + years, day=28)
         raise
-
-
-def _ordinal_value(text: str) -> int:
-    """ "79th" -> 79, "seventy-ninth" -> 79, "tenth" -> 10."""
-    text = text.lower()
-    if text[0].isdigit():
-        return int(re.match(r"\d+", text).group(0))
-    return sum(TENS.get(part, 0) or ORDINAL_WORDS.get(part, 0) for part in re.split(r"[- ]", text))
 
 
 def _looks_ahead(m: re.Match[str]) -> bool:

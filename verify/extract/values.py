@@ -1,7 +1,15 @@
-"""Numbers and quantities in claims: "about 80 people", "$3bn", "the 79th", "hundreds of troops".
+"""The value model: numbers, quantities and dates in claims ("about 80 people", "$3bn", "the 79th", "hundreds of
+troops", "Aug 8, 1945", "1950-53"), and the language tables every value reader shares.
 
 ``extract_quantities`` turns text into ``Quantity`` intervals [low, high] with a normalised unit;
-``compatible`` and ``quantity_conflicts`` say whether two outlets' numbers can both be true.
+``compatible`` and ``quantity_conflicts`` say whether two outlets' numbers can both be true. ``extract_dates``
+turns text into ISO-like date strings ("1945-08-08", "--08-15", "1950/1953"); ``dates_compatible`` says
+whether two of them can both hold. The extractor parses each claim once (``Claim.quantities``,
+``Claim.numbers``, ``Claim.dates``) and the verdict rules read those.
+
+The one month table (``MONTH_NAMES``, ``MONTHS``, the ``MONTH`` pattern), number-word table
+(``NUMBER_WORDS``, ``ORDINAL_WORDS``) and year pattern (``YEAR``) live here; the time expressions
+(``verify.extract.timeinfo``), the claim rules and the value edits of the evaluation use them.
 
 Years, dates, times and identifiers ("1945", "Aug 8", "1950-53", "10:30", "F-35", "G7", "1990s") are not
 quantities. Everything is rules over the tables below, and nothing here raises on arbitrary text.
@@ -11,8 +19,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 INF = math.inf
 REL_TOL = 0.02  # exact values within 2% agree ("1,500" vs "1,520"); ordinals must be equal
@@ -50,6 +59,7 @@ NUMBER_WORDS = {
     "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90,
 }
+TENS = {word: value for word, value in NUMBER_WORDS.items() if value >= 20}  # "seventy" in "seventy-ninth"
 MULTIPLIERS = {"hundred": 100, "dozen": 12}  # inside a number word phrase: "two hundred and fifty", "two dozen"
 SCALES = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 ABBREVIATED_SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9, "tn": 1e12}  # "3bn", "€5m", "10k"
@@ -109,16 +119,26 @@ FUNCTION_WORDS = (  # never skipped between a number and its unit ("5 of the sol
     "who which that this these those it its their his her more less fewer over under about after before since "
     "during while when where said says not no each every all some ago"
 ).split()
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
+MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
+MONTHS: dict[str, int] = {  # lower-case name or abbreviation -> month number
+    **{name.lower(): n for n, name in enumerate(MONTH_NAMES, start=1)},
+    **{short: n for short in MONTH_ABBREVIATIONS for n, name in enumerate(MONTH_NAMES, start=1)
+       if name.lower().startswith(short)},
+}
+# a month as written (case-sensitive: "may" is a verb, "mar" a verb); callers add the word boundaries
 MONTH = (
-    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?"
-    r"|Nov(?:ember)?|Dec(?:ember)?)\b\.?"
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?"
+    r"|Nov(?:ember)?|Dec(?:ember)?)"
 )
 DAY = r"[0-9]{1,2}(?:st|nd|rd|th)?"
-YEAR = r"(?:1[6-9]|20)[0-9]{2}"
+YEAR = r"(?:1[5-9]|20)[0-9]{2}"  # a year as written: 1500-2099
+_MONTH_WORD = rf"\b{MONTH}\b\.?"
 NOT_QUANTITIES = [  # spans whose digits are never quantities (case-sensitive: "may" is a verb)
-    rf"{MONTH}\s+{DAY}(?:\s*[-–]\s*{DAY})?(?:,?\s+{YEAR})?(?![0-9])",  # Aug 8, 1945 / June 12-14
-    rf"\b{DAY}(?:\s*[-–]\s*{DAY})?\s+(?:of\s+)?{MONTH}(?:,?\s+{YEAR})?",  # 12 June / 8th of August 1945
-    rf"{MONTH},?\s+{YEAR}\b",  # June 2020
+    rf"{_MONTH_WORD}\s+{DAY}(?:\s*[-–]\s*{DAY})?(?:,?\s+{YEAR})?(?![0-9])",  # Aug 8, 1945 / June 12-14
+    rf"\b{DAY}(?:\s*[-–]\s*{DAY})?\s+(?:of\s+)?{_MONTH_WORD}(?:,?\s+{YEAR})?",  # 12 June / 8th of August 1945
+    rf"{_MONTH_WORD},?\s+{YEAR}\b",  # June 2020
     rf"\b{YEAR}\s*[-–/]\s*[0-9]{{2}}\b",  # 1950-53, 2019/20
     r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b|\b[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}\b",  # 1945-08-08, 8/8/1945
     r"\b[0-9]{1,2}[:.][0-9]{2}\s*(?i:[ap]\.?m\b\.?)|\b[0-9]{1,2}:[0-9]{2}\b|\b[0-9]{1,2}\s*(?i:[ap]\.?m)\b\.?",  # times
@@ -148,7 +168,7 @@ for _noun in COUNT_NOUNS:
     UNIT_OF.update({_noun: (_noun, "count"), _noun + "s": (_noun, "count")})
 
 _UNITS_9 = _alt(w for w, v in NUMBER_WORDS.items() if v < 10)
-_TENS = _alt(w for w, v in NUMBER_WORDS.items() if v >= 20)
+_TENS = _alt(TENS)
 _BELOW_100 = rf"(?:(?:{_TENS})(?:[-\s](?:{_UNITS_9}))?|{_alt(w for w, v in NUMBER_WORDS.items() if v < 20)})"
 _ORD_9 = _alt(w for w, v in ORDINAL_WORDS.items() if v < 10)
 _SCALE_WORDS = _alt(SCALES)
@@ -183,6 +203,11 @@ RANGE_GAP = re.compile(r"\s*(?:-|–|—|to)\s*", re.IGNORECASE)
 BETWEEN_GAP = re.compile(r"\s+and\s+", re.IGNORECASE)
 NOT_QUANTITY = re.compile("|".join(NOT_QUANTITIES))
 YEARLIKE = re.compile(YEAR)
+# dates: a month with an optional day and year ("Aug 8, 1945", "June 2020", "Aug. 15"); a year or year range
+DATE = re.compile(
+    rf"\b(?P<month>{MONTH})\.?(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?(?:,?\s+(?P<year>{YEAR}))?\b"
+)
+YEARS = re.compile(rf"\b({YEAR})(?:\s*[-–]\s*(\d{{2,4}}))?\b")  # "1945", "1950-53", "1910–1945"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,6 +231,13 @@ class Quantity:
             "low": self.low, "high": high, "unit": self.unit, "approx": self.approx,
             "text": self.text, "kind": self.kind,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Quantity:
+        """The inverse of ``to_json``; an open upper bound may come back as ``None`` or as ``inf``."""
+        high = data["high"]
+        return cls(float(data["low"]), INF if high is None else float(high), str(data["unit"]), bool(data["approx"]),
+                   str(data["text"]), str(data["kind"]))
 
 
 @dataclass(slots=True)
@@ -262,8 +294,7 @@ def _read(text: str, m: re.Match[str]) -> _Piece | None:
 
 def _read_ordinal_word(text: str, m: re.Match[str]) -> _Piece | None:
     word = _norm(m.group("ordword"))
-    parts = re.split(r"[-\s]+", word)
-    value = NUMBER_WORDS[parts[0]] + ORDINAL_WORDS[parts[1]] if len(parts) == 2 else ORDINAL_WORDS[word]
+    value = ordinal_value(word)
     piece = _with_ordinal_noun(text, _Piece(m.start(), m.end(), value, value, kind="ordinal"))
     if word in WEAK_ORDINALS and not piece.unit:
         return None
@@ -352,6 +383,19 @@ def _word_value(words: str) -> float:
     return value
 
 
+def ordinal_value(text: str) -> int:
+    """"79th" -> 79, "seventy-ninth" -> 79, "tenth" -> 10."""
+    text = text.lower()
+    if text[:1].isdigit():
+        return int(re.match(r"\d+", text).group(0))  # type: ignore[union-attr]
+    return sum(TENS.get(part, 0) or ORDINAL_WORDS.get(part, 0) for part in re.split(r"[-\s]+", text))
+
+
+def month_number(name: str) -> int:
+    """"Aug." -> 8, "September" -> 9, "sept" -> 9: any spelling ``MONTH`` matches."""
+    return MONTHS[name[:3].lower()]
+
+
 def _norm(phrase: str) -> str:
     return " ".join(phrase.lower().split())
 
@@ -419,6 +463,51 @@ def _tidy(value: float) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------------------------
+def extract_dates(text: str) -> tuple[str, ...]:
+    """Dates as ISO-like strings, in order: "1945-08-08", "1945-08", "--08-15" (day and month, no year), "--08"
+    (a month alone), "1945", "1950/1953" (a year range)."""
+    out: list[str] = []
+    used: list[tuple[int, int]] = []
+    for m in DATE.finditer(text):
+        month = month_number(m.group("month"))
+        day, year = m.group("day"), m.group("year")
+        if m.group("month") in ("May", "Mar") and not (day or year):
+            continue  # the verb "may", a bare "Mar"
+        if year and day:
+            out.append(f"{year}-{month:02d}-{int(day):02d}")
+        elif year:
+            out.append(f"{year}-{month:02d}")
+        elif day:
+            out.append(f"--{month:02d}-{int(day):02d}")
+        else:
+            out.append(f"--{month:02d}")
+        used.append((m.start(), m.end()))
+    for m in YEARS.finditer(text):
+        if _inside(m.start(), used):
+            continue
+        if m.group(2):  # a range such as 1950-53 or 1910-45
+            end = m.group(2)
+            out.append(f"{m.group(1)}/{m.group(1)[: 4 - len(end)] + end}")
+        else:
+            out.append(m.group(1))
+    return tuple(dict.fromkeys(out))
+
+
+def date_parts(value: str) -> tuple[str | None, str | None, str | None]:
+    """(year, month, day) of an ``extract_dates`` string: "1945-08-08" -> ("1945", "08", "08"); "--08-15" ->
+    (None, "08", "15"); a range "1950/1953" -> its start year."""
+    if "/" in value:
+        return value.split("/")[0], None, None
+    if value.startswith("--"):
+        parts = value[2:].split("-")
+        return None, parts[0], parts[1] if len(parts) > 1 else None
+    parts = value.split("-")
+    return parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None
+
+
+# ---------------------------------------------------------------------------------------------
 # Comparison
 # ---------------------------------------------------------------------------------------------
 def compatible(a: Quantity, b: Quantity) -> bool | None:
@@ -431,6 +520,11 @@ def compatible(a: Quantity, b: Quantity) -> bool | None:
     a_low, a_high = _widened(a)
     b_low, b_high = _widened(b)
     return a_low <= b_high and b_low <= a_high
+
+
+def dates_compatible(a: str, b: str) -> bool:
+    """True when neither date contradicts the other (1945 vs 1945-08-08 agree; Aug 8 vs Aug 9 don't)."""
+    return all(x is None or y is None or x == y for x, y in zip(date_parts(a), date_parts(b)))
 
 
 def _widened(q: Quantity) -> tuple[float, float]:
@@ -450,6 +544,17 @@ def quantity_conflicts(qa: Sequence[Quantity], qb: Sequence[Quantity]) -> list[s
         if i not in matched_a and rivals:
             out.append(f"{q.unit or q.kind}: {describe(q)} vs {', '.join(describe(r) for r in rivals)}")
     return list(dict.fromkeys(out))
+
+
+def number_keys(quantities: Iterable[Quantity]) -> tuple[str, ...]:
+    """Each quantity as a comparable key, once, in order: "1,500 ton", "79th anniversary", "72-88 people",
+    "3,000,000,000 usd" (what a claim carries as ``numbers``)."""
+    return tuple(dict.fromkeys(f"{describe(q)} {q.unit}".strip() for q in quantities))
+
+
+def extract_numbers(text: str) -> tuple[str, ...]:
+    """The keys (``number_keys``) of the quantities in ``text``; years and dates are not among them."""
+    return number_keys(extract_quantities(text))
 
 
 def describe(q: Quantity) -> str:

@@ -10,9 +10,8 @@ import importlib.util
 import os
 import tomllib
 from dataclasses import dataclass, field
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from verify.errors import ModelNotFound
 
@@ -150,22 +149,3 @@ def resolve(name: str, kind: Kind, *, allow_download: bool = False) -> Resolved:
     hint = f"did you mean {close[0]!r}?" if close else f"known aliases: {', '.join(aliases)}"
     raise ModelNotFound(f"no model {name!r}: not a folder, an alias or a Hub id; {hint}")
 
-
-class Lazy:
-    """Stands in for a loaded model: what is known up front (name, resolved, backend...) is set now,
-    anything else loads the model on first use. A fully cached run then never loads weights at all."""
-
-    def __init__(self, loader: Callable[[], Any], **known: Any) -> None:
-        self.__dict__.update(known)
-        self._loader = loader
-        self._loaded: Any = None
-
-    def load(self) -> Any:
-        if self._loaded is None:
-            self._loaded = self._loader()
-        return self._loaded
-
-    def __getattr__(self, attr: str) -> Any:  # only for attributes not set above
-        if attr.startswith("__") or attr in ("_loader", "_loaded"):
-            raise AttributeError(attr)
-        return getattr(self.load(), attr)

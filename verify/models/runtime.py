@@ -6,8 +6,11 @@
 ``onnx-int8``   ONNX Runtime with dynamic int8 quantization (per-channel weights)
 ``auto``        the fastest measured backend for the device (see ``pick_backend``)
 
-Logits are turned into probabilities by verify.models.nli, divided first by the temperature in the model folder's
-``calibration.json`` (``load_temperature``; 1.0 when there is none); ``model_revision`` names weights and T.
+A backend is a ``Runner``: it prepares batches (in the thread that forms them) and launches the model on them.
+The torch backends build plain BERT classifiers with verify.models.bert (no transformers import) and any other
+architecture with transformers. Logits are turned into probabilities by verify.models.nli, divided first by the
+temperature in the model folder's ``calibration.json`` (``load_temperature``; 1.0 when there is none);
+``model_revision`` names weights and T.
 
 ONNX graphs are exported once and cached beside the model (``<model>/onnx/``), or in the cache
 folder when the model folder is read-only; a ``source.json`` ties each graph to the weights it came from.
@@ -22,7 +25,7 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,10 +36,6 @@ log = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8")
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 EXPORT_VERSION = 1  # bump when the export or quantization recipe changes
-
-# logits(batch encoding as numpy int64 arrays) -> float32 array [batch, labels]
-Runner = Callable[[dict[str, np.ndarray]], np.ndarray]
-
 
 def cpu_has_bf16() -> bool:
     """True on CPUs with native bfloat16 matmuls (AMX or AVX512-BF16), where bf16 beats int8 here."""
@@ -73,39 +72,105 @@ def pick_backend(backend: str, device: str) -> str:
     return backend
 
 
-def torch_runner(model_dir: str, device: str, bf16: bool) -> tuple[Runner, dict]:
-    import torch
+class Runner(Protocol):
+    """Computes a model's logits in two steps, so that forming batches and computing them can overlap:
+    ``prepare`` turns a batch of numpy int64 arrays into the backend's inputs (verify.models.nli calls it in the
+    thread that forms batches), and ``launch`` starts the computation and returns a function that waits for the
+    logits (float32 [rows, labels]), so that the next batch can be launched before the last one is read back."""
+
+    id2label: dict[Any, str]
+
+    def prepare(self, batch: dict[str, np.ndarray]) -> Any: ...
+
+    def launch(self, prepared: Any) -> Callable[[], np.ndarray]: ...
+
+
+class TorchRunner:
+    """A torch model (verify.models.bert when it supports the model, else transformers) on CPU or CUDA.
+
+    On CUDA, prepared batches sit in pinned memory and are copied to the card without blocking, fp32 weights run
+    under bf16 autocast, and logits come back through a pinned buffer and an event. ``compile`` ("default",
+    "reduce-overhead" for CUDA graphs, "max-autotune"...) wraps the model in ``torch.compile`` with dynamic shapes."""
+
+    def __init__(self, model_dir: str, device: str, bf16: bool, compile: str | None = None) -> None:
+        import torch
+
+        self._torch = torch
+        self.device = torch.device(device)
+        self.cuda = self.device.type == "cuda"
+        model, forward, self.id2label, self.inputs = torch_model(model_dir, torch.bfloat16 if bf16 else torch.float32)
+        model.to(self.device)
+        self.autocast = self.cuda and not bf16
+        self.forward = forward if compile is None else torch.compile(
+            forward, mode=None if compile == "default" else compile, dynamic=True)
+
+    def prepare(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        """Host tensors the model takes (pinned on CUDA); the attention mask is left out when no row is padded."""
+        feed = {k: self._torch.from_numpy(v) for k, v in batch.items()
+                if k in self.inputs and not (k == "attention_mask" and v.all())}
+        return {k: v.pin_memory() for k, v in feed.items()} if self.cuda else feed
+
+    def launch(self, prepared: dict[str, Any]) -> Callable[[], np.ndarray]:
+        torch = self._torch
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.autocast):
+            logits = self.forward(**{k: v.to(self.device, non_blocking=True) for k, v in prepared.items()}).float()
+        if not self.cuda:
+            result = logits.cpu().numpy()
+            return lambda: result
+        host = torch.empty(logits.shape, dtype=torch.float32, pin_memory=True)
+        host.copy_(logits, non_blocking=True)
+        done = torch.cuda.Event()
+        done.record()
+
+        def wait() -> np.ndarray:
+            done.synchronize()
+            return host.numpy()
+
+        return wait
+
+
+def torch_model(model_dir: str, dtype: Any) -> tuple[Any, Callable[..., Any], dict[Any, str], frozenset[str]]:
+    """(module, forward(**inputs) -> logits, id2label, the inputs it takes), on the CPU in eval mode: the plain-torch
+    BERT when it supports the model (no transformers import, see verify.models.bert), else transformers."""
+    from verify.models import bert
+
+    if bert.supports(model_dir):
+        model = bert.load(model_dir, dtype)
+        config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+        return model, model, config.get("id2label", {}), frozenset(ONNX_INPUTS)
+    import inspect
+
     from transformers import AutoModelForSequenceClassification
 
-    dtype = torch.bfloat16 if bf16 else torch.float32
-    model = AutoModelForSequenceClassification.from_pretrained(
+    hf = AutoModelForSequenceClassification.from_pretrained(
         model_dir, local_files_only=True, use_safetensors=True, trust_remote_code=False, dtype=dtype
-    ).to(device).eval()
-    autocast = device == "cuda" and not bf16
+    ).eval()
 
-    def run(enc: dict[str, np.ndarray]) -> np.ndarray:
-        feed = {k: torch.from_numpy(v).to(device) for k, v in enc.items()}
-        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
-            return model(**feed).logits.float().cpu().numpy()
+    def forward(**inputs: Any) -> Any:
+        return hf(**inputs).logits
 
-    return run, model.config.id2label
+    return hf, forward, hf.config.id2label, frozenset(inspect.signature(hf.forward).parameters) & set(ONNX_INPUTS)
 
 
-def onnx_runner(model_dir: str, quantize: bool, cache_dir: Path, threads: int | None = None) -> tuple[Runner, dict]:
-    import onnxruntime as ort
-    from transformers import AutoConfig
+class OnnxRunner:
+    """ONNX Runtime on the CPU: every input the graph names, int64; computed in ``launch``."""
 
-    path = onnx_graph(model_dir, quantize, cache_dir)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or _cpu_threads()
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    wanted = [i.name for i in session.get_inputs()]
+    def __init__(self, model_dir: str, quantize: bool, cache_dir: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
 
-    def run(enc: dict[str, np.ndarray]) -> np.ndarray:
-        feed = {k: enc[k].astype(np.int64) for k in wanted}
-        return session.run(None, feed)[0].astype(np.float32)
+        path = onnx_graph(model_dir, quantize, cache_dir)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or _cpu_threads()
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.id2label = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8")).get("id2label", {})
 
-    return run, AutoConfig.from_pretrained(model_dir, local_files_only=True).id2label
+    def prepare(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: batch[k].astype(np.int64, copy=False) for k in self.inputs}
+
+    def launch(self, prepared: dict[str, np.ndarray]) -> Callable[[], np.ndarray]:
+        result = self.session.run(None, prepared)[0].astype(np.float32)
+        return lambda: result
 
 
 def _cpu_threads() -> int:
@@ -229,12 +294,10 @@ def _export(model_dir: str, folder: Path, digest: str) -> None:
                                                     "torch": torch.__version__, "opset": 17}, indent=1))
 
 
-def make_runner(backend: str, model_dir: str, device: str, cache_dir: Path) -> tuple[Runner, dict[Any, str]]:
-    """(logits function, id2label) for a resolved backend."""
-    if backend == "torch":
-        return torch_runner(model_dir, device, bf16=False)
-    if backend == "torch-bf16":
-        return torch_runner(model_dir, device, bf16=True)
+def make_runner(backend: str, model_dir: str, device: str, cache_dir: Path, compile: str | None = None) -> Runner:
+    """The Runner for a resolved backend; ``compile`` applies to the torch backends (see TorchRunner)."""
+    if backend in ("torch", "torch-bf16"):
+        return TorchRunner(model_dir, device, bf16=backend == "torch-bf16", compile=compile)
     if backend in ("onnx", "onnx-int8"):
-        return onnx_runner(model_dir, quantize=backend == "onnx-int8", cache_dir=cache_dir)
+        return OnnxRunner(model_dir, quantize=backend == "onnx-int8", cache_dir=cache_dir)
     raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")

@@ -9,23 +9,37 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from verify import __version__
-from verify.extract.claims import ClaimExtractor, extractor_version
 from verify.config import Settings
 from verify.errors import InputError
-from verify.ingest import load_articles
+from verify.extract.claims import ClaimExtractor, extractor_version
+from verify.ingest import load_articles, override_dates
 from verify.knowledge import Knowledge, load_knowledge
-from verify.models.resolve import Lazy, resolve
+from verify.models.contracts import Embedder, Judge
+from verify.models.nli import judge_pairs
+from verify.models.resolve import resolve
 from verify.nlp import NLP
 from verify.pairing import Pairer
-from verify.registry import EMBEDDERS, NLI_JUDGES
+from verify.pipeline.caches import (
+    CachedEmbedder,
+    CachedJudge,
+    LazyEmbedder,
+    LazyJudge,
+    preload,
+    scores_key,
+    vectors_key,
+)
+from verify.pipeline.engine_local import local_embedder, local_judge
+from verify.pipeline.incremental import Incremental, state_key
 from verify.pipeline.store import Store, article_key
-from verify.records import Article, Claim, PairVerdict, Report
+from verify.records import Article, Claim, Judgement, PairVerdict, Report, short_hash
+from verify.registry import EMBEDDERS, NLI_JUDGES
 from verify.verdict.aggregate import Aggregator, decision_key, shared_facts
-from verify.verdict.calibrate import load_params
+from verify.verdict.params import load_params
 from verify.verdict.rules import Thresholds
 
 log = logging.getLogger(__name__)
@@ -34,53 +48,29 @@ log = logging.getLogger(__name__)
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
 
-class Embedder(Protocol):
-    name: str
-
-    def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> Any: ...
-
-
-def local_embedder(settings: Settings) -> Any:
-    """The embedding model the settings name, loaded in this process (here or in a Ray actor)."""
-    from verify.models.embed import SentenceEmbedder
-
-    return SentenceEmbedder(settings.embed_model, device=settings.device, batch_size=settings.batch_size,
-                            allow_download=settings.allow_download)
-
-
-def local_judge(settings: Settings) -> Any:
-    """The NLI judge the settings name, loaded in this process (here or in a Ray actor)."""
-    from verify.models.nli import load_judge
-
-    return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
-                      allow_download=settings.allow_download, backend=settings.backend, cache_dir=settings.cache_dir)
-
-
 def make_embedder(settings: Settings, store: Store | None = None) -> Embedder:
     """The embedder the settings name; a real model's vectors are cached in the store and its weights
     load only when some text is not cached."""
-    from verify.models.embed import CachedEmbedder
-
     if settings.embed_model in EMBEDDERS:
         return EMBEDDERS.get(settings.embed_model)()
     if settings.engine == "ray":
         from verify.pipeline.engine_ray import RayEmbedder
 
-        def load() -> Any:
+        def load() -> Embedder:
             return RayEmbedder(settings)
     else:
-        def load() -> Any:
+        def load() -> Embedder:
             return local_embedder(settings)
     resolved = resolve(settings.embed_model, "embed", allow_download=settings.allow_download)
-    lazy = Lazy(load, name=settings.embed_model, resolved=resolved)
+    lazy = LazyEmbedder(load, settings.embed_model, resolved)
     return CachedEmbedder(lazy, store) if store is not None else lazy
 
 
-def make_judge(settings: Settings, store: Store | None = None) -> Any:
+def make_judge(settings: Settings, store: Store | None = None) -> Judge:
     """The NLI judge the settings name; a real model's scores are cached in the store and its weights
     load only when some pair is not cached."""
     from verify.models.embed import pick_device
-    from verify.models.nli import CachedJudge, load_judge
+    from verify.models.nli import load_judge
     from verify.models.runtime import load_temperature, model_revision, pick_backend
 
     if settings.nli_model in NLI_JUDGES:
@@ -88,17 +78,17 @@ def make_judge(settings: Settings, store: Store | None = None) -> Any:
     if settings.engine == "ray":
         from verify.pipeline.engine_ray import RayJudge
 
-        def load() -> Any:
+        def load() -> Judge:
             return RayJudge(settings)
     else:
-        def load() -> Any:
+        def load() -> Judge:
             return local_judge(settings)
     resolved = resolve(settings.nli_model, "nli", allow_download=settings.allow_download)
     # the revision names the weights and the temperature (as NLIJudge's does once loaded), so scores stored
     # for a model retrained or recalibrated in place are never served for the new one
     resolved = replace(resolved, revision=model_revision(resolved.path, resolved.revision, load_temperature(resolved.path)))
     backend = pick_backend(settings.backend, pick_device(settings.device))
-    lazy = Lazy(load, name=settings.nli_model, resolved=resolved, backend=backend)
+    lazy = LazyJudge(load, settings.nli_model, resolved, backend)
     return CachedJudge(lazy, store)  # without a store it still scores each distinct pair once
 
 
@@ -133,8 +123,8 @@ def _no_progress(stage: str, total: int) -> Callable[[int], None]:
 class Pipeline:
     """Holds the loaded models so several runs (or tests) pay for loading once."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, judge: Any = None, checks: bool = True,
-                 store: Store | None | bool = True) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, judge: Judge | None = None,
+                 checks: bool = True, store: Store | None | bool = True) -> None:
         """``checks=False``: verdicts from NLI alone, without value/entity/time/rebuttal checks (a baseline).
         ``store``: a Store, True for the one the settings name, False for none (nothing cached)."""
         self.settings = settings
@@ -154,7 +144,7 @@ class Pipeline:
         return self._embedder
 
     @property
-    def judge(self) -> Any:
+    def judge(self) -> Judge:
         if self._judge is None:
             self._judge = make_judge(self.settings, self.store)
         return self._judge
@@ -162,10 +152,10 @@ class Pipeline:
     def load(self, weights: bool = False) -> Pipeline:
         """Resolve both models now, so a missing one fails before any work. Weights load on first use,
         or now with ``weights=True``."""
-        for model in (self.embedder, self.judge):
-            inner = getattr(model, "inner", model)
-            if weights and isinstance(inner, Lazy):
-                inner.load()
+        models = (self.embedder, self.judge)  # resolved now
+        if weights:
+            for model in models:
+                preload(model)
         return self
 
     def judge_pair(self, text_a: str, text_b: str, date_a: str | None = None, date_b: str | None = None,
@@ -181,16 +171,24 @@ class Pipeline:
         vectors = self.embedder.embed([a.standalone, b.standalone])
         similarity = float(vectors[0] @ vectors[1])
         s = self.settings
-        (judgement,) = self.judge.judge([ClaimPair(a, b, round(similarity, 4))])
+        (judgement,) = judge_pairs(self.judge.predict, [ClaimPair(a, b, round(similarity, 4))])
         return make_aggregator(s, {"a:A": date_a, "a:B": date_b}, self.knowledge, checks).decide(judgement)
 
+    def ingest(self, paths: Sequence[str | Path], on_warning: Callable[[str], None] | None = None,
+               dates: Sequence[str] = ()) -> list[Article]:
+        """The articles in these files and folders, read within the settings' size caps and dated with this
+        pipeline's knowledge; ``dates`` override them: "YYYY-MM-DD" for every article, "NAME=YYYY-MM-DD" for one
+        file (``verify.ingest.override_dates``)."""
+        articles = load_articles(paths, on_warning=on_warning, knowledge=self.knowledge,
+                                 max_bytes=self.settings.max_file_bytes, max_record_bytes=self.settings.max_record_bytes)
+        return override_dates(articles, dates)
+
     def run_paths(self, paths: Sequence[str | Path], progress: ProgressFactory = _no_progress,
-                  on_warning: Callable[[str], None] | None = None) -> Report:
+                  on_warning: Callable[[str], None] | None = None, dates: Sequence[str] = ()) -> Report:
+        """``ingest`` (timed as the ingest stage) then ``run``."""
         timings: dict[str, float] = {}
         with _timed(timings, "ingest"):
-            articles = load_articles(paths, on_warning=on_warning, knowledge=self.knowledge,
-                                     max_bytes=self.settings.max_file_bytes,
-                                     max_record_bytes=self.settings.max_record_bytes)
+            articles = self.ingest(paths, on_warning, dates)
         return self.run(articles, progress, timings, on_warning)
 
     def run(self, articles: Sequence[Article], progress: ProgressFactory = _no_progress,
@@ -221,13 +219,23 @@ class Pipeline:
             vectors = self.embedder.embed([c.standalone for c in claims], progress("embed", len(claims)))
         with _timed(timings, "pair"):
             pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
-            pairs = pairer.pair(claims, vectors)
-            self.last_pairing = dict(pairer.stats)
+            incremental = self._incremental(pairer)
+            if incremental is None:
+                pairs = pairer.pair(claims, vectors)
+            else:  # pairs among claims the store has seen come from its pairing state
+                keys = {a.id: article_key(a) for a in articles}
+                pairs = incremental.pair(claims, vectors, [keys[c.article_id] for c in claims])
+            self.last_pairing = dict(pairer.stats) | ({"incremental": incremental.stats} if incremental else {})
         with _timed(timings, "nli"):
-            judgements = self.judge.judge(pairs, progress("nli", 2 * len(pairs)))
+            judge = partial(judge_pairs, self.judge.predict)
+            on_nli = progress("nli", 2 * len(pairs))
+            judgements = incremental.judge(judge, on_nli) if incremental else judge(pairs, on_nli)
         with _timed(timings, "aggregate"):
             dates = {a.id: a.date for a in articles}
-            verdicts, clusters, assessments = self._aggregate(judgements, dates, run_id)
+            verdicts, clusters, assessments = self._aggregate(judgements, dates, run_id, incremental)
+        if incremental is not None:
+            with _timed(timings, "save_state"):
+                incremental.save()
         meta = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "verify_version": __version__,
@@ -237,29 +245,42 @@ class Pipeline:
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
             "counts": {"articles": len(articles), "claims": len(claims), "pairs": len(pairs),
                        "cross_source_pairs": self.last_pairing.get("cross_source_pairs", 0),
-                       "nli_cached": getattr(self.judge, "hits", 0)},
+                       "nli_cached": (self.judge.hits if isinstance(self.judge, CachedJudge) else 0)
+                       + 2 * (incremental.reused if incremental else 0)},
             "python": platform.python_version(),
         }
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
         return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta,
                       tuple(shared_facts(claims, self.knowledge)), tuple(assessments))
 
-    def _aggregate(self, judgements: list, dates: dict[str, str | None], run_id: int) -> tuple[list, list, list]:
+    def _incremental(self, pairer: Pairer) -> Incremental | None:
+        """The store's incremental pairing and verdicts for this run (None without a store)."""
+        if self.store is None:
+            return None
+        key = state_key(vectors_key(self.embedder), extractor_version(self.knowledge, self.nlp), pairer)
+        return Incremental(self.store, pairer, key, scores_key(self.judge))
+
+    def _aggregate(self, judgements: list[Judgement], dates: dict[str, str | None], run_id: int,
+                   incremental: Incremental | None = None) -> tuple[list, list, list]:
         """The verdict logic; a pair decided by an earlier run under the same rules (thresholds, fitted parameters,
-        knowledge, disabled rules: ``Aggregator.key``) is read from the store."""
+        knowledge, disabled rules: ``Aggregator.key``) is read from the store, and with ``incremental`` only the
+        verdicts the changed pairs can reach are worked out again."""
         aggregator = make_aggregator(self.settings, dates, self.knowledge, self.checks)
         if self.store is None:
             return aggregator.aggregate(judgements)
-        rules = aggregator.key()
-        model = getattr(self.judge, "key", self.judge.name)
-        keys = [decision_key(j, dates, rules) for j in judgements]
-        stored = self.store.get_verdicts(model, [k for k in dict.fromkeys(keys) if k])
-        known = [_stored_verdict(j, stored[k]) if k in stored else None for j, k in zip(judgements, keys)]
-        decided = [old or aggregator.decide(j) for j, old in zip(judgements, known)]  # pair rules only: stored
-        verdicts, clusters, assessments = aggregator.aggregate(judgements, decided)
-        fresh = [(k, v) for k, v, old in zip(keys, decided, known) if k and old is None]
-        self.store.put_verdicts(run_id, model, rules, fresh)
-        return verdicts, clusters, assessments
+        store, rules, model = self.store, aggregator.key(), scores_key(self.judge)
+
+        def decide(batch: Sequence[Judgement]) -> list[PairVerdict]:
+            keys = [decision_key(j, dates, rules) for j in batch]
+            stored = store.get_verdicts(model, [k for k in dict.fromkeys(keys) if k])
+            known = [_stored_verdict(j, stored[k]) if k in stored else None for j, k in zip(batch, keys)]
+            decided = [old or aggregator.decide(j) for j, old in zip(batch, known)]  # pair rules only: stored
+            store.put_verdicts(run_id, model, rules, [(k, v) for k, v, old in zip(keys, decided, known) if k and old is None])
+            return decided
+
+        if incremental is not None:
+            return incremental.aggregate(aggregator, decide, short_hash(model, rules))
+        return aggregator.aggregate(judgements, decide(judgements))
 
     def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
         """Claims of every article; an article already in the store (same content, same rules) is not re-read."""
@@ -290,14 +311,14 @@ class Pipeline:
         return ClaimExtractor(self.knowledge, self.nlp).extract(articles, on_batch)
 
 
-def _stored_verdict(judgement: Any, row: tuple) -> PairVerdict:
+def _stored_verdict(judgement: Judgement, row: tuple) -> PairVerdict:
     verdict, confidence, reason, conflicts, rule, evidence = row
     return PairVerdict(judgement.pair, verdict, confidence, judgement.forward, judgement.backward, reason,  # type: ignore[arg-type]
                        conflicts, rule, evidence)
 
 
-def _model_meta(obj: Any, name: str) -> dict[str, str]:
-    resolved = getattr(obj, "resolved", None)
+def _model_meta(model: Embedder | Judge, name: str) -> dict[str, str]:
+    resolved = model.resolved
     if resolved is None:
         return {"name": name, "revision": "builtin"}
     return {"name": name, "path": resolved.path, "revision": resolved.revision, "origin": resolved.origin}

@@ -1,6 +1,7 @@
 """`--engine ray`: claim extraction as Ray tasks, embedding and NLI as Ray actors that load their model
-once per worker. The driver keeps the store, pairing and the verdict logic, so caching works as locally
-and only cache misses travel to the cluster.
+once per worker. The driver keeps the store, pairing and the verdict logic, so caching and incremental runs
+work as locally (verify.pipeline.incremental: the pairing state lives beside the driver's store) and only
+cache misses - the new articles, their texts and the pairs that involve them - travel to the cluster.
 
 Local by default (``ray.init`` on this machine); point ``ray_address`` (``--ray-address``,
 ``VERIFY_RAY_ADDRESS``) at a running cluster, e.g. ``auto`` on a cluster node or ``ray://head:10001``.
@@ -21,8 +22,10 @@ import numpy as np
 
 from verify.config import Settings
 from verify.errors import ConfigError
-from verify.models.nli import MAX_LENGTH, encoded_batches, judge_pairs
-from verify.records import Article, Claim, ClaimPair, Judgement
+from verify.models.contracts import Embedder, Judge, OnBatch, Probs
+from verify.models.nli import MAX_LENGTH, encoded_batches
+from verify.pipeline.engine_local import local_embedder, local_judge
+from verify.records import Article, Claim
 
 log = logging.getLogger(__name__)
 
@@ -109,26 +112,34 @@ def ray_extract(articles: Sequence[Article], settings: Settings,
 
 
 class _ModelActor:
-    """One model per worker process, loaded in __init__ and used for every call."""
+    """One model per worker process (the embedder, or the NLI judge), loaded in __init__ and used for every call."""
 
     def __init__(self, kind: str, settings: dict[str, Any]) -> None:
         import torch
 
-        torch.set_num_threads(1)
-        from verify.pipeline.core import local_embedder, local_judge
+        from verify.models.embed import pick_device
 
+        torch.set_num_threads(1)
         cfg = Settings(**settings)
-        self.model: Any = local_embedder(cfg) if kind == "embed" else local_judge(cfg)
+        self.device = pick_device(cfg.device)  # as the model picks it
+        self.embedder: Embedder | None = local_embedder(cfg) if kind == "embed" else None
+        self.judge: Judge | None = local_judge(cfg) if kind == "nli" else None
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self.model.embed(texts)
+        assert self.embedder is not None, "an NLI actor was asked to embed"
+        return self.embedder.embed(texts)
 
     def predict_batches(self, batches: list[list[tuple[str, str]]]) -> list[list[dict[str, float]]]:
-        return self.model.predict_batches(batches)
+        from verify.models.nli import NLIJudge
+
+        assert isinstance(self.judge, NLIJudge), "Ray scores NLI models, not fakes (they run locally)"
+        return self.judge.predict_batches(batches)
 
     def info(self) -> dict[str, Any]:
-        return {"resolved": self.model.resolved, "backend": getattr(self.model, "backend", None),
-                "device": self.model.device}
+        if self.judge is not None:
+            return {"resolved": self.judge.resolved, "backend": self.judge.backend, "device": self.device}
+        assert self.embedder is not None
+        return {"resolved": self.embedder.resolved, "backend": None, "device": self.device}
 
 
 class _ActorPool:
@@ -149,12 +160,14 @@ class _ActorPool:
 
 
 class RayEmbedder:
+    """An Embedder whose texts are embedded by Ray actors, in chunks of TEXTS_PER_CALL."""
+
     def __init__(self, settings: Settings) -> None:
         self.pool = _ActorPool("embed", settings)
         self.name = settings.embed_model
         self.resolved = self.pool.info["resolved"]
 
-    def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed(self, texts: Sequence[str], on_batch: OnBatch | None = None) -> np.ndarray:
         chunks = [list(texts[i : i + TEXTS_PER_CALL]) for i in range(0, len(texts), TEXTS_PER_CALL)]
         parts = []
         for chunk, vectors in zip(chunks, self.pool.map("embed", chunks)):
@@ -165,7 +178,7 @@ class RayEmbedder:
 
 
 class RayJudge:
-    """NLI on Ray actors. The driver forms the same token-sized batches as the local judge and sends
+    """A Judge on Ray actors. The driver forms the same token-sized batches as the local judge and sends
     whole batches, so every pair is scored in the same company as locally: identical scores."""
 
     def __init__(self, settings: Settings) -> None:
@@ -181,7 +194,7 @@ class RayJudge:
         self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
         self.batch_size, self.max_tokens = batch_limits(settings.batch_size, self.device, self.backend)
 
-    def predict(self, texts: Sequence[tuple[str, str]], on_batch: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+    def predict(self, texts: Sequence[tuple[str, str]], on_batch: OnBatch | None = None) -> list[Probs]:
         plan = [idx for idx, _ in encoded_batches(texts, self.tokenizer, MAX_LENGTH, self.batch_size, self.max_tokens)]
         calls = [plan[i : i + BATCHES_PER_CALL] for i in range(0, len(plan), BATCHES_PER_CALL)]
         payload = [[[texts[i] for i in idx] for idx in call] for call in calls]
@@ -194,5 +207,3 @@ class RayJudge:
                 on_batch(sum(len(idx) for idx in call))
         return out  # type: ignore[return-value]
 
-    def judge(self, pairs: Sequence[ClaimPair], on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
-        return judge_pairs(self.predict, pairs, on_batch)

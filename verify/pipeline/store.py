@@ -1,5 +1,7 @@
 """The incremental store (SQLite): articles by content hash, their claims, embeddings by (model, text
-hash), NLI scores by (model revision, pair hash), pair verdicts by (model, decision key) and runs.
+hash), NLI scores by (model revision, pair hash), pair verdicts by (model, decision key), runs, and the
+register of the pairing states kept in files beside the database (``state_root``; their contents:
+verify.pipeline.incremental).
 
 Schema changes only through named, append-only migrations. Every write is one transaction and the
 database runs in WAL mode, so a crash or Ctrl-C leaves it usable: at worst the last batch is missing."""
@@ -24,42 +26,47 @@ from verify.records import Article, Claim, PairVerdict, TimeSpan, evidence_from_
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "001_embeddings",
-        "CREATE TABLE embeddings (model TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL,"
-        " vector BLOB NOT NULL, PRIMARY KEY (model, text_hash))",
+        ("CREATE TABLE embeddings (model TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL,"
+         " vector BLOB NOT NULL, PRIMARY KEY (model, text_hash))"),
     ),
     (
         "002_nli_scores",
-        "CREATE TABLE nli_scores (model TEXT NOT NULL, pair_hash TEXT NOT NULL, entailment REAL NOT NULL,"
-        " neutral REAL NOT NULL, contradiction REAL NOT NULL, PRIMARY KEY (model, pair_hash))",
+        ("CREATE TABLE nli_scores (model TEXT NOT NULL, pair_hash TEXT NOT NULL, entailment REAL NOT NULL,"
+         " neutral REAL NOT NULL, contradiction REAL NOT NULL, PRIMARY KEY (model, pair_hash))"),
     ),
     (
         "003_articles",
-        "CREATE TABLE articles (content_hash TEXT PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL,"
-        " source TEXT NOT NULL, title TEXT, date TEXT, first_seen TEXT DEFAULT CURRENT_TIMESTAMP)",
+        ("CREATE TABLE articles (content_hash TEXT PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL,"
+         " source TEXT NOT NULL, title TEXT, date TEXT, first_seen TEXT DEFAULT CURRENT_TIMESTAMP)"),
     ),
     (
         "004_claims",
-        "CREATE TABLE claims (content_hash TEXT NOT NULL, extractor TEXT NOT NULL, claims TEXT NOT NULL,"
-        " PRIMARY KEY (content_hash, extractor))",
+        ("CREATE TABLE claims (content_hash TEXT NOT NULL, extractor TEXT NOT NULL, claims TEXT NOT NULL,"
+         " PRIMARY KEY (content_hash, extractor))"),
     ),
     (
         "005_runs",
-        "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT DEFAULT CURRENT_TIMESTAMP,"
-        " finished TEXT, status TEXT NOT NULL DEFAULT 'running', verify_version TEXT, settings TEXT,"
-        " counts TEXT, timings TEXT)",
+        ("CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT DEFAULT CURRENT_TIMESTAMP,"
+         " finished TEXT, status TEXT NOT NULL DEFAULT 'running', verify_version TEXT, settings TEXT,"
+         " counts TEXT, timings TEXT)"),
     ),
     (
         "006_verdicts",
-        "CREATE TABLE verdicts (model TEXT NOT NULL, pair_hash TEXT NOT NULL, rules TEXT NOT NULL,"
-        " run_id INTEGER NOT NULL, claim_a TEXT NOT NULL, claim_b TEXT NOT NULL, verdict TEXT NOT NULL,"
-        " confidence REAL NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (model, pair_hash, rules))",
+        ("CREATE TABLE verdicts (model TEXT NOT NULL, pair_hash TEXT NOT NULL, rules TEXT NOT NULL,"
+         " run_id INTEGER NOT NULL, claim_a TEXT NOT NULL, claim_b TEXT NOT NULL, verdict TEXT NOT NULL,"
+         " confidence REAL NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (model, pair_hash, rules))"),
     ),
     ("007_verdict_conflicts", "ALTER TABLE verdicts ADD COLUMN conflicts TEXT NOT NULL DEFAULT '[]'"),
     ("008_run_pid", "ALTER TABLE runs ADD COLUMN pid INTEGER"),
     ("009_run_host", "ALTER TABLE runs ADD COLUMN host TEXT"),
+    (
+        "010_pair_states",
+        ("CREATE TABLE pair_states (id TEXT PRIMARY KEY, key TEXT NOT NULL, generation TEXT NOT NULL,"
+         " articles TEXT NOT NULL, claims INTEGER NOT NULL, files TEXT NOT NULL, used TEXT DEFAULT CURRENT_TIMESTAMP)"),
+    ),
 ]
 STALE_AFTER_HOURS = 24  # a run of another machine still "running" after this long is marked stale
-TABLES = ("articles", "claims", "embeddings", "nli_scores", "verdicts", "runs")
+TABLES = ("articles", "claims", "embeddings", "nli_scores", "verdicts", "runs", "pair_states")
 
 
 class Store:
@@ -185,6 +192,36 @@ class Store:
         rows = self._select("verdict, confidence, reason, conflicts", "verdicts", "pair_hash", model, keys)
         return {key: (verdict, confidence, reason, *_decision_from_json(blob))
                 for key, verdict, confidence, reason, blob in rows}
+
+    # pairing states ----------------------------------------------------------------------------------
+    def state_root(self) -> Path | None:
+        """The folder beside the database that holds the pairing states' files (None for an in-memory store)."""
+        return None if str(self.path) == ":memory:" else self.path.with_name(self.path.name + ".states")
+
+    def pair_states(self, key: str | None = None) -> list[dict[str, Any]]:
+        """The registered states (of one key when given), most recently used first: id, key, generation,
+        articles (their article keys), claims and files ({name: [size, crc32]})."""
+        sql = "SELECT id, key, generation, articles, claims, files FROM pair_states"
+        rows = self.db.execute(sql + (" WHERE key = ?" if key else "") + " ORDER BY used DESC, rowid DESC",
+                               (key,) if key else ()).fetchall()
+        names = ("id", "key", "generation", "articles", "claims", "files")
+        return [{n: (json.loads(v) if n in ("articles", "files") else v) for n, v in zip(names, row)} for row in rows]
+
+    def put_pair_state(self, state_id: str, key: str, generation: str, articles: Sequence[str], claims: int,
+                       files: dict[str, list[int]]) -> None:
+        """Register (or move on) a state: its files in ``state_root()/state_id/generation`` are complete."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO pair_states (id, key, generation, articles, claims, files, used)"
+                " VALUES (?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
+                (state_id, key, generation, json.dumps(sorted(articles)), claims, json.dumps(files)),
+            )
+
+    def drop_pair_state(self, state_id: str, generation: str | None = None) -> None:
+        """Unregister a state (only while it is at ``generation``, when given)."""
+        with self.db:
+            self.db.execute("DELETE FROM pair_states WHERE id = ? AND generation = coalesce(?, generation)",
+                            (state_id, generation))
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         self.mark_stale_runs()

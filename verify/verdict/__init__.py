@@ -10,7 +10,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-# every rule a verdict can name, in the order they are tried (verify.verdict.rules.RULES, then the set-level ones)
+# The declared version of the verdict code (rules, aggregate, calibrate): bump it when they change
+# (tests/pipeline/test_versions.py fails until you do).
+VERSION = "1"
+
+# every rule a verdict can name: the pair rules in the order they are tried (verify.verdict.rules.RULES), then the
+# set-level rules of verify.verdict.aggregate (whose docstring gives the order they apply in)
 RULE_NAMES: tuple[str, ...] = (
     "different-time", "value-conflict", "commemoration", "compatible-values", "restatement", "distinct-entities",
     "nli-entailment", "attribution", "nli-contradiction", "nli-neutral", "rebuttal", "outlet", "stance-model",

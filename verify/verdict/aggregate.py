@@ -1,21 +1,37 @@
-"""Judgements -> pair verdicts, clusters and assessments: the verdict stage.
+"""Judgements -> pair verdicts, clusters and assessments: the verdict stage (``Aggregator.aggregate``).
 
-1. Each pair is decided by the first named rule of ``verify.verdict.rules`` that fires (``decide``).
-2. ``rebuttal``: X resembles D, and R (same article as D) rebuts D: then R disputes X.
-3. ``outlet``: each claim is judged against the claims of every other outlet it was paired with, as a set
-   (as SummaC does over sentence matrices), looking at both NLI directions of every pair. In order:
-   a hard conflict (different-time, value-conflict, commemoration, rebuttal) decides; then a hard support
-   (compatible values, commemoration, restatement); then the fitted stance model when the parameters hold
-   one (agree -> support, disagree -> contradict or disputed when the claim or the evidence is attributed,
-   discuss -> neutral, unrelated -> unrelated), held to the issue's rules: its agree counts only when some
-   claim of the outlet entails the claim (>= weak_entail), its disagree only with strong NLI contradiction and
-   weak entailment from every claim of the outlet, and a pair that contradicts (either direction) while nothing
-   entails stays a conflict whatever the model says; without one, the thresholds: support when some claim of the
-   outlet entails strongly, contradiction only when contradiction is strong AND entailment from every claim
-   of that outlet is weak (``weak_entail``), otherwise neutral (unrelated when every pair was about
-   different things). The result is an ``Assessment`` per (claim, other outlet).
-4. Pair verdicts follow the assessments: the deciding pair carries the assessment's verdict, and an NLI
-   contradiction the outlet's other claims outweigh becomes neutral (rule ``outlet``).
+In this order:
+
+1. ``decide``: each pair gets the verdict of the first rule of ``verify.verdict.rules.RULES`` that fires
+   (different-time, value-conflict, commemoration, compatible-values, restatement, distinct-entities,
+   nli-entailment, attribution, nli-contradiction, nli-neutral; disabled rules are skipped). With
+   ``checks=False`` the NLI scores alone decide (contradiction, then entailment, then neutral).
+2. ``rebuttal``: for a rebuttal pair (X, R), where R rebuts D of its own article: when X matches D (their pair
+   is a support, or not a conflict and similar by ``same_fact_similarity`` + 0.05), R disputes X.
+3. ``assess``: each claim against every claim of each other outlet it was paired with, looking at both NLI
+   directions of every pair (as SummaC does over sentence matrices). The first that applies decides:
+   a. a hard conflict (different-time, value-conflict, commemoration, rebuttal; not a commemoration support);
+   b. a hard support (compatible-values, commemoration, restatement);
+   c. every pair is about different things (distinct-entities) -> unrelated;
+   d. the fitted stance model, when the parameters hold one and the rule is on (agree -> support, disagree ->
+      contradict, or disputed when the claim or the evidence is attributed, discuss -> neutral, unrelated ->
+      unrelated), held to the issue's rules: agree counts only when some claim of the outlet entails the claim
+      (>= ``weak_entail``), disagree only with NLI contradiction >= ``contradict`` and entailment below
+      ``weak_entail`` from every claim of the outlet (else both are discuss), and when nothing entails
+      while a pair is an NLI conflict (attribution, nli-contradiction), that pair's conflict stands whatever
+      the model says;
+   e. without a stance model: a pair decided support -> support; a conflicting pair (contradict, disputed,
+      different-time) while every claim of the outlet entails below ``weak_entail`` -> that conflict; a
+      conflict that some claim of the outlet (or the other direction) entails -> neutral (rule ``outlet``);
+      otherwise neutral.
+   Then (rule ``outlet``) a soft conflict (not a hard rule, not the stance model) becomes neutral when the
+   other claim of its deciding pair, judged against this claim's outlet, is neither in conflict nor
+   unrelated. The result is an ``Assessment`` per (claim, other outlet).
+4. Pair verdicts follow the assessments (rule ``outlet``): a pair that decides a stance-model conflict carries
+   it; else a soft conflict that the outlet view of either of its claims does not share becomes neutral; else
+   a pair that decides assessments carries the most conflicting of them (unrelated as neutral).
+   Steps 2, the ``outlet`` part of 3, and 4 run only with ``checks`` on and their rule not disabled.
+5. ``clusters``: connected components over the support and conflict edges.
 """
 
 from __future__ import annotations
@@ -24,6 +40,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from verify.errors import ConfigError
+from verify.extract.values import number_keys
 from verify.knowledge import default_knowledge
 from verify.records import (
     CONFLICTING,
@@ -38,7 +55,6 @@ from verify.records import (
     Rebuttal,
     SharedFact,
     short_hash,
-    source_digest,
 )
 from verify.verdict import check_rule_names
 from verify.verdict.rules import DISTINCT_TYPES, HARD_RULES, RULES, PairContext, Thresholds, decide_pair, typed
@@ -49,9 +65,10 @@ STANCE_VERDICTS = {"agree": "support", "disagree": "contradict", "discuss": "neu
 
 
 def rules_version() -> str:
-    """Changes whenever the verdict rules, the claim rules or their data tables change."""
-    return source_digest("verdict/rules.py", "verdict/aggregate.py", "verdict/calibrate.py", "extract/values.py",
-                         "extract/timeinfo.py", "extract/claims.py")
+    """The declared versions of the verdict and claim code (``verify.verdict.VERSION``, ``verify.extract.VERSION``)."""
+    from verify import extract, verdict
+
+    return short_hash(verdict.VERSION, extract.VERSION)
 
 
 def decision_key(judgement: Judgement, article_dates: Mapping[str, str | None], rules: str) -> str | None:
@@ -62,7 +79,7 @@ def decision_key(judgement: Judgement, article_dates: Mapping[str, str | None], 
         return None
 
     def claim_key(c: Claim) -> str:
-        return repr((c.id, c.standalone, c.attribution, c.entities, c.entity_types, c.dates, c.time))
+        return repr((c.id, c.standalone, c.attribution, c.entities, c.entity_types, c.dates, c.quantities, c.time))
 
     a, b = p.a, p.b
     return short_hash(rules, claim_key(a), claim_key(b), repr(p.similarity), "|".join(p.shared),
@@ -78,7 +95,7 @@ class Aggregator:
         ``params``: fitted parameters (``calibrate.Params``; the packaged ones when None); ``thresholds``
         overrides theirs. ``disabled_rules``: rule names (``verify.verdict.RULE_NAMES``) to skip."""
         if params is None:
-            from verify.verdict.calibrate import load_params
+            from verify.verdict.params import load_params
 
             params = load_params()
         try:
@@ -361,7 +378,7 @@ def shared_facts(claims: Sequence[Claim], knowledge: Any = None) -> list[SharedF
     for c in claims:
         specific = [e for e, t in typed(c, knowledge) if t in DISTINCT_TYPES and e not in generic]
         for entity in specific:
-            for value in (*c.dates, *(n for n in c.numbers if " " in n)):
+            for value in (*c.dates, *number_keys(q for q in c.quantities if q.unit)):
                 groups.setdefault((entity, value), []).append(c)
     out = []
     for (entity, value), members in groups.items():

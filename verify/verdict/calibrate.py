@@ -1,34 +1,21 @@
-"""Evidence features of one claim against one other outlet, the fitted stance model, and the fitted thresholds.
+"""Evidence features of one claim against one other outlet: what the fitted stance model reads at run time.
 
 `evidence_features(claim, judgements)` turns the NLI judgements of every pair between one claim and the claims
-of ONE other outlet into a small vector of numbers in [0, 1]. `StanceModel` is a multinomial logistic
-regression over that vector (agree / disagree / discuss / unrelated), evaluated with numpy only. `Params`
-(thresholds + stance model + provenance) ships as ``verify/verdict/params.json`` and is read by
-`load_params()`. The fit itself (`fit_stance_model`, `fit_thresholds`) runs offline from
-``verify eval fit`` on real news (FNC-1 train), never on the seed articles; torch is imported only there.
+of ONE other outlet into a small vector of numbers in [0, 1]. The stance model (`verify.verdict.params`) is a
+multinomial logistic regression over that vector (agree / disagree / discuss / unrelated); `rule_stance` is the
+thresholds as a rule over the same vector. The fit runs offline from ``verify eval fit`` (`verify.evaluation.fit`)
+on real news (FNC-1 train), never on the seed articles.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from verify.records import Claim, Judgement
+from verify.verdict.rules import value_conflicts
 
-PARAMS_PATH = Path(__file__).resolve().parent / "params.json"
-STANCE_LABELS: tuple[str, ...] = ("agree", "disagree", "discuss", "unrelated")
-# the defaults the pipeline used before any fit (verify.config.Settings), and the weak-entailment cut
-DEFAULT_THRESHOLDS: dict[str, float] = {"support": 0.6, "contradict": 0.6, "weak_entail": 0.3,
-                                        "same_fact_similarity": 0.6}
 
 # English cue words (overridable through a knowledge object with the same attribute names)
 HEDGE_CUES = re.compile(
@@ -81,15 +68,6 @@ def _cues(knowledge: Any, name: str, default: re.Pattern[str]) -> re.Pattern[str
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE) if words else default
 
 
-def _value_conflict(a: Claim, b: Claim, knowledge: Any = None) -> bool:
-    """The verdict rules' value check, imported late (the rules module may import this one)."""
-    try:
-        from verify.verdict.rules import value_conflicts
-    except ImportError:
-        return False
-    return bool(value_conflicts(a, b, knowledge))
-
-
 def no_evidence() -> dict[str, float]:
     """The vector of a claim the other outlet says nothing about (no pair at all)."""
     return dict.fromkeys(FEATURES, 0.0)
@@ -139,153 +117,11 @@ def evidence_features(claim: Claim, judgements: Sequence[Judgement], knowledge: 
         evidence_hedged=sum(hedged) / len(hedged),
         evidence_denial=len(denying) / len(evidence_ids),
         denial_contra=max((c for (e, *_), c in zip(rows, contra) if e.id in denying), default=0.0),
-        value_conflict=sum(_value_conflict(claim, e, knowledge) for e, *_ in rows) / len(rows),
+        value_conflict=sum(bool(value_conflicts(claim, e, knowledge)) for e, *_ in rows) / len(rows),
         overlap_max=max((len(mine & _content_words(e.standalone)) / len(mine) for e in evidence_ids.values()),
                         default=0.0) if (mine := _content_words(claim.standalone)) else 0.0,
     )
     return {k: float(v) for k, v in feats.items()}
-
-
-# ---------------------------------------------------------------------------------------------
-# the stance model
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class StanceModel:
-    """Multinomial logistic regression over standardised features: p(label | features)."""
-
-    labels: tuple[str, ...]
-    features: tuple[str, ...]
-    coef: tuple[tuple[float, ...], ...]  # one row per label, one column per feature
-    intercept: tuple[float, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        n, k = len(self.labels), len(self.features)
-        if len(self.coef) != n or any(len(row) != k for row in self.coef) or len(self.intercept) != n \
-                or len(self.mean) != k or len(self.scale) != k:
-            raise ValueError(f"stance model shapes disagree: {n} labels x {k} features")
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        """Rows of raw features (in ``features`` order) -> logits, one column per label."""
-        z = (np.asarray(x, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return z @ np.asarray(self.coef).T + np.asarray(self.intercept)
-
-    def proba_matrix(self, x: np.ndarray) -> np.ndarray:
-        logits = self.logits(np.atleast_2d(x))
-        logits -= logits.max(axis=1, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(axis=1, keepdims=True)
-
-    def vector(self, feats: Mapping[str, float]) -> np.ndarray:
-        return np.array([float(feats.get(f, 0.0)) for f in self.features])
-
-    def predict_proba(self, feats: Mapping[str, float]) -> dict[str, float]:
-        probs = self.proba_matrix(self.vector(feats))[0]
-        return {label: float(p) for label, p in zip(self.labels, probs)}
-
-    def predict(self, feats: Mapping[str, float]) -> str:
-        probs = self.predict_proba(feats)
-        return max(probs, key=probs.__getitem__)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"labels": list(self.labels), "features": list(self.features),
-                "coef": [[round(v, 6) for v in row] for row in self.coef],
-                "intercept": [round(v, 6) for v in self.intercept],
-                "mean": [round(v, 6) for v in self.mean], "scale": [round(v, 6) for v in self.scale]}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> StanceModel:
-        return cls(tuple(data["labels"]), tuple(data["features"]), tuple(tuple(map(float, r)) for r in data["coef"]),
-                   tuple(map(float, data["intercept"])), tuple(map(float, data["mean"])),
-                   tuple(map(float, data["scale"])))
-
-
-@dataclass(frozen=True)
-class Params:
-    """What the fit produced: verdict thresholds, the stance model and where they came from."""
-
-    thresholds: Mapping[str, float]
-    stance: StanceModel | None
-    provenance: Mapping[str, Any] = field(default_factory=dict)
-    digest: str = ""
-
-
-def params_to_json(params: Params) -> dict[str, Any]:
-    return {"thresholds": dict(params.thresholds), "stance": params.stance.to_json() if params.stance else None,
-            "provenance": dict(params.provenance)}
-
-
-def _digest(data: Mapping[str, Any]) -> str:
-    """Of the thresholds and model only: re-running the fit with identical results keeps the digest."""
-    core = {"thresholds": data.get("thresholds"), "stance": data.get("stance")}
-    return hashlib.blake2b(json.dumps(core, sort_keys=True).encode(), digest_size=8).hexdigest()
-
-
-def parse_params(data: Mapping[str, Any]) -> Params:
-    thresholds = {**DEFAULT_THRESHOLDS, **{k: float(v) for k, v in (data.get("thresholds") or {}).items()}}
-    stance = StanceModel.from_json(data["stance"]) if data.get("stance") else None
-    return Params(thresholds, stance, dict(data.get("provenance") or {}), _digest(data))
-
-
-@lru_cache(maxsize=8)
-def _load(path: str) -> Params:
-    return parse_params(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def load_params(path: str | Path | None = None) -> Params:
-    """The fitted parameters: ``path``, else the packaged ``params.json``; read once per path."""
-    return _load(str(Path(path) if path is not None else PARAMS_PATH))
-
-
-def write_params(params_json: Mapping[str, Any], path: str | Path | None = None) -> Path:
-    """Write params.json atomically (temp file + rename) and forget the cached copy."""
-    target = Path(path) if path is not None else PARAMS_PATH
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(params_json, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(target)
-    _load.cache_clear()
-    return target
-
-
-# ---------------------------------------------------------------------------------------------
-# fitting (offline; torch imported only here)
-# ---------------------------------------------------------------------------------------------
-def fit_stance_model(x: np.ndarray, y: Sequence[str], labels: Sequence[str] = STANCE_LABELS,
-                     features: Sequence[str] = FEATURES, l2: float = 1e-2, balanced: bool = True) -> StanceModel:
-    """Multinomial logistic regression, class-balanced (each class weighs the same in the loss), L2 on the
-    coefficients (not the intercepts), fitted to convergence with LBFGS on standardised features."""
-    import torch
-
-    x = np.asarray(x, dtype=np.float64)
-    index = {label: i for i, label in enumerate(labels)}
-    target = np.array([index[v] for v in y])
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    z = torch.tensor((x - mean) / scale, dtype=torch.float64)
-    t = torch.tensor(target)
-    counts = np.bincount(target, minlength=len(labels)).astype(np.float64)
-    weights = np.where(counts > 0, len(target) / (len(labels) * np.maximum(counts, 1)), 0.0) if balanced \
-        else np.ones(len(labels))
-    w_class = torch.tensor(weights, dtype=torch.float64)
-    coef = torch.zeros(len(labels), x.shape[1], dtype=torch.float64, requires_grad=True)
-    bias = torch.zeros(len(labels), dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([coef, bias], lr=1.0, max_iter=500, tolerance_grad=1e-9, tolerance_change=1e-12,
-                            history_size=20, line_search_fn="strong_wolfe")
-    loss_fn = torch.nn.CrossEntropyLoss(weight=w_class, reduction="sum")
-    norm = float(w_class[t].sum())
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = loss_fn(z @ coef.T + bias, t) / norm + l2 * (coef**2).sum() / 2
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return StanceModel(tuple(labels), tuple(features), tuple(tuple(float(v) for v in row) for row in coef.detach().numpy()),
-                       tuple(float(v) for v in bias.detach().numpy()), tuple(float(v) for v in mean),
-                       tuple(float(v) for v in scale))
 
 
 def rule_stance(feats: Mapping[str, float], support: float, contradict: float, weak_entail: float) -> str:
@@ -300,41 +136,3 @@ def rule_stance(feats: Mapping[str, float], support: float, contradict: float, w
     if contra >= contradict and entail < weak_entail:
         return "disagree"
     return "discuss"
-
-
-# a verdict threshold below 0.5 would let a label win that is not even the most likely one (on FNC-1 the
-# unconstrained optimum for contradiction is degenerate: the NLI model finds contradiction in unrelated pairs)
-GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(10, 20))
-WEAK_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 1.0)
-
-
-def macro_f1_codes(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> float:
-    """Mean F1 over the classes present in gold, labels given as ints (fast enough for a grid search)."""
-    matrix = np.bincount(gold * n_labels + pred, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
-    tp = np.diag(matrix).astype(float)
-    denom = matrix.sum(axis=0) + matrix.sum(axis=1)
-    f1 = np.divide(2 * tp, denom, out=np.zeros(n_labels), where=denom > 0)
-    present = matrix.sum(axis=1) > 0
-    return float(f1[present].mean()) if present.any() else 0.0
-
-
-def fit_thresholds(feats: Sequence[Mapping[str, float]], gold: Sequence[str],
-                   grid: Sequence[float] = GRID, weak_grid: Sequence[float] = WEAK_GRID) -> dict[str, float]:
-    """support / contradict / weak_entail maximising the macro-F1 of `rule_stance` (a grid search; ties go to
-    the first, i.e. the lowest, thresholds)."""
-    labels = {label: i for i, label in enumerate(STANCE_LABELS)}
-    g = np.array([labels[v] for v in gold])
-    has = np.array([bool(f.get("has_evidence")) for f in feats])
-    entail = np.array([max(f["entail_as_hyp"], f["entail_as_prem"]) for f in feats])
-    contra = np.array([max(f["contra_as_hyp"], f["contra_as_prem"]) for f in feats])
-    best: tuple[float, dict[str, float]] = (-math.inf, {})
-    for support in grid:
-        for contradict in grid:
-            for weak in weak_grid:
-                pred = np.where(~has, labels["unrelated"], np.where(
-                    entail >= support, labels["agree"],
-                    np.where((contra >= contradict) & (entail < weak), labels["disagree"], labels["discuss"])))
-                score = macro_f1_codes(g, pred, len(STANCE_LABELS))
-                if score > best[0] + 1e-12:
-                    best = (score, {"support": support, "contradict": contradict, "weak_entail": weak})
-    return best[1]

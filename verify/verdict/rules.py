@@ -1,17 +1,22 @@
 """Named verdict rules over one pair of claims: each returns a ``Decision`` with typed evidence, or None.
 
-A pair's verdict is the first rule in ``RULES`` that decides. The order, and why:
+A pair's verdict is the first rule in ``RULES`` that decides. The values the rules compare are the ones each
+claim carries, parsed once by the extractor (``Claim.quantities``, ``Claim.dates``; ``verify.extract.values``).
+The order, and why:
 
-1. ``different-time``   the claims conflict (same-kind values about the same subject, or NLI contradiction
-                        stronger than entailment) but describe different moments: non-overlapping time
-                        spans, one speaks of the past, or a changeable state in articles a year apart.
-                        First, because a conflict between two moments is not a disagreement.
+1. ``different-time``   the claims conflict (value conflicts in claims about the same fact, or NLI
+                        contradiction >= threshold and stronger than entailment, unless the claims name
+                        different specific things other than people) but describe different moments:
+                        non-overlapping time spans, one speaks of the past, or a changeable state in
+                        articles a year apart. First, because a conflict between two moments is not a
+                        disagreement.
 2. ``value-conflict``   same-kind values about the same subject that cannot both hold (Aug 8 vs Aug 9,
                         1,500 vs 15,000 tons) in claims about the same fact -> contradict, whatever NLI says.
 3. ``commemoration``    one monument (a FAC entity) said to honour different events -> contradict (disputed
                         when one side is attributed); the same event -> support. Only through a knowledge
                         pack's ``commemorations``/``honour_cues``: no topic words here.
-4. ``compatible-values`` the same words with values that agree (about 80 ~ 79; 1945 ~ Aug 8, 1945) -> support.
+4. ``compatible-values`` the same words, once values and hedges are set aside, with values that all agree
+                        (about 80 ~ 79; 1945 ~ Aug 8, 1945) -> support.
 5. ``restatement``      one claim's words are all in the other (near-verbatim), with the same numbers, the
                         same negations and the same attribution -> support (NLI is unreliable on copies).
 6. ``distinct-entities`` different specific entities of one NER type (PERSON, FAC, EVENT, WORK_OF_ART, LAW,
@@ -23,10 +28,12 @@ A pair's verdict is the first rule in ``RULES`` that decides. The order, and why
 9. ``nli-contradiction`` the same without attribution -> contradict.
 10. ``nli-neutral``     otherwise -> neutral.
 
-Two set-level rules follow in ``verify.verdict.aggregate``: ``rebuttal`` (an outlet that reports a claim and
-then rebuts it disputes the other outlets' matching claims) and ``outlet`` (a claim judged against all the
-claims of the other outlet: an NLI contradiction is dropped when another claim of that outlet, or the other
-direction, entails it). Hard rules (1-6 and rebuttal) stay ahead of the fitted NLI decision.
+Three set-level rules follow in ``verify.verdict.aggregate`` (its docstring gives their order): ``rebuttal`` (an
+outlet that reports a claim and then rebuts it disputes the other outlets' matching claims), ``stance-model``
+(the fitted model's verdict on a claim against all the claims of another outlet) and ``outlet`` (that
+outlet-level view overrides a pair's soft conflict: an NLI contradiction is dropped when another claim of that
+outlet, or the other direction, entails it). Hard rules (1-6 and rebuttal) stay ahead of the fitted NLI
+decision.
 
 Thresholds come from the fitted parameters (``verify.verdict.calibrate.load_params``) unless settings override
 them. A decision's confidence is the NLI probability that decided it; for a hard rule, the rule's precision
@@ -39,19 +46,39 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 from verify.extract.claims import STATE_CUES
-from verify.records import Agreement, Attribution, Claim, Conflict, DistinctEntities, Evidence, Judgement, NLIScores, TimeGap
-from verify.extract.values import FUNCTION_WORDS, Quantity, compatible, describe, extract_quantities
+from verify.extract.values import (
+    FUNCTION_WORDS,
+    MONTHS,
+    YEAR,
+    Quantity,
+    compatible,
+    date_parts,
+    dates_compatible,
+    describe,
+)
 from verify.extract.values import HEDGES as VALUE_HEDGES
+from verify.records import (
+    Agreement,
+    Attribution,
+    Claim,
+    Conflict,
+    DistinctEntities,
+    Evidence,
+    Judgement,
+    NLIScores,
+    TimeGap,
+)
 from verify.verdict import RULE_NAMES
+from verify.verdict.params import Params, load_params
 
 # NER types where two different names mean two different things (not a disagreement). GPE, LOC, ORG and
 # NORP are too coarse: "Russia"/"China" as an ally is a disagreement, not two topics.
 DISTINCT_TYPES: tuple[str, ...] = ("PERSON", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT")
-ABSOLUTE = re.compile(r"\b1[6-9]\d\d\b|\b20\d\d\b")  # a time expression that names its year
+ABSOLUTE = re.compile(rf"\b{YEAR}\b")  # a time expression that names its year
 YEARS_APART = 1.0  # article dates this far apart make state claims "different time" (a year: a definition)
 
 
@@ -70,12 +97,10 @@ class Thresholds:
     precision: Mapping[str, float] = field(default_factory=dict)  # rule name -> measured precision
 
     @classmethod
-    def resolve(cls, params: Any = None, **overrides: float | None) -> Thresholds:
-        """From fitted parameters (``calibrate.Params``; the packaged ones when None), settings overrides first
+    def resolve(cls, params: Params | None = None, **overrides: float | None) -> Thresholds:
+        """From fitted parameters (`Params`; the packaged ones when None), settings overrides first
         (None: use the fitted value)."""
         if params is None:
-            from verify.verdict.calibrate import load_params
-
             params = load_params()
         fitted = dict(params.thresholds)
         values = {name: float(fitted[name]) for name in ("contradict", "support", "same_fact_similarity", "weak_entail")
@@ -348,28 +373,6 @@ def decide_pair(ctx: PairContext, rules: Sequence[Rule] = RULES) -> Decision:
 # ---------------------------------------------------------------------------------------------
 # checks the rules use
 # ---------------------------------------------------------------------------------------------
-def _date_parts(value: str) -> tuple[str | None, str | None, str | None]:
-    """("1945", "08", "08") from "1945-08-08"; "--08-15" -> (None, "08", "15"); ranges -> start year."""
-    if "/" in value:
-        return value.split("/")[0], None, None
-    if value.startswith("--"):
-        parts = value[2:].split("-")
-        return None, parts[0], parts[1] if len(parts) > 1 else None
-    parts = value.split("-")
-    return parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None
-
-
-def dates_compatible(a: str, b: str) -> bool:
-    """True when neither date contradicts the other (1945 vs 1945-08-08 agree; Aug 8 vs Aug 9 don't)."""
-    return all(x is None or y is None or x == y for x, y in zip(_date_parts(a), _date_parts(b)))
-
-
-@lru_cache(maxsize=4096)
-def quantities(text: str) -> tuple[Quantity, ...]:
-    """A claim's quantities; each claim meets many pairs and several checks, so extract once per text."""
-    return extract_quantities(text)
-
-
 STOP = frozenset(FUNCTION_WORDS) | {w for h in VALUE_HEDGES for w in h.split()} | {
     "has", "have", "had", "will", "would", "could", "should", "can", "may", "might", "also", "just", "only", "said",
     "says", "say", "told", "according", "there", "here", "then", "than", "what", "into", "out", "up", "down"}
@@ -423,13 +426,13 @@ def value_conflicts(a: Claim, b: Claim, knowledge: Any = None) -> list[Conflict]
     differ (neither has a compatible partner on the other side, so an extra, unrelated number is no conflict)."""
     out: list[Conflict] = []
     # dates down to the month at least (1945-08-08, 1945-08, --08-15): none of one side agrees with the other
-    monthly_a = [d for d in a.dates if _date_parts(d)[1]]
-    monthly_b = [d for d in b.dates if _date_parts(d)[1]]
+    monthly_a = [d for d in a.dates if date_parts(d)[1]]
+    monthly_b = [d for d in b.dates if date_parts(d)[1]]
     if monthly_a and monthly_b and not any(dates_compatible(x, y) for x in monthly_a for y in monthly_b):
         out.append(Conflict("date", ", ".join(monthly_a), ", ".join(monthly_b)))
     # quantities with a unit or an ordinal noun (unitless counts are too loose to compare across sentences)
-    qa = [q for q in quantities(a.text) if q.unit]
-    qb = [q for q in quantities(b.text) if q.unit]
+    qa = [q for q in a.quantities if q.unit]
+    qb = [q for q in b.quantities if q.unit]
     matched_a = {i for i, q in enumerate(qa) if any(compatible(q, r) for r in qb)}
     matched_b = {j for j, r in enumerate(qb) if any(compatible(q, r) for q in qa)}
     for i, q in enumerate(qa):
@@ -442,9 +445,6 @@ def value_conflicts(a: Claim, b: Claim, knowledge: Any = None) -> list[Conflict]
     return list(dict.fromkeys(out))
 
 
-MONTH_WORDS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
-                         "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-                         "sept", "oct", "nov", "dec"})
 HEDGE_WORDS = frozenset({"about", "around", "roughly", "some", "approximately", "nearly", "almost", "more", "than",
                          "over", "at", "least", "fewer", "less", "under", "up", "to", "in", "on", "of", "the", "a",
                          "an"})
@@ -453,7 +453,7 @@ HEDGE_WORDS = frozenset({"about", "around", "roughly", "some", "approximately", 
 def compatible_values(a: Claim, b: Claim) -> list[Agreement]:
     """The value pairs that agree, when every date and quantity of each claim has an agreeing partner in the
     other (1945 ~ Aug 8, 1945; about 80 ~ 79); else [] (a value without a partner may be an edit)."""
-    qa, qb = quantities(a.text), quantities(b.text)
+    qa, qb = a.quantities, b.quantities
     date_pairs = [(x, y) for x in a.dates for y in b.dates if dates_compatible(x, y)]
     quantity_pairs = [(x, y) for x in qa for y in qb if compatible(x, y)]
     partnered = (
@@ -469,7 +469,7 @@ def compatible_values(a: Claim, b: Claim) -> list[Agreement]:
 def same_apart_from_values(a: Claim, b: Claim, threshold: float = 1.0) -> bool:
     """The claims use (almost) the same words once numbers, dates and hedges ("about", "more than") are set aside."""
     def words(text: str) -> set[str]:
-        return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in HEDGE_WORDS and w not in MONTH_WORDS}
+        return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in HEDGE_WORDS and w not in MONTHS}
 
     wa, wb = words(a.standalone), words(b.standalone)
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= threshold

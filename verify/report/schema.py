@@ -1,0 +1,408 @@
+"""The versioned JSON report: the pydantic model ``ReportJSON`` (its schema is ``json_schema()``), the
+conversion from a pipeline ``Report`` (``to_json_model``, streamed by ``iter_json``) and back (``from_json``,
+for ``verify show``), reading a ``report.json`` (``load_json``) and making JSON text inert to print
+(``inert_json``).
+
+``SCHEMA_VERSION`` changes its major number whenever a field is removed or changes meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import to_jsonable_python
+
+from verify import __version__
+from verify.errors import InputError
+from verify.records import (
+    NLI_LABELS,
+    Article,
+    Assessment,
+    Claim,
+    ClaimPair,
+    Cluster,
+    PairVerdict,
+    Report,
+    SharedFact,
+    TimeSpan,
+    evidence_from_dict,
+    evidence_to_dict,
+)
+from verify.report.view import created_at, sorted_verdicts
+
+SCHEMA_VERSION = "2.0"  # 2.0: pairs.rule, pairs.evidence, assessments; pairs.conflicts holds value conflicts only
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceJSON(_Model):
+    id: str
+    path: str
+    name: str
+    title: str | None
+    date: str | None
+    date_source: str | None = None  # "metadata", or how the date was inferred from the text
+    url: str | None
+
+
+class TimeJSON(_Model):
+    start: str
+    end: str
+    text: str
+    precision: str
+
+
+class ClaimJSON(_Model):
+    id: str
+    source: str  # article id
+    source_name: str
+    text: str
+    standalone_text: str
+    span: tuple[int, int]  # [start, end) into the source file's text
+    attribution: str | None
+    rebuts: str | None = None  # id of a claim of the same source that this one disputes
+    entities: list[str]
+    entity_types: list[str] = []  # NER label of each entity, parallel to `entities` (PERSON, ORG, GPE, FAC, ...)
+    numbers: list[str]
+    dates: list[str]
+    time: TimeJSON | None = None  # when the claim is about, resolved against the article date
+
+
+class NLIScoresJSON(_Model):
+    entailment: float
+    neutral: float
+    contradiction: float
+
+
+class ScoresJSON(_Model):
+    forward: NLIScoresJSON  # claim_a premise, claim_b hypothesis
+    backward: NLIScoresJSON  # claim_b premise, claim_a hypothesis
+
+
+# evidence: what the deciding rule saw (verify.records evidence records), told apart by "type"
+class ConflictJSON(_Model):
+    type: Literal["conflict"]
+    kind: str  # "date", a unit ("ton", "usd", "anniversary") or "commemorates"
+    a: str  # claim_a's value(s)
+    b: str  # claim_b's value(s)
+    subject: str = ""  # what the values are about, when known
+
+
+class AgreementJSON(_Model):
+    type: Literal["agreement"]
+    kind: str
+    a: str
+    b: str
+    subject: str = ""
+
+
+class DistinctEntitiesJSON(_Model):
+    type: Literal["distinct_entities"]
+    kind: str  # NER label: PERSON, FAC, EVENT, WORK_OF_ART, LAW, PRODUCT
+    a: list[str]
+    b: list[str]
+
+
+class TimeGapJSON(_Model):
+    type: Literal["time_gap"]
+    kind: Literal["intervals", "past", "years_apart"]
+    a: str
+    b: str
+    years: float | None = None
+
+
+class NLIEvidenceJSON(_Model):
+    type: Literal["nli"]
+    label: Literal["entailment", "neutral", "contradiction"]
+    forward: float  # claim_a premise
+    backward: float  # claim_b premise
+    threshold: float
+
+
+class AttributionJSON(_Model):
+    type: Literal["attribution"]
+    claim_id: str
+    source: str  # outlet name
+    speaker: str
+
+
+class RebuttalJSON(_Model):
+    type: Literal["rebuttal"]
+    source: str  # the outlet that reports a claim and rebuts it
+    disputed_id: str
+    rebuttal_id: str
+    speaker: str
+    disputed_text: str
+    rebuttal_text: str
+    matching_pair: str
+
+
+class OutletJSON(_Model):
+    type: Literal["outlet"]
+    claim_id: str
+    source: str  # the other outlet's name
+    verdict: str
+    pair_id: str
+
+
+EvidenceJSON = Annotated[
+    ConflictJSON | AgreementJSON | DistinctEntitiesJSON | TimeGapJSON | NLIEvidenceJSON | AttributionJSON
+    | RebuttalJSON | OutletJSON,
+    Field(discriminator="type"),
+]
+
+
+class PairJSON(_Model):
+    id: str
+    claim_a: str
+    claim_b: str
+    source_a: str  # article id
+    source_b: str  # article id
+    verdict: Literal["contradict", "disputed", "different-time", "support", "neutral"]
+    confidence: float
+    similarity: float
+    scores: ScoresJSON
+    reason: str
+    conflicts: list[str]  # the conflict evidence in words
+    rule: str = ""  # the named rule that decided (verify.verdict.RULE_NAMES)
+    evidence: list[EvidenceJSON] = []
+
+
+class AssessmentJSON(_Model):
+    claim: str  # claim id
+    outlet: str  # the other outlet's name
+    verdict: Literal["support", "contradict", "disputed", "different-time", "neutral", "unrelated"]
+    probability: float
+    rule: str
+    pairs: list[str]  # the deciding pair first
+
+
+class ClusterJSON(_Model):
+    id: str
+    claims: list[str]
+    sources: list[str]
+    agree: list[tuple[str, str]]
+    disagree: list[tuple[str, str]]
+
+
+class FactJSON(_Model):
+    entity: str
+    value: str
+    sources: list[str]  # outlet names
+    claims: list[str]
+
+
+class ReportJSON(_Model):
+    schema_version: str
+    verify_version: str
+    created: str  # ISO 8601, UTC
+    meta: dict[str, Any]
+    sources: list[SourceJSON]
+    claims: list[ClaimJSON]
+    pairs: list[PairJSON]  # in verdict order (contradict, disputed, different-time, support, neutral), by confidence
+    clusters: list[ClusterJSON]
+    facts: list[FactJSON] = []  # values two or more outlets give alike for one specific entity
+    assessments: list[AssessmentJSON] = []  # each claim against each other outlet it was paired with
+
+
+def from_json(data: ReportJSON) -> Report:
+    """Rebuild a Report from its JSON (for ``verify show``). Article texts are not in the JSON: they stay empty."""
+    articles = tuple(
+        Article(s.id, s.path, s.name, s.title, s.date, s.url, "", "", (0,), s.date_source) for s in data.sources
+    )
+    claims = {
+        c.id: Claim(c.id, c.source, c.source_name, c.text, c.standalone_text, (c.span[0], c.span[1]), c.attribution,
+                    tuple(c.entities), tuple(c.numbers), tuple(c.dates), 0, c.rebuts,
+                    TimeSpan(**c.time.model_dump()) if c.time else None, tuple(c.entity_types))
+        for c in data.claims
+    }
+    missing = [p.id for p in data.pairs if p.claim_a not in claims or p.claim_b not in claims]
+    if missing:
+        raise InputError(f"report JSON: pair {missing[0]} names a claim that is not in `claims`")
+    verdicts = tuple(
+        PairVerdict(ClaimPair(claims[p.claim_a], claims[p.claim_b], p.similarity), p.verdict, p.confidence,
+                    p.scores.forward.model_dump(), p.scores.backward.model_dump(), p.reason, tuple(p.conflicts),
+                    p.rule, tuple(evidence_from_dict(e.model_dump()) for e in p.evidence))
+        for p in data.pairs
+    )
+    clusters = tuple(Cluster(c.id, tuple(c.claims), tuple(c.sources), tuple(map(tuple, c.agree)),
+                             tuple(map(tuple, c.disagree))) for c in data.clusters)
+    facts = tuple(SharedFact(f.entity, f.value, tuple(f.sources), tuple(f.claims)) for f in data.facts)
+    assessments = tuple(Assessment(x.claim, x.outlet, x.verdict, x.probability, x.rule, tuple(x.pairs))
+                        for x in data.assessments)
+    return Report(articles, tuple(claims.values()), verdicts, clusters, {**data.meta, "created": data.created}, facts,
+                  assessments)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``report.json``."""
+    return ReportJSON.model_json_schema()
+
+
+def to_json_model(report: Report) -> ReportJSON:
+    """Convert a pipeline ``Report`` to its JSON model."""
+    return ReportJSON(**_head(report), **{key: list(items) for key, items in _records(report).items()})
+
+
+def iter_json(report: Report) -> Iterator[str]:
+    """The JSON report in pieces, one record at a time: the document ``ReportJSON`` describes, without
+    holding it (or a model of every pair) in memory at once - 300k pairs took gigabytes that way."""
+    yield "{\n"
+    for key, value in _head(report).items():
+        yield f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n"
+    lists = list(_records(report).items())
+    for n, (key, items) in enumerate(lists):
+        yield f"  {json.dumps(key)}: ["
+        empty = True
+        for item in items:
+            yield ("\n    " if empty else ",\n    ") + item.model_dump_json()
+            empty = False
+        yield ("]" if empty else "\n  ]") + (",\n" if n < len(lists) - 1 else "\n")
+    yield "}\n"
+
+
+def render_json(report: Report) -> str:
+    """The JSON report as one string (``iter_json`` joined)."""
+    return "".join(iter_json(report))
+
+
+def _head(report: Report) -> dict[str, Any]:
+    """The report's scalar fields: versions, run time and the JSON-able meta (without "created")."""
+    meta = {key: value for key, value in report.meta.items() if key != "created"}
+    return {"schema_version": SCHEMA_VERSION, "verify_version": __version__, "created": created_at(report),
+            "meta": to_jsonable_python(meta, fallback=str)}
+
+
+def _records(report: Report) -> dict[str, Iterator[BaseModel]]:
+    """The report's lists, in document order, each converted lazily one record at a time."""
+    return {
+        "sources": (_source_json(article) for article in report.articles),
+        "claims": (_claim_json(claim) for claim in report.claims),
+        "pairs": (_pair_json(verdict) for verdict in sorted_verdicts(report.verdicts)),
+        "clusters": (_cluster_json(cluster) for cluster in report.clusters),
+        "facts": (_fact_json(fact) for fact in report.facts),
+        "assessments": (_assessment_json(x) for x in report.assessments),
+    }
+
+
+def load_json(path: str | os.PathLike[str]) -> ReportJSON:
+    """Read a ``report.json``; raise ``InputError`` with a one-line message if it is unusable."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such report file; write one with --format json") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read report ({exc})") from None
+    try:
+        model = ReportJSON.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InputError(f"{path}: not a verify report ({_first_error(exc)})") from None
+    major = model.schema_version.split(".")[0]
+    if major != SCHEMA_VERSION.split(".")[0]:
+        raise InputError(
+            f"{path}: report schema {model.schema_version} is not readable by this verify "
+            f"(schema {SCHEMA_VERSION}); regenerate the report"
+        )
+    return model
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    message = f"{where}: {error['msg']}" if where else error["msg"]
+    more = exc.error_count() - 1
+    return message + (f"; and {more} more" if more else "")
+
+
+
+def _source_json(article: Article) -> SourceJSON:
+    return SourceJSON(
+        id=article.id,
+        path=article.path,
+        name=article.source,
+        title=article.title,
+        date=article.date,
+        date_source=article.date_source,
+        url=article.url,
+    )
+
+
+def _claim_json(claim: Claim) -> ClaimJSON:
+    return ClaimJSON(
+        id=claim.id,
+        source=claim.article_id,
+        source_name=claim.source,
+        text=claim.text,
+        standalone_text=claim.standalone,
+        span=(claim.span[0], claim.span[1]),
+        attribution=claim.attribution,
+        rebuts=claim.rebuts,
+        entities=list(claim.entities),
+        entity_types=list(claim.entity_types),
+        numbers=list(claim.numbers),
+        dates=list(claim.dates),
+        time=TimeJSON(**dataclasses.asdict(claim.time)) if claim.time else None,
+    )
+
+
+def _nli_scores(probs: dict[str, float]) -> NLIScoresJSON:
+    return NLIScoresJSON(**{label: float(probs.get(label, 0.0)) for label in NLI_LABELS})
+
+
+def _pair_json(verdict: PairVerdict) -> PairJSON:
+    pair = verdict.pair
+    return PairJSON(
+        id=pair.id,
+        claim_a=pair.a.id,
+        claim_b=pair.b.id,
+        source_a=pair.a.article_id,
+        source_b=pair.b.article_id,
+        verdict=verdict.verdict,
+        confidence=verdict.confidence,
+        similarity=pair.similarity,
+        scores=ScoresJSON(forward=_nli_scores(verdict.forward), backward=_nli_scores(verdict.backward)),
+        reason=verdict.reason,
+        conflicts=list(verdict.conflicts),
+        rule=verdict.rule,
+        evidence=[evidence_to_dict(e) for e in verdict.evidence],
+    )
+
+
+def _assessment_json(x: Assessment) -> AssessmentJSON:
+    return AssessmentJSON(claim=x.claim_id, outlet=x.source, verdict=x.verdict, probability=x.probability,  # type: ignore[arg-type]
+                          rule=x.rule, pairs=list(x.pair_ids))
+
+
+def _fact_json(fact: SharedFact) -> FactJSON:
+    return FactJSON(entity=fact.entity, value=fact.value, sources=list(fact.sources), claims=list(fact.claim_ids))
+
+
+def _cluster_json(cluster: Cluster) -> ClusterJSON:
+    return ClusterJSON(
+        id=cluster.id,
+        claims=list(cluster.claim_ids),
+        sources=list(cluster.sources),
+        agree=[(a, b) for a, b in cluster.agree],
+        disagree=[(a, b) for a, b in cluster.disagree],
+    )
+
+
+# JSON leaves DEL, C1 controls (U+009B is a one-character CSI), line separators and bidi controls raw;
+# written as \u escapes they are the same JSON strings, and inert when the file is printed.
+_JSON_INERT = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def inert_json(text: str) -> str:
+    """JSON text with every character a terminal or a viewer could act on written as a \\u escape: the
+    same data, safe to print (``verify claims --json``) or to open."""
+    return _JSON_INERT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -1,0 +1,188 @@
+"""What every report view shares: verdict order and labels, look-ups, numbers and dates in words, safe text.
+
+The renderers (``markdown``, ``html``, ``terminal``) and the JSON schema read a ``Report``'s typed fields
+through these helpers, so every output orders pairs, counts verdicts and words a date the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from verify.records import Article, Claim, Cluster, PairVerdict, Report, SharedFact
+
+# Characters no report view shows as they are: C0/C1 controls but tab and newline (ESC starts terminal
+# escape sequences, OSC sets window titles and hyperlinks) and, with bidi, the bidirectional controls
+# that reorder the text around them ("Trojan Source"). The JSON keeps the data exactly.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS_AND_BIDI = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+VERDICT_ORDER: dict[str, int] = {"contradict": 0, "disputed": 1, "different-time": 2, "support": 3, "neutral": 4}
+CONFLICT_VERDICTS = ("contradict", "disputed")
+NEUTRAL_LIST_LIMIT = 10
+DATE_UNKNOWN = "date unknown"
+
+
+def safe_text(text: object, *, bidi: bool = True) -> str:
+    """``text`` without control characters (and, with ``bidi``, without bidirectional controls)."""
+    return (_CONTROLS_AND_BIDI if bidi else _CONTROLS).sub("", str(text))
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines included) as one space."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def created_at(report: Report) -> str:
+    """When the run happened (``meta["created"]``), ISO 8601 in UTC; now when the report does not say."""
+    created = report.meta.get("created")
+    if isinstance(created, datetime):
+        return iso_utc(created)
+    if isinstance(created, str) and created:
+        return created
+    return iso_utc(datetime.now(UTC))
+
+
+def iso_utc(moment: datetime) -> str:
+    """``moment`` as "2024-05-01T12:00:00Z" (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def run_date(report: Report) -> str:
+    """The run time as the views show it: "2024-05-01 12:00:00 UTC"."""
+    return created_at(report).replace("T", " ").replace("Z", " UTC")
+
+
+def sorted_verdicts(verdicts: Iterable[PairVerdict]) -> list[PairVerdict]:
+    """In ``VERDICT_ORDER`` (contradict, disputed, different-time, support, neutral); within each verdict by
+    confidence, highest first, then by pair id."""
+    return sorted(verdicts, key=lambda v: (VERDICT_ORDER[v.verdict], -v.confidence, v.pair.id))
+
+
+def verdict_counts(report: Report) -> dict[str, int]:
+    """Pairs per verdict, every verdict present (in ``VERDICT_ORDER``), zeros included."""
+    counts = Counter(v.verdict for v in report.verdicts)
+    return {verdict: counts.get(verdict, 0) for verdict in VERDICT_ORDER}
+
+
+def format_confidence(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def format_date(date: str | None) -> str:
+    return date or DATE_UNKNOWN
+
+
+def plural(n: int, noun: str) -> str:
+    """"1 pair", "2 pairs"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def counts_line(report: Report) -> str:
+    """"3 sources, 40 claims, 12 pairs: 1 contradict, 2 support, 9 neutral; 2 clusters"."""
+    counts = verdict_counts(report)
+    return (
+        f"{plural(len(report.articles), 'source')}, {plural(len(report.claims), 'claim')}, "
+        f"{plural(len(report.verdicts), 'pair')}: "
+        + ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n or verdict in ("contradict", "support"))
+        + "; "
+        f"{plural(len(report.clusters), 'cluster')}"
+    )
+
+
+def fact_line(fact: SharedFact) -> str:
+    """"Korean War: 1950/1953 (stated alike by Yonhap, KCNA)"."""
+    return f"{fact.entity}: {fact.value} (stated alike by {', '.join(fact.sources)})"
+
+
+def models_line(meta: dict[str, Any]) -> str:
+    """``meta["models"]`` in words: "nli: alias@rev, embed: alias@rev"."""
+    models = meta.get("models")
+    if not models:
+        return "not recorded"
+    if isinstance(models, dict):
+        return ", ".join(f"{role}: {_model_name(spec)}" for role, spec in models.items())
+    if isinstance(models, (list, tuple)):
+        return ", ".join(_model_name(spec) for spec in models)
+    return str(models)
+
+
+def _model_name(spec: Any) -> str:
+    if not isinstance(spec, dict):
+        return str(spec)
+    name = spec.get("alias") or spec.get("hf_id") or spec.get("name") or spec.get("path") or "?"
+    revision = spec.get("revision")
+    return f"{name}@{str(revision)[:12]}" if revision else str(name)
+
+
+def reads_differently(claim: Claim) -> bool:
+    """Whether the claim's stand-alone reading says something its quote does not (the views then show both)."""
+    return one_line(claim.standalone) != one_line(claim.text)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class View:
+    """Look-ups the renderers share: articles by id, claims by id, claims per article."""
+
+    report: Report
+    articles: dict[str, Article]
+    claims: dict[str, Claim]
+    claim_counts: Counter[str]
+
+    @classmethod
+    def of(cls, report: Report) -> View:
+        return cls(
+            report=report,
+            articles={a.id: a for a in report.articles},
+            claims={c.id: c for c in report.claims},
+            claim_counts=Counter(c.article_id for c in report.claims),
+        )
+
+    def date(self, claim: Claim) -> str:
+        """The date of the claim's article, or "date unknown"."""
+        article = self.articles.get(claim.article_id)
+        return format_date(article.date if article else None)
+
+    def source_label(self, key: str) -> str:
+        """Cluster sources may be article ids or outlet names; show a name either way."""
+        article = self.articles.get(key)
+        return article.source if article else key
+
+    def by_verdict(self, *verdicts: str) -> list[PairVerdict]:
+        """The pairs with one of ``verdicts``, in report order (``sorted_verdicts``)."""
+        return [v for v in sorted_verdicts(self.report.verdicts) if v.verdict in verdicts]
+
+    def cluster_supports(self) -> list[tuple[Cluster, list[PairVerdict]]]:
+        """Each cluster that has agreeing sources, with the support verdicts inside it."""
+        supports = self.by_verdict("support")
+        groups = []
+        for cluster in self.report.clusters:
+            members = set(cluster.claim_ids)
+            inside = [v for v in supports if v.pair.a.id in members and v.pair.b.id in members]
+            if cluster.agree or inside:
+                groups.append((cluster, inside))
+        return groups
+
+    def unclustered_supports(self) -> list[PairVerdict]:
+        """Support verdicts no cluster holds."""
+        covered = {v.pair.id for _, inside in self.cluster_supports() for v in inside}
+        return [v for v in self.by_verdict("support") if v.pair.id not in covered]
+
+    def cluster_fact(self, cluster: Cluster) -> str:
+        """The fact a cluster states, in words: its first claim's stand-alone reading."""
+        for claim_id in cluster.claim_ids:
+            claim = self.claims.get(claim_id)
+            if claim is not None:
+                return one_line(claim.standalone or claim.text)
+        return cluster.id
+
+    def agreeing_outlets(self, cluster: Cluster) -> str:
+        """"Yonhap & KCNA; Yonhap & The Times": the source pairs that agree in ``cluster``."""
+        pairs = [f"{self.source_label(a)} & {self.source_label(b)}" for a, b in cluster.agree]
+        return "; ".join(pairs) or "no source pairs recorded"

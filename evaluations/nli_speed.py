@@ -6,10 +6,13 @@
 The naive baseline is what a user of sentence-transformers writes: ``CrossEncoder(model).predict(pairs)``.
 
 - **In process**: both loaded once and warmed up, then timed in alternation for ``--rounds`` rounds on the same
-  pairs; the table gives each side's best round and median (best is the least disturbed by other processes).
-- **From outside**: whole processes timed with a wall clock, alternating: ``verify eval nli --data <pairs>``
-  against ``python -c "CrossEncoder(model).predict(pairs)"`` on the same file, so imports and model loading
-  count. Start-up is the same two commands on 10 pairs, and ``verify eval nli --help``.
+  pairs, with the same thread setting; the table gives each side's best round and median (best is the least
+  disturbed by other processes).
+- **From outside**: whole processes timed with a wall clock, alternating, each started with the environment this
+  script was started with: ``verify eval nli --data <pairs>`` against ``python -c "CrossEncoder(model).predict(pairs)"``
+  on the same file, so imports, model loading and thread settings count; and the naive script once more with the
+  thread setting verify makes for itself (OMP_WAIT_POLICY=PASSIVE), to show how much of the gap that setting is.
+  Start-up is the same two commands on 10 pairs, and ``verify eval nli --help``.
 
 Every figure is written with the 1-minute load average taken just before it (on shared cores, a load above the
 core count means the figures are slowed by other work). Writes ``results.json`` and ``results.md`` to ``--out``
@@ -19,9 +22,11 @@ core count means the figures are slowed by other work). Writes ``results.json`` 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "verify-nli-minilm"
 DATA = ROOT.parent / "shared" / "data" / "nli" / "snli_validation.jsonl"
 LABELS = ("entailment", "neutral", "contradiction")
+USER_ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}  # the environment a user's process starts with (and offline)
+THREADS = {"OMP_WAIT_POLICY": "PASSIVE"}  # the thread setting verify makes for itself (verify/__init__.py)
 NAIVE = """import json, sys
 from sentence_transformers import CrossEncoder
 pairs = [(r["premise"], r["hypothesis"]) for r in map(json.loads, open(sys.argv[1], encoding="utf-8"))]
@@ -67,7 +74,10 @@ def load() -> float:
 
 
 def in_process(pairs: list[tuple[str, str]], device: str, rounds: int, backend: str, compile: str | None) -> dict[str, Any]:
-    """Both models loaded once; pairs/s per round, alternating, with the agreement of their answers."""
+    """Both models loaded once; pairs/s per round, alternating, with the agreement of their answers. verify is
+    imported first, so both run with its thread setting: the difference is the code's."""
+    importlib.import_module("verify")  # before torch loads: verify sets OMP_WAIT_POLICY (verify/__init__.py)
+    import torch
     from sentence_transformers import CrossEncoder
 
     from verify.models.nli import NLIJudge
@@ -89,23 +99,34 @@ def in_process(pairs: list[tuple[str, str]], device: str, rounds: int, backend: 
     name_of = {j: name for name, j in judge.labels.items()}  # the naive logits are in the model's id2label order
     agree = sum(max(p, key=p.get) == name_of[int(row.argmax())] for p, row in zip(answers["verify"], answers["naive"]))
     return {"backend": judge.backend, "batch_rows": judge.batch_size, "max_tokens": judge.max_tokens,
-            "compile": compile, "runs": runs, "argmax_agreement": round(agree / len(pairs), 4)}
+            "compile": compile, "torch_threads": torch.get_num_threads(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "runs": runs,
+            "argmax_agreement": round(agree / len(pairs), 4)}
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, load average before) of one process; it must succeed."""
-    before = load()
+def timed(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall seconds, CPU seconds (user + system: less disturbed by other processes than the wall clock, but
+    counting spinning threads) and the load average before, of one process; it must succeed."""
+    before, cpu = load(), _children_cpu()
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    return round(time.perf_counter() - start, 3), before
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    return {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(_children_cpu() - cpu, 3),
+            "load": before}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def from_outside(rows: list[dict[str, str]], device: str, rounds: int) -> dict[str, Any]:
-    """Whole processes: verify eval nli and the naive script on the same file; start-up on 10 pairs."""
+    """Whole processes, started with the user's environment: verify eval nli and the naive script on the same
+    file, and the naive script again with verify's thread setting (how much of the gap that setting makes);
+    start-up on 10 pairs."""
     verify = [str(Path(sys.executable).with_name("verify"))]
     if not Path(verify[0]).exists():
         verify = [sys.executable, "-c", "from verify.cli import main; main()"]
-    result: dict[str, Any] = {"pairs": len(rows), "runs": {"verify": [], "naive": []},
+    result: dict[str, Any] = {"pairs": len(rows), "runs": {"verify": [], "naive": [], "naive_threads": []},
                               "startup": {"verify": [], "naive": [], "verify_help": []}}
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
@@ -120,14 +141,13 @@ def from_outside(rows: list[dict[str, str]], device: str, rounds: int) -> dict[s
             return [sys.executable, "-c", NAIVE, str(files[which]), str(MODEL), device]
 
         for _ in range(rounds):
-            for side, command in (("verify", ours), ("naive", naive)):
-                seconds, before = timed(command("all"))
-                result["runs"][side].append({"seconds": seconds, "pairs_per_s": round(len(rows) / seconds, 1),
-                                             "load": before})
-                seconds, before = timed(command("ten"))
-                result["startup"][side].append({"seconds": seconds, "load": before})
-            seconds, before = timed([*verify, "eval", "nli", "--help"])
-            result["startup"]["verify_help"].append({"seconds": seconds, "load": before})
+            for side, command, env in (("verify", ours, USER_ENV), ("naive", naive, USER_ENV),
+                                       ("naive_threads", naive, {**USER_ENV, **THREADS})):
+                run = timed(command("all"), env)
+                result["runs"][side].append({**run, "pairs_per_s": round(len(rows) / run["seconds"], 1)})
+                if side != "naive_threads":
+                    result["startup"][side].append(timed(command("ten"), env))
+            result["startup"]["verify_help"].append(timed([*verify, "eval", "nli", "--help"], USER_ENV))
     return result
 
 
@@ -138,6 +158,7 @@ def summary(runs: list[dict[str, float]], key: str, best: Any) -> dict[str, floa
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
+    """Table rows: name -> (verify's summary, the naive baseline's, how many times faster verify is)."""
     rows: dict[str, Any] = {}
     inner = results.get("in_process")
     if inner:
@@ -145,11 +166,17 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         rows["in process, pairs/s"] = (ours, theirs, round(ours["best"] / theirs["best"], 2))
     outer = results.get("from_outside")
     if outer:
-        ours, theirs = (summary(outer["runs"][s], "seconds", min) for s in ("verify", "naive"))
-        rows[f"whole process, {outer['pairs']} pairs, s"] = (ours, theirs, round(theirs["best"] / ours["best"], 2))
-        ours, theirs = (summary(outer["startup"][s], "seconds", min) for s in ("verify", "naive"))
-        rows["start-up (10 pairs), s"] = (ours, theirs, round(theirs["best"] / ours["best"], 2))
-        rows["verify eval nli --help, s"] = (summary(outer["startup"]["verify_help"], "seconds", min), None, None)
+        n = outer["pairs"]
+        for name, part, naive, key in (
+                (f"whole process, {n} pairs, wall s", "runs", "naive", "seconds"),
+                (f"whole process, {n} pairs, CPU s", "runs", "naive", "cpu_seconds"),
+                (f"whole process, {n} pairs, wall s, naive with OMP_WAIT_POLICY=PASSIVE", "runs", "naive_threads",
+                 "seconds"),
+                ("start-up (10 pairs), wall s", "startup", "naive", "seconds"),
+                ("start-up (10 pairs), CPU s", "startup", "naive", "cpu_seconds")):
+            ours, theirs = summary(outer[part]["verify"], key, min), summary(outer[part][naive], key, min)
+            rows[name] = (ours, theirs, round(theirs["best"] / ours["best"], 2))
+        rows["verify eval nli --help, wall s"] = (summary(outer["startup"]["verify_help"], "seconds", min), None, None)
     return rows
 
 
@@ -168,8 +195,9 @@ def markdown(results: dict[str, Any]) -> str:
     inner = results.get("in_process")
     if inner:
         lines += ["", (f"verify: backend {inner['backend']}, batches of at most {inner['batch_rows']} rows and "
-                       f"{inner['max_tokens']} tokens, compile {inner['compile']}; argmax agreement with the naive "
-                       f"baseline {100 * inner['argmax_agreement']:.2f}%.")]
+                       f"{inner['max_tokens']} tokens, compile {inner['compile']}; in process both ran with "
+                       f"{inner['torch_threads']} torch threads and OMP_WAIT_POLICY={inner['omp_wait_policy']}; "
+                       f"argmax agreement with the naive baseline {100 * inner['argmax_agreement']:.2f}%.")]
     lines += ["", f"Command: `{results['command']}`", ""]
     return "\n".join(lines)
 
@@ -187,7 +215,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     rows = load_pairs(args.data, max(args.pairs, args.outside_pairs or 0))
     results: dict[str, Any] = {
         "model": MODEL.name, "device": args.device, "device_name": device_name(args.device),

@@ -338,8 +338,13 @@ def test_interrupt_during_the_renames_is_held_until_the_set_is_complete(tmp_path
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
-    with pytest.raises(KeyboardInterrupt):
-        write_reports(_fake_report(), tmp_path, ["json", "md", "html"])
+    # Python's own Ctrl-C handler: an earlier test in the same process (Ray's init) may have replaced it
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            write_reports(_fake_report(), tmp_path, ["json", "md", "html"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     manifest = json.loads((tmp_path / MANIFEST).read_text())
     for name, entry in manifest["files"].items():
         assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == entry["sha256"]

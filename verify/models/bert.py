@@ -35,8 +35,7 @@ def supports(model_dir: str | Path) -> bool:
              and config.get("architectures", ["BertForSequenceClassification"]) == ["BertForSequenceClassification"]
              and config.get("hidden_act", "gelu") == "gelu"
              and config.get("position_embedding_type", "absolute") == "absolute"
-             and not config.get("is_decoder", False) and not config.get("add_cross_attention", False)
-             and config.get("problem_type") in (None, "single_label_classification"))
+             and not config.get("is_decoder", False) and not config.get("add_cross_attention", False))
     if not plain:
         return False
     with safe_open(str(folder / WEIGHTS), "pt") as weights:
@@ -55,10 +54,11 @@ def load(model_dir: str | Path, dtype: torch.dtype = torch.float32) -> BertClass
     """The classifier with its weights cast to ``dtype``, in eval mode, on the CPU."""
     folder = Path(model_dir)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    model = BertClassifier(config)  # uninitialised: every tensor comes from the file
+    with torch.device("meta"):  # no memory, no init: every tensor comes from the file
+        model = BertClassifier(config)
     state = {k: v.to(dtype) for k, v in load_file(str(folder / WEIGHTS)).items() if not k.endswith("position_ids")}
     model.load_state_dict(state, strict=True, assign=True)
-    return model.eval()
+    return model.requires_grad_(False).eval()
 
 
 class Linear(nn.Module):

@@ -119,7 +119,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def from_outside(rows: list[dict[str, str]], device: str, rounds: int) -> dict[str, Any]:
+def from_outside(rows: list[dict[str, str]], device: str, rounds: int, backend: str = "auto") -> dict[str, Any]:
     """Whole processes, started with the user's environment: verify eval nli and the naive script on the same
     file, and the naive script again with verify's thread setting (how much of the gap that setting makes);
     start-up on 10 pairs."""
@@ -135,7 +135,7 @@ def from_outside(rows: list[dict[str, str]], device: str, rounds: int) -> dict[s
             files[name].write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
 
         def ours(which: str) -> list[str]:
-            return [*verify, "eval", "nli", "--data", str(files[which]), "--device", device, "--json"]
+            return [*verify, "eval", "nli", "--data", str(files[which]), "--device", device, "--backend", backend, "--json"]
 
         def naive(which: str) -> list[str]:
             return [sys.executable, "-c", NAIVE, str(files[which]), str(MODEL), device]
@@ -226,7 +226,8 @@ def main() -> None:
         pairs = [(r["premise"], r["hypothesis"]) for r in rows[: args.pairs]]
         results["in_process"] = in_process(pairs, args.device, args.rounds, args.backend, args.compile)
     if "outside" not in args.skip:
-        results["from_outside"] = from_outside(rows[: args.outside_pairs or args.pairs], args.device, args.rounds)
+        results["from_outside"] = from_outside(rows[: args.outside_pairs or args.pairs], args.device, args.rounds,
+                                               args.backend)
     results["summary"] = {k: {"verify": v[0], "naive": v[1], "ratio": v[2]} for k, v in summarise(results).items()}
     out = args.out or ROOT / "evaluations" / "results" / f"nli-speed-{args.device}"
     out.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,8 @@
 The candidates of a corpus are a function of its claims and vectors alone: each claim's ``top_k`` nearest claims
 of other articles (``exact_neighbours``, or a usearch HNSW index above ANN_THRESHOLD claims: ``index_search``), the
 claims that share a specific entity, number or date (``block_pairs``), and the claims that rebut a paired claim
-(``rebuttal_pairs``); ``assemble`` turns them into ClaimPairs. ``PairState`` holds the first two for a corpus by
+(``rebuttal_pairs``); ``assemble`` turns them into ClaimPairs. Candidates travel as rows (i, j) of claim indices,
+i < j, in an (n, 2) integer array (``unique_rows``). ``PairState`` holds the first two for a corpus by
 claim and moves them to a corpus that differs by a few articles (``PairState.update``); ``Pairer.pair`` is one such
 update from nothing. Near-ties (within TIE) are broken by a rank drawn from each claim's id (``claim_ranks``), a
 similarity within TIE of a threshold is computed again exactly (``at_least``), and a pair's similarity is one
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -200,9 +202,10 @@ def block_pairs(members: Sequence[int], vectors: np.ndarray, groups: np.ndarray,
     return out
 
 
-def rebuttal_pairs(claims: Sequence[Claim], chosen: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+def rebuttal_pairs(claims: Sequence[Claim], chosen: np.ndarray) -> dict[tuple[int, int], int]:
     """If X (another article) is paired with D and R rebuts D ("In fact, ..."), pair X with R too:
-    {(min, max) index of X and R: index of D}, the first D in (pair, direction) order when several."""
+    {(min, max) index of X and R: index of D}, the first D in (pair, direction) order when several.
+    ``chosen``: the pairs as rows (i, j)."""
     index = {c.id: i for i, c in enumerate(claims)}
     rebutters: dict[int, list[int]] = {}
     for r, c in enumerate(claims):
@@ -211,7 +214,9 @@ def rebuttal_pairs(claims: Sequence[Claim], chosen: Iterable[tuple[int, int]]) -
     out: dict[tuple[int, int], int] = {}
     if not rebutters:
         return out
-    for i, j in sorted(p for p in chosen if p[0] in rebutters or p[1] in rebutters):
+    rows = np.asarray(chosen, dtype=np.int64).reshape(-1, 2)
+    involved = np.isin(rows, np.array(list(rebutters), dtype=np.int64)).any(axis=1)
+    for i, j in sorted(map(tuple, rows[involved].tolist())):
         for x, d in ((i, j), (j, i)):
             for r in rebutters.get(d, []):
                 if claims[x].article_id != claims[r].article_id:  # always across articles
@@ -230,26 +235,57 @@ def dots(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 65536) 
     return out
 
 
-def assemble(claims: Sequence[Claim], vectors: np.ndarray, chosen: Mapping[tuple[int, int], int | None],
-             generic: frozenset[str] = frozenset(), known: Mapping[tuple[int, int], tuple[float, tuple[str, ...]]]
-             | None = None) -> tuple[list[ClaimPair], list[tuple[int, int]]]:
-    """ClaimPairs for ``chosen`` ({(i, j) with i < j: index of the rebutted claim or None}), a before b in input
-    order, best similarity first (then input order), and their (i, j). ``known``: (similarity, shared keys) of the
-    pairs already worked out, by (i, j)."""
-    known = known or {}
-    keys = sorted(chosen)
-    todo = [n for n, key in enumerate(keys) if key not in known]
-    sims = np.array([known[key][0] if key in known else 0.0 for key in keys], dtype=np.float64)
-    if todo:
-        sims[todo] = np.round(dots(vectors, np.array([keys[n][0] for n in todo]), np.array([keys[n][1] for n in todo])), 4)
-    pairs = []
-    for (i, j), s in zip(keys, sims.tolist()):
-        x, y = claims[i], claims[j]
-        via = chosen[(i, j)]
-        common = known[(i, j)][1] if (i, j) in known else shared_keys(x, y, generic)
-        pairs.append(ClaimPair(x, y, s, common, via=claims[via].id if via is not None else None))
-    order = np.argsort(-sims, kind="stable").tolist()  # input order within a tie
-    return [pairs[n] for n in order], [keys[n] for n in order]
+def unique_rows(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows (i, j) of an (n, 2) array of claim indices below 2**32, in (i, j) order."""
+    codes = np.unique(_codes(np.asarray(rows, dtype=np.int64).reshape(-1, 2)))
+    return np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
+
+
+def _codes(rows: np.ndarray) -> np.ndarray:
+    """One integer per row (i, j), ordered as the rows are: i << 32 | j."""
+    return rows[:, 0] << 32 | rows[:, 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What is already worked out for some pairs (by an earlier run; both depend on the two claims alone): per row
+    (i, j) of ``rows``, its similarity and shared keys."""
+
+    rows: np.ndarray  # (n, 2) claim indices
+    similarity: np.ndarray  # (n,) float64
+    shared: Sequence[tuple[str, ...]]
+
+    def locate(self, rows: np.ndarray) -> np.ndarray:
+        """Per row of ``rows``, its position here, -1 where it is not known."""
+        codes, asked = _codes(self.rows), _codes(rows)
+        if len(codes) == 0:
+            return np.full(len(asked), -1, dtype=np.int64)
+        order = np.argsort(codes)
+        at = order[np.minimum(np.searchsorted(codes, asked, sorter=order), len(codes) - 1)]
+        return np.where(codes[at] == asked, at, -1)
+
+
+def assemble(claims: Sequence[Claim], vectors: np.ndarray, rows: np.ndarray, via: np.ndarray | None = None,
+             generic: frozenset[str] = frozenset(), known: Known | None = None) -> tuple[list[ClaimPair], np.ndarray]:
+    """ClaimPairs for the candidate ``rows`` ((i, j) with i < j, distinct, in (i, j) order), a before b in input
+    order, best similarity first (then (i, j) order), and their rows in that order. ``via``: per row, the index of
+    the rebutted claim of a rebuttal pair, else -1; ``known``: what is already worked out for some rows."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+    via = np.full(len(rows), -1, dtype=np.int64) if via is None else via
+    known = known or Known(np.zeros((0, 2), dtype=np.int64), np.zeros(0), ())
+    at = known.locate(rows)
+    sims = np.zeros(len(rows), dtype=np.float64)
+    sims[at >= 0] = known.similarity[at[at >= 0]]
+    todo = np.nonzero(at < 0)[0]
+    if len(todo):
+        sims[todo] = np.round(dots(vectors, rows[todo, 0], rows[todo, 1]), 4)
+    order = np.argsort(-sims, kind="stable")  # (i, j) order within a tie
+    rows, at, via = rows[order], at[order], via[order]
+    pairs = []  # columns as flat lists: no list per pair for the garbage collector to track
+    for i, j, s, k, d in zip(rows[:, 0].tolist(), rows[:, 1].tolist(), sims[order].tolist(), at.tolist(), via.tolist()):
+        common = known.shared[k] if k >= 0 else shared_keys(claims[i], claims[j], generic)
+        pairs.append(ClaimPair(claims[i], claims[j], s, common, via=claims[d].id if d >= 0 else None))
+    return pairs, rows
 
 
 class Pairer:
@@ -291,24 +327,29 @@ class Pairer:
         state.update(claims, vectors, unique_ids(c.id for c in claims))
         return self.finish(claims, vectors, state.candidates(vectors), state.method)[0]
 
-    def finish(self, claims: Sequence[Claim], vectors: np.ndarray, pairs: Iterable[tuple[int, int]], method: str,
-               known: Mapping[tuple[int, int], tuple[float, tuple[str, ...]]] | None = None
-               ) -> tuple[list[ClaimPair], list[tuple[int, int]]]:
-        """The rebuttal pairs added, then ClaimPairs and their (i, j) (see ``assemble``); counts in ``stats``."""
-        chosen: dict[tuple[int, int], int | None] = dict.fromkeys(pairs)
-        for key, via in rebuttal_pairs(claims, list(chosen)).items():
-            chosen.setdefault(key, via)
+    def finish(self, claims: Sequence[Claim], vectors: np.ndarray, pairs: np.ndarray, method: str,
+               known: Known | None = None) -> tuple[list[ClaimPair], np.ndarray]:
+        """The rebuttal pairs added to ``pairs`` (rows (i, j), i < j), then ClaimPairs and their rows (see
+        ``assemble``); counts in ``stats``."""
+        chosen = unique_rows(pairs)
+        linked = rebuttal_pairs(claims, chosen)
+        added = np.array(list(linked), dtype=np.int64).reshape(-1, 2)
+        added = added[~np.isin(_codes(added), _codes(chosen))]  # a pair chosen anyway is no rebuttal pair
+        rows = unique_rows(np.concatenate([chosen, added]))
+        via = np.full(len(rows), -1, dtype=np.int64)
+        via[np.searchsorted(_codes(rows), _codes(added))] = [linked[(i, j)] for i, j in added.tolist()]
         self.stats = {"claims": len(claims), "cross_source_pairs": cross_source_pairs(claims, self.within_source),
-                      "method": method, "candidates": len(chosen)}
-        return assemble(claims, vectors, chosen, self.generic, known)
+                      "method": method, "candidates": len(rows)}
+        return assemble(claims, vectors, rows, via, self.generic, known)
 
-    def knn_pairs(self, idx: np.ndarray, sim: np.ndarray, vectors: np.ndarray) -> set[tuple[int, int]]:
-        """(min, max) of each row and each of its neighbours at least ``min_similarity`` alike."""
+    def knn_pairs(self, idx: np.ndarray, sim: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """Rows (min, max) of each row and each of its neighbours at least ``min_similarity`` alike (repeats
+        possible)."""
         r, c = np.nonzero(idx >= 0)
         other = idx[r, c]
         keep = at_least(sim[r, c], self.min_similarity, vectors, r, other)
         r, other = r[keep], other[keep]
-        return set(zip(np.minimum(r, other).tolist(), np.maximum(r, other).tolist()))
+        return np.stack([np.minimum(r, other), np.maximum(r, other)], axis=1).astype(np.int64)
 
     def block(self, members: Sequence[int], vectors: np.ndarray, groups: np.ndarray, ranks: np.ndarray
               ) -> set[tuple[int, int]]:
@@ -424,17 +465,16 @@ class PairState:
         self._update_blocks(claims, vectors, codes, ranks, fresh, gone, slot_of, cur)
         self.stats = {"new_claims": len(fresh), "dropped_claims": len(gone), "searched_again": len(lost)}
 
-    def candidates(self, vectors: np.ndarray) -> set[tuple[int, int]]:
-        """The corpus's neighbour and block pairs, as (min, max) claim indices of the last update's corpus
-        (``vectors``: its vectors)."""
+    def candidates(self, vectors: np.ndarray) -> np.ndarray:
+        """The corpus's neighbour and block pairs, as distinct rows (min, max) of claim indices of the last
+        update's corpus, in (i, j) order (``vectors``: its vectors)."""
         cur = np.full(len(self.uid), -1, dtype=np.int64)
         cur[self.slot_of] = np.arange(len(self.slot_of))
         lists = self.knn[self.slot_of]
-        chosen = self.pairer.knn_pairs(np.where(lists >= 0, cur[np.clip(lists, 0, None)], -1), self.knn_sim[self.slot_of],
-                                       vectors)
+        near = self.pairer.knn_pairs(np.where(lists >= 0, cur[np.clip(lists, 0, None)], -1), self.knn_sim[self.slot_of],
+                                     vectors)
         lo, hi = cur[self.pair_codes >> 32], cur[self.pair_codes & 0xFFFFFFFF]
-        chosen.update(zip(np.minimum(lo, hi).tolist(), np.maximum(lo, hi).tolist()))
-        return chosen
+        return unique_rows(np.concatenate([near, np.stack([np.minimum(lo, hi), np.maximum(lo, hi)], axis=1)]))
 
     def _grow(self, claims: Sequence[Claim], uids: Sequence[str]) -> None:
         m, k = len(claims), self.pairer.top_k

@@ -15,12 +15,26 @@ import pytest
 
 from verify import pairing
 from verify.models.fakes import CountingEmbedder, CountingJudge
-from verify.pairing import Pairer, PairState, unique_ids
+from verify.pairing import Known, Pairer, PairState, unique_ids, unique_rows
 from verify.pipeline import incremental
 from verify.pipeline.caches import CachedEmbedder
 from verify.pipeline.core import Pipeline
 from verify.pipeline.store import Store
-from verify.records import Article, Claim
+from verify.records import (
+    Agreement,
+    Article,
+    Assessment,
+    Attribution,
+    Claim,
+    ClaimPair,
+    Conflict,
+    DistinctEntities,
+    Judgement,
+    NLIScores,
+    OutletEvidence,
+    Rebuttal,
+    TimeGap,
+)
 from verify.report import render_json
 from verify.verdict.aggregate import Aggregator
 
@@ -94,6 +108,7 @@ def test_every_step_of_a_growing_corpus_gives_the_from_scratch_report(fake_setti
 
 
 def test_a_new_article_costs_only_its_own_pairs(fake_settings, articles, tmp_path, monkeypatch):
+    monkeypatch.setattr(incremental, "DECODE_LINES", 3)  # stored lines decoded a few at a time, as a big state is
     store = Store(tmp_path / "s.sqlite")
     old = articles[:-1]
     Pipeline(fake_settings, store=store).run(old)
@@ -202,16 +217,23 @@ def test_states_are_kept_per_corpus_and_the_least_recently_used_dropped(fake_set
     assert pipeline.last_pairing["incremental"]["state"] == "new"
 
 
-def test_a_pair_state_moved_claim_by_claim_matches_one_built_at_once():
-    """Exact mode: after any sequence of additions and removals, the candidates of a from-scratch build."""
-    rng = np.random.default_rng(4)
-    n, dim = 400, 12
+def _clustered(n: int = 400, dim: int = 12, seed: int = 4) -> tuple[list[Claim], np.ndarray]:
+    """Claims of 60 articles from 7 outlets, with vectors around 40 centres and shared names and numbers."""
+    rng = np.random.default_rng(seed)
     centres = rng.normal(size=(40, dim))
     vectors = (centres[rng.integers(0, 40, n)] + 0.4 * rng.normal(size=(n, dim))).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     names = [f"E{i}" for i in range(25)]
     claims = [Claim(f"c{i}", f"a{i % 60}", f"S{i % 7}", f"t{i}", f"t{i}", (0, 1), entities=tuple(rng.choice(names, 2)),
                     entity_types=("PERSON", "ORG"), numbers=(str(rng.integers(0, 30)),)) for i in range(n)]
+    return claims, vectors
+
+
+def test_a_pair_state_moved_claim_by_claim_matches_one_built_at_once():
+    """Exact mode: after any sequence of additions and removals, the candidates of a from-scratch build."""
+    rng = np.random.default_rng(4)
+    claims, vectors = _clustered()
+    dim = vectors.shape[1]
     pairer = Pairer(top_k=3, min_similarity=0.55, shared_min_similarity=0.3)
     state = PairState(pairer, dim, approximate=False)
     present = set(range(20))
@@ -224,7 +246,7 @@ def test_a_pair_state_moved_claim_by_claim_matches_one_built_at_once():
         state.update(cs, vs, unique_ids(c.id for c in cs))
         fresh = PairState(pairer, dim, approximate=False)
         fresh.update(cs, vs, unique_ids(c.id for c in cs))
-        assert state.candidates(vs) == fresh.candidates(vs)
+        assert np.array_equal(state.candidates(vs), fresh.candidates(vs))
         assert Pairer.finish(pairer, cs, vs, state.candidates(vs), "exact")[0] == pairer.pair(cs, vs)
 
 
@@ -258,3 +280,112 @@ def test_a_state_that_cannot_be_written_is_left_out(fake_settings, articles, tmp
     assert "could not keep the pairing state" in caplog.text and store.pair_states() == []
     assert document(report) == document(scratch(fake_settings, articles))
     assert not any(store.state_root().rglob("*.npz"))
+
+
+def test_candidate_rows_are_distinct_and_in_order():
+    rows = unique_rows(np.array([[3, 4], [1, 2], [3, 4], [0, 9], [1, 2]]))
+    assert rows.tolist() == [[0, 9], [1, 2], [3, 4]]
+    assert unique_rows(np.zeros((0, 2), dtype=np.int64)).shape == (0, 2)
+
+
+def test_pairs_assembled_from_known_similarities_and_keys_are_the_pairs_worked_out():
+    claims, vectors = _clustered()
+    pairer = Pairer(top_k=3, min_similarity=0.55, shared_min_similarity=0.3)
+    state = PairState(pairer, vectors.shape[1], approximate=False)
+    state.update(claims, vectors, unique_ids(c.id for c in claims))
+    chosen = state.candidates(vectors)
+    pairs, rows = pairer.finish(claims, vectors, chosen, "exact")
+    half = slice(None, None, 2)  # what a stored state would hold: the rest is worked out
+    known = Known(rows[half], np.array([p.similarity for p in pairs[half]]), [p.shared for p in pairs[half]])
+    again, again_rows = pairer.finish(claims, vectors, chosen, "exact", known)
+    assert again == pairs and np.array_equal(again_rows, rows)
+    marked = Known(rows[:1], np.array([pairs[0].similarity]), [("from the state",)])
+    assert pairer.finish(claims, vectors, chosen, "exact", marked)[0][0].shared == ("from the state",)  # read, not redone
+
+
+@pytest.mark.parametrize("via, shared", [(None, []), (None, ["1945", 'a "quoted", name [x]']), ("c:1", []),
+                                         ('c:"x", [y]', ["\u00dcber", "b"])])
+def test_a_line_head_is_the_first_two_items_of_the_line(via, shared):
+    evidence = [["nli", "entailment", 0.5, 0.25, 0.65], ["distinct_entities", "FAC", ["A, B"], ["C"]]]
+    line = json.dumps([via, shared, "support", 0.5, "a reason, with [brackets] and \"quotes\"", [], "restatement",
+                       evidence])
+    assert incremental.line_head(line) == (via, tuple(shared))
+
+
+def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tmp_path, monkeypatch):
+    monkeypatch.setattr(incremental, "DECODE_LINES", 4)
+    store = Store(tmp_path / "s.sqlite")
+    report = Pipeline(fake_settings, store=store).run(articles)
+    old = incremental.StoredVerdicts(_state_folder(store), "")
+    lines = [json.loads(line) for line in old.lines]  # written in the order of the run's pairs
+    assert [old.head(i) for i in range(len(lines))] == [(r[0], tuple(r[1])) for r in lines]
+    judgements = [Judgement(v.pair, v.forward, v.backward) for v in report.verdicts]
+    assert old.verdicts(judgements, np.arange(len(judgements))) == list(report.verdicts)
+    assert any(v.evidence for v in report.verdicts) and old.assessments()[0] == list(report.assessments)
+
+
+def test_the_group_index_finds_what_a_scan_of_the_pairs_finds():
+    """Groups by claim id, also when an article is given twice (its claims at two places)."""
+    rng = random.Random(5)
+    claims = [Claim(f"c{i}", f"a{i // 4}", f"S{i // 4 % 3}", f"t{i}", f"t{i}", (0, 1),
+                    rebuts="c4" if i == 5 else None) for i in range(24)]
+    claims += claims[:4]  # article a0 again
+    rows = sorted({(i, j) for i, j in (sorted(rng.sample(range(len(claims)), 2)) for _ in range(120))
+                   if claims[i].article_id != claims[j].article_id})
+    pairs = [ClaimPair(claims[i], claims[j], 0.5, via="c4" if 5 in (i, j) else None) for i, j in rows]
+    index = incremental.GroupIndex(pairs, np.array(rows), claims)
+
+    def touching(claim_id: str) -> list[int]:
+        return [p for p, x in enumerate(pairs) if x.a.source != x.b.source and claim_id in (x.a.id, x.b.id)]
+
+    for claim_id in {c.id for c in claims}:
+        assert index.touching(claim_id) == touching(claim_id)
+        for source in {c.source for c in claims}:
+            assert index.members((claim_id, source)) == [
+                p for p in touching(claim_id) if incremental._other(pairs[p], claim_id).source == source]
+    for p, pair in enumerate(pairs):
+        x = Assessment(pair.a.id, pair.b.source, "contradict", 0.9, "nli-contradiction", (pair.id,))
+        expected = (pair.b.id, pair.a.source) if pair.a.source != pair.b.source else None
+        assert index.mirror(x) == expected
+    assert index.rebuttals == [p for p, x in enumerate(pairs) if x.via]
+    assert index.rebuttal_bases(set(range(len(pairs)))) == {
+        q for p in index.rebuttals for q in touching(incremental._other(pairs[p], "c5").id)
+        if incremental._other(pairs[q], incremental._other(pairs[p], "c5").id).id == "c4"}
+
+
+EVIDENCE = [Conflict("date", "1945-08-08", "1945-08-09", "the tower"), Agreement("people", "about 80", "79"),
+            DistinctEntities("FAC", ("Friendship Tower", 'a "quoted", name'), ()), TimeGap("past", "once", ""),
+            TimeGap("years_apart", "2001-05-01", "2024-05-01", 23.0), NLIScores("entailment", 0.8125, 0.25, 0.65),
+            Attribution("c:1", "Wire One", "KCNA"), OutletEvidence("c:1", "Daily Two", "neutral", "p:2"),
+            Rebuttal("Wire One", "c:1", "c:2", "KCNA", "It was built.", "In fact, it was not.", "p:1")]
+
+
+def test_every_kind_of_evidence_is_tried():
+    from verify.records import EVIDENCE_TYPES
+
+    assert {type(x) for x in EVIDENCE} == set(EVIDENCE_TYPES.values())
+
+
+@pytest.mark.parametrize("item", EVIDENCE, ids=lambda x: x.type)
+def test_evidence_is_stored_as_a_row_and_read_back_as_it_was(item):
+    row = json.loads(json.dumps(incremental._evidence_row(item)))
+    assert row[0] == item.type and incremental._evidence(row) == item
+
+
+def test_the_collector_is_paused_only_while_records_are_read_back():
+    import gc
+
+    assert gc.isenabled()
+    with incremental._collector_paused():
+        assert not gc.isenabled()
+        with incremental._collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with incremental._collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller's choice stays as it was
+    finally:
+        gc.enable()

@@ -5,7 +5,25 @@ from __future__ import annotations
 import dataclasses
 from html.parser import HTMLParser
 
-from verify.records import Article, Claim, ClaimPair, Cluster, Conflict, PairVerdict, Report, TimeSpan
+from verify.records import (
+    Agreement,
+    Article,
+    Assessment,
+    Attribution,
+    Claim,
+    ClaimPair,
+    Cluster,
+    Conflict,
+    DistinctEntities,
+    NLIScores,
+    OutletEvidence,
+    PairVerdict,
+    Rebuttal,
+    Report,
+    SharedFact,
+    TimeGap,
+    TimeSpan,
+)
 
 HOSTILE = '<script>alert(1)</script> " onmouseover="x'
 HOSTILE_IMG = "<img src=x onerror=alert(2)>"
@@ -155,6 +173,52 @@ def hostile_report() -> Report:
     claims = (bomb_yon, bomb_kcna, toll_yon, toll_kcna, toll_times, ships_kcna, ships_times, tower_yon, tower_times)
     meta = {"models": {"nli": {"alias": f"nli {HOSTILE}", "revision": "abc123"}}, "created": "2024-05-01T12:00:00Z"}
     return Report(articles=(yon, kcna, times), claims=claims, verdicts=verdicts, clusters=clusters, meta=meta)
+
+
+def awkward_report() -> Report:
+    """Values the JSON writer must write exactly as the pydantic models would: ints and numpy floats where the
+    schema says float, NaN and infinity, tiny and huge floats, every evidence type, characters JSON escapes or
+    leaves raw (controls, DEL, C1, line separators, bidi, emoji), empty and None fields, facts and assessments."""
+    import numpy as np
+
+    odd = "tab\there\nnew \x00\x1f\x7f \x85\x9b \u2028\u2029 \u202e\u2066 \"q\" \\ / é 😀 漢字"
+    base = sample_report()
+    yon, kcna = base.articles
+    kcna = dataclasses.replace(kcna, title=None, url=None, date_source="dateline", path=f"odd/{odd}.txt")
+    c1, c2, c3, c4 = base.claims
+    c1 = dataclasses.replace(c1, attribution=odd, entities=("Friendship Tower", odd), entity_types=("FAC", ""),
+                             numbers=("1,500 ton",), time=TimeSpan("1945-08-09", "1945-08-09", odd, "day"))
+    c2 = dataclasses.replace(c2, rebuts="c:1", span=(np.int64(3), 7), dates=())
+    every_evidence = (
+        Conflict("date", "1945-08-09", "1945-08-08"),
+        Conflict("ton", "1,500", "15,000", subject=odd),
+        Agreement("people", "about 80", "79"),
+        DistinctEntities("FAC", ("Friendship Tower",), ("Liberation Tower", odd)),
+        TimeGap("years_apart", "1945-08-10", "2024-05-03", years=79),
+        TimeGap("past", "once", ""),
+        NLIScores("contradiction", 1, np.float32(0.25), 0.5),
+        Attribution("c:2", "KCNA", odd),
+        Rebuttal("KCNA", "c:1", "c:2", "the North", odd, "In fact, no.", "p:x"),
+        OutletEvidence("c:1", "KCNA", "support", "p:y"),
+    )
+    floats = [1, 3.2e-05, 1e-7, 1e16, 1.2345678901234567e22, float("nan"), float("inf"), -float("inf"), True,
+              np.float32(0.1), np.float64(2e-7), 0.1 + 0.2]
+    verdicts = tuple(
+        PairVerdict(ClaimPair(a, b, similarity=floats[n % len(floats)]), verdict, floats[(n + 3) % len(floats)],
+                    {"entailment": floats[(n + 5) % len(floats)], "contradiction": 0},  # "neutral" missing
+                    {"entailment": 0.5, "neutral": np.float32(0.25), "contradiction": 0.25}, f"{odd} {n}",
+                    (odd,) if n % 2 else (), "rule" if n % 3 else "", every_evidence[n % 4:])
+        for n, (a, b, verdict) in enumerate([(c1, c2, "contradict"), (c1, c3, "disputed"), (c2, c4, "different-time"),
+                                             (c3, c4, "support"), (c1, c4, "neutral"), (c2, c3, "contradict"),
+                                             (c2, c1, "support")])
+    )
+    facts = (SharedFact(odd, "1950/1953", ("Yonhap", "KCNA"), ("c:1", "c:2")), SharedFact("Korean War", "", (), ()))
+    assessments = (Assessment("c:1", "KCNA", "unrelated", 0, "", ()),
+                   Assessment("c:2", odd, "support", np.float32(0.75), "outlet", ("p:1", "p:2")),
+                   Assessment("c:3", "Yonhap", "neutral", float("nan"), "r", ("p:3",)))
+    clusters = (*base.clusters, Cluster("k:empty", (), ()))
+    meta = {**base.meta, "odd": odd, "thresholds": {"contradict": 0.5, "tiny": 3.2e-05}}
+    return Report((yon, kcna), (c1, c2, c3, c4), verdicts, clusters, meta, facts, assessments)
 
 
 def start_tags(page: str) -> list[tuple[str, dict[str, str | None]]]:

@@ -10,6 +10,7 @@ import pytest
 from verify.errors import ConfigError
 from verify.records import Report
 from verify.report import SCHEMA_VERSION, load_json, write_atomic, write_reports
+from verify.report.io import _blocks
 
 
 def test_write_reports_writes_all_formats_atomically(report: Report, tmp_path: Path) -> None:
@@ -64,6 +65,13 @@ def test_write_atomic_writes_text_pieces_and_bytes(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == "abc"
     write_atomic(path, b"\x89PNG\r\n")
     assert path.read_bytes() == b"\x89PNG\r\n"
+
+
+def test_pieces_are_written_in_blocks_as_given() -> None:
+    pieces = ["ab", "cdé", b"\x00\xff", "f", "", "ghij", b"", "k"]
+    blocks = list(_blocks(pieces, size=4))
+    assert b"".join(blocks) == b"abcd\xc3\xa9\x00\xfffghijk"
+    assert blocks == [b"abcd\xc3\xa9", b"\x00\xff", b"fghij", b"", b"k"]  # bytes pass as they are, in place
 
 
 def test_write_atomic_leaves_the_old_file_when_the_content_fails(tmp_path: Path) -> None:

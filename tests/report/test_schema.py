@@ -9,9 +9,19 @@ import pydantic
 import pytest
 
 import verify
+from tests.report.samples import awkward_report, hostile_report, sample_report
 from verify.errors import InputError
 from verify.records import Report
-from verify.report import SCHEMA_VERSION, ReportJSON, json_schema, load_json, render_json, to_json_model
+from verify.report import (
+    SCHEMA_VERSION,
+    ReportJSON,
+    inert_json,
+    json_schema,
+    load_json,
+    render_json,
+    to_json_model,
+    write_reports,
+)
 
 
 def test_json_round_trips(report: Report) -> None:
@@ -73,3 +83,52 @@ def test_load_json_bad_file_is_one_line_input_error(tmp_path: Path, content: str
         load_json(path)
     assert str(path) in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def _dumped_by_models(report: Report) -> str:
+    """The JSON report as it was written before the writer built plain dicts: every record validated into its
+    pydantic model and written by ``model_dump_json``, in ``iter_json``'s layout."""
+    model = to_json_model(report)
+    parts = [f"  {json.dumps(key)}: {json.dumps(getattr(model, key), ensure_ascii=False)},\n"
+             for key in ("schema_version", "verify_version", "created", "meta")]
+    lists = []
+    for key in ("sources", "claims", "pairs", "clusters", "facts", "assessments"):
+        items = [item.model_dump_json() for item in getattr(model, key)]
+        body = ",".join(f"\n    {item}" for item in items) + ("\n  " if items else "")
+        lists.append(f"  {json.dumps(key)}: [{body}]")
+    return "{\n" + "".join(parts) + ",\n".join(lists) + "\n}\n"
+
+
+@pytest.mark.parametrize("make", [sample_report, hostile_report, awkward_report])
+def test_json_is_byte_for_byte_what_the_models_write(make) -> None:
+    """``iter_json`` skips the per-record models (speed); these are the bytes they would write, floats and
+    escapes alike, every field in schema order."""
+    report = make()
+    assert render_json(report) == _dumped_by_models(report)
+
+
+def test_written_json_is_the_models_dump_made_inert(tmp_path: Path) -> None:
+    report = awkward_report()
+    write_reports(report, tmp_path, ["json"])
+    written = (tmp_path / "report.json").read_bytes()
+    assert written == inert_json(_dumped_by_models(report)).encode("utf-8")
+    assert "\u2028" not in written.decode("utf-8") and "\\u2028" in written.decode("utf-8")
+
+
+def test_awkward_values_are_written_as_the_schema_says() -> None:
+    data = json.loads(render_json(awkward_report()))
+    assert all(isinstance(p["confidence"], float) or p["confidence"] is None for p in data["pairs"])
+    assert {p["confidence"] for p in data["pairs"]} >= {1.0, None}  # an int, NaN and infinity
+    gap = next(e for p in data["pairs"] for e in p["evidence"] if e["type"] == "time_gap" and e["years"])
+    assert gap["years"] == 79.0 and isinstance(gap["years"], float)
+    assert data["claims"][1]["span"] == [3, 7]
+
+
+@pytest.mark.parametrize("text", ['{"a":"plain"}', '{"a":"é 😀 漢字"}', ""])
+def test_inert_json_leaves_harmless_text_alone(text: str) -> None:
+    assert inert_json(text) == text
+
+
+def test_inert_json_escapes_del_in_ascii_text_too() -> None:
+    assert inert_json('{"a":"x\x7f"}') == '{"a":"x\\u007f"}'
+    assert inert_json('{"a":"\x9b\u2028\u202e"}') == '{"a":"\\u009b\\u2028\\u202e"}'

@@ -10,6 +10,7 @@ Modules, each importing only those above it:
   extractor when that fails) and its metadata tags.
 - ``metadata``: sidecar files, Markdown front matter, metadata dates, dates inferred from the text and
   the ``--date`` overrides.
+- ``filecache``: the keys and entries of the ingest cache (a file's articles and warnings, kept in the store).
 - ``readers``: the formats (.txt, .md, .html/.htm, .jsonl), folders and ``load_articles``.
 
 This package re-exports what the rest of verify uses.
@@ -20,7 +21,7 @@ from verify.ingest.metadata import MAX_YEAR, MIN_YEAR, override_dates
 from verify.ingest.outlets import infer_source
 from verify.ingest.readers import load_articles
 
-VERSION = "1"  # the declared version of ingest: bump it when this package changes (tests/pipeline/test_versions.py)
+from verify.ingest.version import VERSION  # bump it there when this package changes (tests/pipeline/test_versions.py)
 
 __all__ = ["CHAR_MAP", "DROP_CHARS", "MAX_YEAR", "MIN_YEAR", "VERSION", "clean", "guess_title", "infer_source",
            "load_articles", "override_dates"]

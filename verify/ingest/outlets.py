@@ -14,7 +14,7 @@ from pathlib import Path
 
 from verify.knowledge import available_packs, load_knowledge
 
-__all__ = ["canonical_outlet", "infer_source", "outlet_for_domain", "outlet_for_url"]
+__all__ = ["canonical_outlet", "infer_source", "outlet_for_domain", "outlet_for_url", "outlets_digest"]
 
 _SOURCE_LINE = re.compile(r"^[ \t]*source[ \t]*:[ \t]*(\S.*?)[ \t]*$", re.I | re.M)
 _URL = re.compile(r"https?://([^/\s\"'<>]+)", re.I)
@@ -73,6 +73,11 @@ def _alias_key(name: str) -> str:
     key = re.sub(r"[^\w ]+", " ", name.lower())
     key = " ".join(key.split())
     return key.removeprefix("the ")
+
+
+def outlets_digest() -> str:
+    """The digest of the packs the outlet tables come from (every shipped pack): part of the ingest cache's key."""
+    return load_knowledge(tuple(available_packs())).digest
 
 
 @functools.cache

@@ -5,7 +5,8 @@ Formats: ``.txt`` (raw text as published), ``.md`` (optional YAML front matter, 
 ``NAME.json`` sidecar; and ``.jsonl`` (one article per line, read as a stream). A folder is searched
 recursively (hidden files, READMEs, licences, changelogs and sidecars are not articles). Every kept
 character of ``Article.text`` maps back to its position in ``Article.original`` (see ``Article.offsets``);
-an article without a metadata date gets one inferred from its text.
+an article without a metadata date gets one inferred from its text. With a cache (the store), a file read
+before with the same bytes and settings is not parsed again (:mod:`verify.ingest.filecache`).
 
 Bad input is reported, not fatal: an unreadable, empty, binary or too big file, a file of another type in
 a folder, a bad ``.jsonl`` line or a duplicate text is skipped with a warning. ``load_articles`` raises
@@ -16,6 +17,7 @@ without a usable article, or when nothing usable is left.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import re
@@ -27,6 +29,19 @@ from typing import Any, BinaryIO
 
 from verify.errors import InputError
 from verify.ingest.cleaning import clean, compose, guess_title, strip_markup
+from verify.ingest.filecache import (
+    MAX_ENTRY_BYTES,
+    FileCache,
+    Loaded,
+    bytes_digest,
+    decode_entry,
+    encode_entry,
+    file_digest,
+    file_id,
+    file_key,
+    scope,
+    sidecar_digest,
+)
 from verify.ingest.files import (
     UTF16_BOMS,
     SkipFile,
@@ -94,6 +109,18 @@ class _Draft:
     cue_text: str = ""  # text searched for outlet cues when metadata names none
 
 
+@dataclass(slots=True)
+class _Read:
+    """What one ``load_articles`` call reads with, and the cache entries it made."""
+
+    caps: _Caps
+    warn: Warn
+    knowledge: Knowledge | None
+    cache: FileCache | None
+    scope_key: str = ""  # the key part every file shares (filecache.scope)
+    fresh: list[tuple[str, str, bytes]] = field(default_factory=list)  # (file id, key, entry) to store
+
+
 # --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
@@ -106,6 +133,7 @@ def load_articles(
     max_record_bytes: int = MAX_RECORD_BYTES,
     on_warning: Warn | None = None,
     knowledge: Knowledge | None = None,
+    cache: FileCache | None = None,
 ) -> list[Article]:
     """Read files and folders into cleaned articles, in input order, without duplicates.
 
@@ -118,14 +146,19 @@ def load_articles(
     reported through ``on_warning`` (or ``logger.warning`` when no callback is given). Raises
     :class:`InputError` for a missing path, an unsupported file named explicitly, a folder without a
     usable article, or when no article is left at all.
+
+    ``cache`` (the store; see :mod:`verify.ingest.filecache`): a file read before with the same bytes, path,
+    caps and knowledge gives its articles without being parsed again, and its warnings are reported again
+    as they were; every other file is read as without a cache, and its entry is stored.
     """
     warn = _warner(on_warning)
-    caps = _Caps(max_bytes, max_record_bytes)
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if not paths:
         raise InputError("no input paths given; pass article files or folders")
-    drafts: list[_Draft] = []
+    read = _Read(_Caps(max_bytes, max_record_bytes), warn, knowledge, cache,
+                 scope(max_bytes, max_record_bytes, knowledge) if cache is not None else "")
+    loaded: list[Loaded] = []
     problems: list[str] = []
     for item in paths:
         path = Path(item)
@@ -137,17 +170,19 @@ def load_articles(
         if not exists:
             raise InputError(f"{shown_path(path)}: no such file or directory")
         if is_dir:
-            found = _load_folder(path, caps, warn, problems)
+            found = _load_folder(path, read, problems)
             if not found:
                 raise InputError(f"{shown_path(path)}: no usable article in this folder "
                                  f"(looked for {', '.join(SUFFIXES)} files)")
-            drafts.extend(found)
+            loaded.extend(found)
         else:
             if path.suffix.lower() not in SUFFIXES:
                 raise InputError(f"{shown_path(path)}: unsupported file type {excerpt(path.suffix or '(no suffix)')}; "
                                  f"use one of {', '.join(SUFFIXES)}")  # fmt: skip
-            drafts.extend(_load_file_or_warn(path, caps, warn, problems))
-    articles = _dedupe((with_inferred_date(_to_article(draft, warn), warn, knowledge) for draft in drafts), warn)
+            loaded.extend(_load_file_or_warn(path, read, problems))
+    if cache is not None and read.fresh:
+        cache.put_ingest(read.fresh)
+    articles = _dedupe(_noted(loaded, warn), warn)
     if not articles:
         detail = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         raise InputError(f"no usable article in the input: {detail or 'nothing to read'}")
@@ -176,13 +211,22 @@ def _skipped(message: str, warn: Warn, problems: list[str]) -> None:
     problems.append(message)
 
 
-def _load_folder(folder: Path, caps: _Caps, warn: Warn, problems: list[str]) -> list[_Draft]:
-    drafts: list[_Draft] = []
+def _noted(loaded: Iterable[Loaded], warn: Warn) -> Iterator[Article]:
+    """Each article, after the warnings making it gave (in article order, between the duplicate warnings)."""
+    for item in loaded:
+        for note in item.notes:
+            warn(note)
+        yield item.article
+
+
+def _load_folder(folder: Path, read: _Read, problems: list[str]) -> list[Loaded]:
+    warn = read.warn
+    found: list[Loaded] = []
     try:
         entries = sorted(folder.rglob("*"))
     except OSError as exc:  # an unreadable folder, a name too long: the folder is reported, others go on
         _skipped(f"{shown_path(folder)}: cannot list the folder ({os_message(exc)})", warn, problems)
-        return drafts
+        return found
     for path in entries:
         try:
             rel = path.relative_to(folder)
@@ -203,29 +247,110 @@ def _load_folder(folder: Path, caps: _Caps, warn: Warn, problems: list[str]) -> 
         if path.suffix.lower() not in SUFFIXES:
             warn(f"{shown_path(path)}: skipped (unsupported file type {excerpt(path.suffix or '(no suffix)')})")
             continue
-        drafts.extend(_load_file_or_warn(path, caps, warn, problems))  # devices and FIFOs are refused there
-    return drafts
+        found.extend(_load_file_or_warn(path, read, problems))  # devices and FIFOs are refused there
+    return found
 
 
-def _load_file_or_warn(path: Path, caps: _Caps, warn: Warn, problems: list[str]) -> list[_Draft]:
+def _load_file_or_warn(path: Path, read: _Read, problems: list[str]) -> list[Loaded]:
     try:
-        drafts = _load_file(path, caps, warn)
+        loaded = _load_jsonl(path, read) if path.suffix.lower() == ".jsonl" else _load_file(path, read)
     except SkipFile as exc:
-        _skipped(f"{shown_path(path)}: {exc}", warn, problems)
+        _skipped(f"{shown_path(path)}: {exc}", read.warn, problems)
         return []
     except OSError as exc:  # unreadable, vanished, a name too long: this file only
-        _skipped(f"{shown_path(path)}: cannot be read ({os_message(exc)})", warn, problems)
+        _skipped(f"{shown_path(path)}: cannot be read ({os_message(exc)})", read.warn, problems)
         return []
-    if not drafts:
+    if not loaded:
         problems.append(f"{shown_path(path)}: no usable record")
-    return drafts
+    return loaded
 
 
-def _load_file(path: Path, caps: _Caps, warn: Warn) -> list[_Draft]:
+# --------------------------------------------------------------------------------------------
+# The cache: an unchanged file's articles and warnings without parsing it again
+# --------------------------------------------------------------------------------------------
+
+
+def _load_file(path: Path, read: _Read) -> list[Loaded]:
+    """A .txt/.md/.html file: its bytes are read once, for the key and (on a miss) for the reader."""
+    data = read_bounded(path, read.caps.file_bytes)
+    key = sidecar = None
+    if read.cache is not None and (sidecar := sidecar_digest(path)) is not None:
+        key = file_key(read.scope_key, path, bytes_digest(data), sidecar)
+        if (hit := _cached(read.cache, key, read.warn)) is not None:
+            return hit
+    warn, said = _recording(read.warn)
+    loaded = [_loaded(_read_file(path, data, warn), read.knowledge)]
+    if key is not None and sidecar_digest(path) == sidecar:  # the sidecar read is the one the key names
+        _keep(read, path, key, said, loaded)
+    return loaded
+
+
+def _load_jsonl(path: Path, read: _Read) -> list[Loaded]:
+    """A .jsonl archive: its digest is taken in one pass; on a miss it is read as a stream, and its entry is
+    stored under the digest of the bytes that stream read."""
+    if read.cache is not None:
+        try:
+            digest: str | None = file_digest(path)
+        except (SkipFile, OSError):  # the reader below reports it
+            digest = None
+        key = file_key(read.scope_key, path, digest) if digest is not None else None
+        if key is not None and (hit := _cached(read.cache, key, read.warn)) is not None:
+            return hit
+    warn, said = _recording(read.warn)
+    drafts, digest = _read_jsonl(path, read.caps, warn)
+    loaded = [_loaded(draft, read.knowledge) for draft in drafts]
+    if read.cache is not None:
+        _keep(read, path, file_key(read.scope_key, path, digest), said, loaded)
+    return loaded
+
+
+def _cached(cache: FileCache, key: str, warn: Warn) -> list[Loaded] | None:
+    """The articles of a stored entry, its warnings reported again; None for a miss or an unusable entry."""
+    blob = cache.get_ingest(key)
+    if blob is None:
+        return None
+    try:
+        warnings, loaded = decode_entry(blob)
+    except Exception as exc:  # noqa: BLE001 - a damaged entry is a miss: the file is read again
+        logger.debug("ingest cache entry %s unusable (%s), read again", key, type(exc).__name__)
+        return None
+    for message in warnings:
+        warn(message)
+    return loaded
+
+
+def _keep(read: _Read, path: Path, key: str, warnings: list[str], loaded: list[Loaded]) -> None:
+    entry = encode_entry(warnings, loaded)
+    if len(entry) <= MAX_ENTRY_BYTES:
+        read.fresh.append((file_id(path), key, entry))
+
+
+def _recording(warn: Warn) -> tuple[Warn, list[str]]:
+    """``warn``, and the list of what it was given (a file's warnings, for its cache entry)."""
+    said: list[str] = []
+
+    def record(message: str) -> None:
+        said.append(message)
+        warn(message)
+
+    return record, said
+
+
+def _loaded(draft: _Draft, knowledge: Knowledge | None) -> Loaded:
+    """The article a draft becomes, dated, with the warnings making it gave (reported later, in article order)."""
+    notes: list[str] = []
+    article = with_inferred_date(_to_article(draft, notes.append), notes.append, knowledge)
+    return Loaded(article, tuple(notes))
+
+
+# --------------------------------------------------------------------------------------------
+# Readers: one per format, each returning tracked text mapped to the original
+# --------------------------------------------------------------------------------------------
+
+
+def _read_file(path: Path, data: bytes, warn: Warn) -> _Draft:
+    """A .txt/.md/.html file's bytes -> its draft, with its sidecar's metadata (SkipFile when nothing is left)."""
     suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        return _read_jsonl(path, caps, warn)
-    data = read_bounded(path, caps.file_bytes)
     raw = scrub_surrogates(decode(data, path, warn))
     if not raw.strip():
         raise SkipFile("file is empty")
@@ -233,12 +358,7 @@ def _load_file(path: Path, caps: _Caps, warn: Warn) -> list[_Draft]:
     draft = reader(path, raw, warn)
     if not draft.text:
         raise SkipFile("no text left after cleaning" + ("; is it only markup or boilerplate?" if suffix != ".txt" else ""))
-    return [dataclasses.replace(draft, meta={**draft.meta, **read_sidecar(path, warn)})]
-
-
-# --------------------------------------------------------------------------------------------
-# Readers: one per format, each returning tracked text mapped to the original
-# --------------------------------------------------------------------------------------------
+    return dataclasses.replace(draft, meta={**draft.meta, **read_sidecar(path, warn)})
 
 
 def _read_txt(path: Path, raw: str, warn: Warn) -> _Draft:
@@ -260,10 +380,10 @@ def _read_html(path: Path, raw: str, warn: Warn) -> _Draft:
                   cue_text=page.cue_text)
 
 
-def _read_jsonl(path: Path, caps: _Caps, warn: Warn) -> list[_Draft]:
+def _read_jsonl(path: Path, caps: _Caps, warn: Warn) -> tuple[list[_Draft], str]:
     """One article per line, read as a stream: the whole archive may be any size, each record is capped
     at ``caps.record_bytes``. A bad line (bad JSON, NUL bytes, nested too deep, too big) is skipped with
-    a warning; the other lines are kept."""
+    a warning; the other lines are kept. Returns the drafts and the digest of the bytes read."""
     shown = shown_path(path)
     drafts: list[_Draft] = []
     bad_utf8 = 0
@@ -272,10 +392,13 @@ def _read_jsonl(path: Path, caps: _Caps, warn: Warn) -> list[_Draft]:
         head = handle.read(4)
         handle.seek(0)
         if head.startswith(UTF16_BOMS):  # UTF-16 JSONL: small files only, read whole
-            raw = decode(read_bounded(path, caps.file_bytes), path, warn)
+            data = read_bounded(path, caps.file_bytes)
+            digest = hashlib.blake2b(data, digest_size=16)
+            raw = decode(data, path, warn)
             lines: Iterable[tuple[int, bytes | str | None]] = enumerate(raw.split("\n"), start=1)
         else:
-            lines = _byte_lines(handle, caps.record_bytes)
+            digest = hashlib.blake2b(digest_size=16)
+            lines = _byte_lines(handle, caps.record_bytes, digest)
         for lineno, line in lines:
             where = f"{shown}:{lineno}"
             if line is None:
@@ -304,21 +427,23 @@ def _read_jsonl(path: Path, caps: _Caps, warn: Warn) -> list[_Draft]:
         warn(f"{shown}: invalid UTF-8 bytes on {bad_utf8} line{'s' if bad_utf8 != 1 else ''} replaced with U+FFFD")
     if not seen_text:
         raise SkipFile("file is empty")
-    return drafts
+    return drafts, digest.hexdigest()
 
 
-def _byte_lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+def _byte_lines(handle: BinaryIO, max_bytes: int, digest: Any) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line) for each line of a binary file; None for a line over ``max_bytes``, whose
-    rest is skipped without being held in memory."""
+    rest is skipped without being held in memory. Every byte read goes into ``digest`` (a hashlib object)."""
     lineno = 0
     while True:
         line = handle.readline(max_bytes + 1)
+        digest.update(line)
         if not line:
             return
         lineno += 1
         if len(line) > max_bytes:
             while line and not line.endswith(b"\n"):
                 line = handle.readline(_READ_CHUNK)
+                digest.update(line)
             yield lineno, None
             continue
         yield lineno, line

@@ -178,8 +178,8 @@ class Pipeline:
                dates: Sequence[str] = ()) -> list[Article]:
         """The articles in these files and folders, read within the settings' size caps and dated with this
         pipeline's knowledge; ``dates`` override them: "YYYY-MM-DD" for every article, "NAME=YYYY-MM-DD" for one
-        file (``verify.ingest.override_dates``)."""
-        articles = load_articles(paths, on_warning=on_warning, knowledge=self.knowledge,
+        file (``verify.ingest.override_dates``). A file the store has read before, unchanged, is not parsed again."""
+        articles = load_articles(paths, on_warning=on_warning, knowledge=self.knowledge, cache=self.store,
                                  max_bytes=self.settings.max_file_bytes, max_record_bytes=self.settings.max_record_bytes)
         return override_dates(articles, dates)
 

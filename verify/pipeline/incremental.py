@@ -13,7 +13,9 @@ whose articles overlap the run's most - none, or one sharing less than KEEP_SHAR
 fresh one; moves its pairing to the run's claims (``PairState.update``); scores NLI only for pairs the state does
 not hold as they are (same claims in the same order, same similarity and rebuttal link); re-runs the verdict
 logic on the groups the changed pairs can reach (``Incremental.aggregate``), taking every other verdict and
-assessment from the state; then writes the next generation and drops the one it read.
+assessment from the state; then writes the next generation and drops the one it read. What the state holds is read
+back as it is - similarities and shared keys for the pairing, scores for the NLI, verdict and assessment lines
+(decoded in one pass, DECODE_LINES at a time) for what is kept - and only what changed is worked out afresh.
 
 A state that cannot be trusted - a file missing or of another size or checksum, arrays that do not fit, an index of
 another size or dimension - is ignored and the corpus paired afresh from its vectors: never a wrong answer, at
@@ -24,41 +26,46 @@ mode).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from verify.pairing import Pairer, PairState, unique_ids
+from verify.pairing import Known, Pairer, PairState, unique_ids
 from verify.pipeline.store import Store
 from verify.records import (
     CONFLICTING,
+    EVIDENCE_TYPES,
     Assessment,
     Claim,
     ClaimPair,
     Cluster,
+    Evidence,
     Judgement,
     PairVerdict,
-    evidence_from_dict,
-    evidence_to_dict,
     short_hash,
 )
 from verify.verdict.aggregate import Aggregator, clusters
 
 log = logging.getLogger(__name__)
 
-FORMAT = "1"  # of the state files; part of every state key
+FORMAT = "2"  # of the state files (2: evidence as rows, not objects); part of every state key
 STATES_KEPT = 4  # states (corpora) kept per store, least recently used dropped first
 KEEP_SHARE = 0.5  # a state sharing less than this share of a run's articles is not worth updating
 FULL_SHARE = 0.5  # when the verdict logic must look at more than this share of the pairs, it looks at all
 ORPHAN_AGE_S = 3600  # generation folders no state names (a crashed writer's) are removed after this long
+DECODE_LINES = 128  # stored lines decoded together: few calls, and their lists freed before the collector keeps them
 
 Decide = Callable[[Sequence[Judgement]], list[PairVerdict]]
 Group = tuple[str, str]  # (claim id, other outlet): what one Assessment judges
@@ -84,10 +91,13 @@ class Incremental:
         self.row: dict[str, Any] | None = None  # the register row of the state read
         self.old: StoredVerdicts | None = None
         self.articles: list[str] = []
+        self.claims: Sequence[Claim] = ()
         self.pairs: list[ClaimPair] = []
+        self.rows = np.zeros((0, 2), dtype=np.int64)  # per pair: the indices of a and b in ``claims``
         self.slots = np.zeros((0, 2), dtype=np.int64)  # per pair: the slots of a and b
-        self.match: list[int] = []  # per pair: its record in ``old``, -1 when new or changed
-        self.swapped: dict[int, int] = {}  # pair -> the record that holds it the other way round (scores reusable)
+        self.match = np.zeros(0, dtype=np.int64)  # per pair: its record in ``old``, -1 when new or changed
+        self.turned = np.zeros(0, dtype=np.int64)  # per pair: the record holding it the other way round (scores
+        # reusable), -1 when none or when ``match`` has one
         self.judgements: list[Judgement] = []
         self.verdicts: list[PairVerdict] = []
         self.assessments: list[Assessment] = []
@@ -101,7 +111,7 @@ class Incremental:
         vectors = np.asarray(vectors, dtype=np.float32)
         dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 0
         approximate = self.pairer.approximate(len(claims))
-        self.articles = sorted(set(article_keys))
+        self.articles, self.claims = sorted(set(article_keys)), claims
         self.state, self.row, self.old = self._load(dim, approximate)
         reused = self.state is not None
         if self.state is None:
@@ -110,11 +120,13 @@ class Incremental:
         slot_of = self.state.slot_of
         chosen = self.state.candidates(vectors)
         known = self.old.known(chosen, slot_of) if self.old else None
-        self.pairs, ij = self.pairer.finish(claims, vectors, chosen, self.state.method, known)
-        self.slots = slot_of[np.array(ij, dtype=np.int64).reshape(-1, 2)]
-        self.match, self.swapped = self.old.match(self.slots, self.pairs) if self.old else ([-1] * len(self.pairs), {})
+        with _collector_paused():  # tens of thousands of ClaimPairs, no cycle among them
+            self.pairs, self.rows = self.pairer.finish(claims, vectors, chosen, self.state.method, known)
+        self.slots = slot_of[self.rows]
+        none = np.full(len(self.pairs), -1, dtype=np.int64)
+        self.match, self.turned = self.old.match(self.slots, self.pairs) if self.old else (none, none.copy())
         self.stats = {"state": "updated" if reused else "new", **self.state.stats,
-                      "pairs_kept": sum(m >= 0 for m in self.match)}
+                      "pairs_kept": int((self.match >= 0).sum())}
         return self.pairs
 
     # -- NLI ---------------------------------------------------------------------------------------------
@@ -122,20 +134,22 @@ class Incremental:
               on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
         """Judgements for every pair: the state's scores for the pairs it holds (either way round), ``judge`` for
         the rest."""
-        todo = [p for p, m in enumerate(self.match) if m < 0 and p not in self.swapped]
+        stored = np.where(self.match >= 0, self.match, self.turned)
+        todo = np.nonzero(stored < 0)[0].tolist()
         if on_batch and len(todo) < len(self.pairs):
             on_batch(2 * (len(self.pairs) - len(todo)))
-        fresh = dict(zip(todo, judge([self.pairs[p] for p in todo], on_batch)))
-        old = self.old
-        self.judgements = [fresh[p] if p in fresh else old.judgement(pair, m, swap=False) if m >= 0  # type: ignore[union-attr]
-                           else old.judgement(pair, self.swapped[p], swap=True)  # type: ignore[union-attr]
-                           for p, (pair, m) in enumerate(zip(self.pairs, self.match))]
+        fresh = judge([self.pairs[p] for p in todo], on_batch)
+        judgements = (self.old.judgements(self.pairs, stored, self.turned >= 0) if self.old
+                      else [None] * len(self.pairs))
+        for p, j in zip(todo, fresh):
+            judgements[p] = j
+        self.judgements = judgements  # type: ignore[assignment]
         return self.judgements
 
     @property
     def reused(self) -> int:
         """Pairs whose scores came from the state."""
-        return sum(m >= 0 for m in self.match) + len(self.swapped)
+        return int((self.match >= 0).sum() + (self.turned >= 0).sum())
 
     # -- verdicts ----------------------------------------------------------------------------------------
     def aggregate(self, aggregator: Aggregator, decide: Decide, verdict_key: str
@@ -154,11 +168,12 @@ class Incremental:
         self.verdict_key = verdict_key
         if old is None or old.verdict_key != self.verdict_key:
             return self._everything(aggregator, decide)
-        index = self.index = GroupIndex(self.pairs)
-        removed = old.removed(set(self.match))
-        direct = {p for p, m in enumerate(self.match) if m < 0} | self._rebuttals_to_redo(index, old, removed)
+        index = self.index = GroupIndex(self.pairs, self.rows, self.claims)
+        removed = old.removed(self.match)
+        direct = set(np.nonzero(self.match < 0)[0].tolist()) | self._rebuttals_to_redo(index, old, removed)
         touched = {g for p in direct for g in index.groups(p)} | old.removed_groups(self.state, removed)  # type: ignore[arg-type]
-        reach = _closure(touched, old.mirror_dependents())
+        stored_assessments, dependents = old.assessments()
+        reach = _closure(touched, dependents)
         targets = {p for g in reach for p in index.members(g)} | direct
         need = set(reach) | {g for p in targets for g in index.groups(p)}
         decisions: dict[int, PairVerdict] = {}
@@ -177,12 +192,19 @@ class Incremental:
                 break
             need |= mirrors
         fresh = {p: v for p, v in zip(subset, sub_verdicts) if p in targets}
-        verdicts = [fresh[p] if p in fresh else old.verdict(j, m) for p, (j, m) in enumerate(zip(judgements, self.match))]
-        assessments = {g: x for g, x in old.assessments().items() if g not in need}
-        assessments |= {g: found[g] for g in need if g in found}
+        kept = [x for x in stored_assessments if (x.claim_id, x.source) not in need]
         self.rewritten = set(fresh)
         self.stats["verdicts_rerun"] = len(subset)
-        return self._finish(verdicts, sorted(assessments.values(), key=lambda x: (x.claim_id, x.source)))
+        return self._finish(self._with_stored(fresh, old), sorted(kept + [found[g] for g in need if g in found],
+                                                                  key=lambda x: (x.claim_id, x.source)))
+
+    def _with_stored(self, fresh: dict[int, PairVerdict], old: StoredVerdicts) -> list[PairVerdict]:
+        """Every pair's verdict: ``fresh`` where it has one, else the state's (decoded in one pass)."""
+        verdicts: list[PairVerdict | None] = [fresh.get(p) for p in range(len(self.pairs))]
+        rest = [p for p, v in enumerate(verdicts) if v is None]
+        for p, v in zip(rest, old.verdicts([self.judgements[p] for p in rest], self.match[rest])):
+            verdicts[p] = v
+        return verdicts  # type: ignore[return-value]
 
     def _everything(self, aggregator: Aggregator, decide: Decide
                     ) -> tuple[list[PairVerdict], list[Cluster], list[Assessment]]:
@@ -196,13 +218,13 @@ class Incremental:
         self.verdicts, self.assessments = verdicts, assessments
         return verdicts, clusters(verdicts), assessments
 
-    def _rebuttals_to_redo(self, index: GroupIndex, old: StoredVerdicts, removed: list[int]) -> set[int]:
+    def _rebuttals_to_redo(self, index: GroupIndex, old: StoredVerdicts, removed: np.ndarray) -> set[int]:
         """The rebuttal pairs whose base pair (the other claim with the rebutted one) is new, changed or gone."""
         if not index.rebuttals:
             return set()
         ids = self.state.claim_id  # type: ignore[union-attr]
         changed = {frozenset((str(ids[a]), str(ids[b]))) for a, b in old.slots[removed].tolist()}
-        changed |= {frozenset((self.pairs[p].a.id, self.pairs[p].b.id)) for p, m in enumerate(self.match) if m < 0}
+        changed |= {frozenset((self.pairs[p].a.id, self.pairs[p].b.id)) for p in np.nonzero(self.match < 0)[0].tolist()}
         out = set()
         for p in index.rebuttals:
             pair = self.pairs[p]
@@ -286,7 +308,7 @@ class Incremental:
 
         def mirror(x: Assessment) -> Group | None:
             nonlocal index
-            index = index or GroupIndex(self.pairs)
+            index = index or GroupIndex(self.pairs, self.rows, self.claims)
             return index.mirror(x)
 
         write_verdicts(folder, self.slots, self.pairs, self.judgements, self.verdicts, self.assessments, self.old,
@@ -310,16 +332,27 @@ class Incremental:
 
 
 class GroupIndex:
-    """The groups (claim id, other outlet) of a pair list, as the verdict logic forms them."""
+    """The groups (claim id, other outlet) of a pair list, as the verdict logic forms them. ``rows``: per pair, the
+    indices of its claims in ``claims``."""
 
-    def __init__(self, pairs: Sequence[ClaimPair]) -> None:
+    def __init__(self, pairs: Sequence[ClaimPair], rows: np.ndarray, claims: Sequence[Claim]) -> None:
         self.pairs = pairs
-        self.touching: dict[str, list[int]] = {}
-        for p, pair in enumerate(pairs):
-            if pair.a.source != pair.b.source:
-                self.touching.setdefault(pair.a.id, []).append(p)
-                self.touching.setdefault(pair.b.id, []).append(p)
+        self.code: dict[str, int] = {}  # claim id -> its number (one per id, however often the claim is given)
+        ids = np.array([self.code.setdefault(c.id, len(self.code)) for c in claims], dtype=np.int64)
+        outlets: dict[str, int] = {}
+        sources = np.array([outlets.setdefault(c.source, len(outlets)) for c in claims], dtype=np.int64)
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+        cross = np.nonzero(sources[rows[:, 0]] != sources[rows[:, 1]])[0]
+        ends, owners = np.concatenate([ids[rows[cross, 0]], ids[rows[cross, 1]]]), np.concatenate([cross, cross])
+        order = np.lexsort((owners, ends))  # by claim, then by pair
+        self.owners = owners[order]
+        self.offsets = np.searchsorted(ends[order], np.arange(len(self.code) + 1))
         self.rebuttals = [p for p, pair in enumerate(pairs) if pair.via is not None]
+
+    def touching(self, claim_id: str) -> list[int]:
+        """The pairs (across outlets) of this claim, in order."""
+        c = self.code.get(claim_id)
+        return [] if c is None else self.owners[self.offsets[c] : self.offsets[c + 1]].tolist()
 
     def groups(self, p: int) -> tuple[Group, ...]:
         a, b = self.pairs[p].a, self.pairs[p].b
@@ -327,14 +360,14 @@ class GroupIndex:
 
     def members(self, group: Group) -> list[int]:
         claim, source = group
-        return [p for p in self.touching.get(claim, ()) if _other(self.pairs[p], claim).source == source]
+        return [p for p in self.touching(claim) if _other(self.pairs[p], claim).source == source]
 
     def mirror(self, x: Assessment) -> Group | None:
         """The group whose assessment a soft conflict ``x`` reads (the deciding pair's other claim against this
         claim's outlet); None when ``x`` reads none."""
         if not (x.verdict in CONFLICTING or x.verdict == "different-time" or x.rule == "outlet"):
             return None
-        for p in self.touching.get(x.claim_id, ()):
+        for p in self.touching(x.claim_id):
             pair = self.pairs[p]
             if pair.id == x.pair_ids[0]:
                 me = pair.a if pair.a.id == x.claim_id else pair.b
@@ -348,15 +381,29 @@ class GroupIndex:
             if p in subset:
                 pair = self.pairs[p]
                 other = pair.b if pair.a.rebuts == pair.via else pair.a
-                out |= {q for q in self.touching.get(other.id, ()) if _other(self.pairs[q], other.id).id == pair.via}
+                out |= {q for q in self.touching(other.id) if _other(self.pairs[q], other.id).id == pair.via}
         return out
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a state's records are read back: they hold no cycles, and
+    each full collection their number sets off would walk every object of the process for nothing."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 class StoredVerdicts:
     """The verdict part of a stored state: per candidate pair (aligned) its slots (a, b), similarity, NLI scores both
     ways (``probs``, in ``labels`` order) and a JSON line [rebuttal link, shared keys, verdict, confidence, reason,
-    conflicts, rule, evidence]; per assessment a JSON line [claim, outlet, verdict, probability, rule, pair ids,
-    the mirror group it read or null]."""
+    conflicts, rule, evidence rows (``_evidence_row``)]; per assessment a JSON line [claim, outlet, verdict,
+    probability, rule, pair ids, the mirror group it read or null]. Lines are decoded when asked for: the head of a
+    line (link and keys) for the pairing, whole lines in one pass for the verdicts kept."""
 
     def __init__(self, folder: Path, verdict_key: str) -> None:
         self.verdict_key = verdict_key
@@ -364,15 +411,13 @@ class StoredVerdicts:
             self.slots, self.similarity, probs = data["slots"], data["similarity"], data["probs"]
             self.labels: list[str] = data["labels"].tolist()
         self.lines = (folder / "verdicts.jsonl").read_text(encoding="utf-8").splitlines()
-        self.records: list[list[Any]] = json.loads("[" + ",".join(self.lines) + "]")
         self.assessment_lines = (folder / "assessments.jsonl").read_text(encoding="utf-8").splitlines()
-        self.assessment_rows: list[list[Any]] = json.loads("[" + ",".join(self.assessment_lines) + "]")
         self.assessments_read: list[Assessment] = []
-        if (not len(self.slots) == len(self.similarity) == len(probs) == len(self.records)
+        self.heads: dict[int, tuple[str | None, tuple[str, ...]]] = {}
+        if (not len(self.slots) == len(self.similarity) == len(probs) == len(self.lines)
                 or probs.shape[1:] != (6,) or len(self.labels) != 3 or self.slots.shape[1:] != (2,)):
             raise ValueError("the stored verdicts do not fit together")
         self.probs = probs
-        self.prob_rows: list[list[float]] = probs.tolist()
         codes = self.slots[:, 0] << 32 | self.slots[:, 1]
         self.order = np.argsort(codes)
         self.codes = codes[self.order]
@@ -384,57 +429,76 @@ class StoredVerdicts:
         hit = (self.codes[pos] == codes) if len(self.codes) else np.zeros(len(codes), dtype=bool)
         return np.where(hit, self.order[pos] if len(self.codes) else -1, -1)
 
-    def known(self, chosen: set[tuple[int, int]], slot_of: np.ndarray) -> dict[tuple[int, int], tuple[float, tuple[str, ...]]]:
-        """(similarity, shared keys) of the chosen (i, j) pairs the state holds (either way round): both depend on the
-        two claims alone, which a slot pins down."""
-        ij = np.array(sorted(chosen), dtype=np.int64).reshape(-1, 2)
-        a, b = slot_of[ij[:, 0]], slot_of[ij[:, 1]]
+    def head(self, i: int) -> tuple[str | None, tuple[str, ...]]:
+        """Record i's rebuttal link and shared keys (decoded once)."""
+        if i not in self.heads:
+            self.heads[i] = line_head(self.lines[i])
+        return self.heads[i]
+
+    @_collector_paused()
+    def known(self, chosen: np.ndarray, slot_of: np.ndarray) -> Known:
+        """Similarity and shared keys of the chosen rows (i, j) the state holds (either way round): both depend on
+        the two claims alone, which a slot pins down."""
+        a, b = slot_of[chosen[:, 0]], slot_of[chosen[:, 1]]
         found = np.maximum(self.find(a, b), self.find(b, a))
-        return {(i, j): (float(self.similarity[r]), tuple(self.records[r][1]))
-                for (i, j), r in zip(ij.tolist(), found.tolist()) if r >= 0}
+        held = found >= 0
+        return Known(chosen[held], self.similarity[found[held]], [self.head(r)[1] for r in found[held].tolist()])
 
-    def match(self, slots: np.ndarray, pairs: Sequence[ClaimPair]) -> tuple[list[int], dict[int, int]]:
+    def match(self, slots: np.ndarray, pairs: Sequence[ClaimPair]) -> tuple[np.ndarray, np.ndarray]:
         """Per pair, its stored record when that holds the pair as it is (same claims in the same order, same
-        similarity and rebuttal link), else -1; and {pair: record} for pairs held the other way round."""
+        similarity and rebuttal link), else -1; and per pair the record holding it the other way round, -1 where
+        none or where a record holds it this way round."""
         slots = slots.reshape(-1, 2)
-        same = self.find(slots[:, 0], slots[:, 1])
+        same, turned = self.find(slots[:, 0], slots[:, 1]), self.find(slots[:, 1], slots[:, 0])
+        turned[same >= 0] = -1
         if len(self.similarity) == 0:  # a state without pairs holds none of them
-            return [-1] * len(pairs), {}
-        similar = np.array([p.similarity for p in pairs]) == self.similarity[np.clip(same, 0, None)] if len(same) else same
-        out = [int(r) if r >= 0 and ok and self.records[r][0] == pair.via else -1
-               for r, ok, pair in zip(same.tolist(), np.asarray(similar, dtype=bool).tolist(), pairs)]
-        turned = self.find(slots[:, 1], slots[:, 0])
-        return out, {p: int(r) for p, r in enumerate(turned.tolist()) if r >= 0 and same[p] < 0}
+            return same, turned
+        similar = np.array([p.similarity for p in pairs], dtype=np.float64) == self.similarity[np.maximum(same, 0)]
+        candidates = np.nonzero((same >= 0) & similar)[0]
+        linked = np.zeros(len(same), dtype=bool)
+        linked[candidates] = [self.head(r)[0] == pairs[p].via
+                              for p, r in zip(candidates.tolist(), same[candidates].tolist())]
+        return np.where(linked, same, -1), turned
 
-    def judgement(self, pair: ClaimPair, i: int, swap: bool) -> Judgement:
-        """The stored scores of record i for ``pair`` (``swap``: the record holds it the other way round)."""
-        p = self.prob_rows[i]
-        forward, backward = dict(zip(self.labels, p[:3])), dict(zip(self.labels, p[3:]))
-        return Judgement(pair, *((backward, forward) if swap else (forward, backward)))
-
-    def verdict(self, judgement: Judgement, i: int) -> PairVerdict:
-        _, _, verdict, confidence, reason, conflicts, rule, evidence = self.records[i]
-        return PairVerdict(judgement.pair, verdict, confidence, judgement.forward, judgement.backward, reason,
-                           tuple(conflicts), rule, tuple(evidence_from_dict(e) for e in evidence))
-
-    def assessments(self) -> dict[Group, Assessment]:
-        """The stored assessments by group (kept in ``assessments_read``, so that their lines are written again)."""
-        self.assessments_read = [Assessment(r[0], r[1], r[2], r[3], r[4], tuple(r[5])) for r in self.assessment_rows]
-        return {(x.claim_id, x.source): x for x in self.assessments_read}
-
-    def mirror_dependents(self) -> dict[Group, list[Group]]:
-        """Mirror group -> the groups whose stored assessment read it."""
-        out: dict[Group, list[Group]] = {}
-        for r in self.assessment_rows:
-            if r[6] is not None:
-                out.setdefault((r[6][0], r[6][1]), []).append((r[0], r[1]))
+    @_collector_paused()
+    def judgements(self, pairs: Sequence[ClaimPair], records: np.ndarray, turned: np.ndarray) -> list[Judgement | None]:
+        """Per pair, the stored scores of its record (``turned``: the record holds it the other way round); None
+        where the record is -1."""
+        out: list[Judgement | None] = [None] * len(pairs)
+        held = np.nonzero(records >= 0)[0]
+        scores = self.probs[records[held]].ravel().tolist()  # flat: no list per pair for the collector to track
+        labels = self.labels
+        for n, (p, swap) in enumerate(zip(held.tolist(), turned[held].tolist())):
+            forward = dict(zip(labels, scores[6 * n : 6 * n + 3]))
+            backward = dict(zip(labels, scores[6 * n + 3 : 6 * n + 6]))
+            out[p] = Judgement(pairs[p], *((backward, forward) if swap else (forward, backward)))
         return out
 
-    def removed(self, kept: set[int]) -> list[int]:
-        """The stored pairs no current pair matches."""
-        return [i for i in range(len(self.records)) if i not in kept]
+    @_collector_paused()
+    def verdicts(self, judgements: Sequence[Judgement], records: np.ndarray) -> list[PairVerdict]:
+        """The stored verdicts of these records for these judgements (of the same pairs)."""
+        return [PairVerdict(j.pair, verdict, confidence, j.forward, j.backward, reason, tuple(conflicts), rule,
+                            tuple(map(_evidence, evidence)))
+                for j, (_, _, verdict, confidence, reason, conflicts, rule, evidence)
+                in zip(judgements, _decoded([self.lines[i] for i in records.tolist()], _DECODER))]
 
-    def removed_groups(self, state: PairState, removed: list[int]) -> set[Group]:
+    @_collector_paused()
+    def assessments(self) -> tuple[list[Assessment], dict[Group, list[Group]]]:
+        """The stored assessments, in order (kept in ``assessments_read``, so that their lines are written again);
+        and mirror group -> the groups whose stored assessment read it."""
+        self.assessments_read = []
+        dependents: dict[Group, list[Group]] = {}
+        for claim, source, verdict, probability, rule, pair_ids, mirror in _decoded(self.assessment_lines, _DECODER):
+            self.assessments_read.append(Assessment(claim, source, verdict, probability, rule, tuple(pair_ids)))
+            if mirror is not None:
+                dependents.setdefault((mirror[0], mirror[1]), []).append((claim, source))
+        return self.assessments_read, dependents
+
+    def removed(self, match: np.ndarray) -> np.ndarray:
+        """The stored pairs no current pair matches."""
+        return np.setdiff1d(np.arange(len(self.lines)), match)
+
+    def removed_groups(self, state: PairState, removed: np.ndarray) -> set[Group]:
         """The groups of these stored pairs."""
         ids, sources = state.claim_id, state.source
         out: set[Group] = set()
@@ -444,9 +508,43 @@ class StoredVerdicts:
         return out
 
 
+_DECODER = json.JSONDecoder()
+_PLAIN = '[null, [], '  # how most lines start (write_verdicts): no rebuttal link, no shared keys
+_SEPARATOR = re.compile(r"\s*,\s*")
+_FIELDS = {name: tuple(f.name for f in fields(cls)) for name, cls in EVIDENCE_TYPES.items()}
+
+
+def _evidence_row(item: Evidence) -> list[Any]:
+    """An evidence record as a JSON row: its type, then its fields in order (tuples as lists); rows read back in
+    about 60% of the time of ``records.evidence_to_dict``'s objects. The fields are those of records.py, whose
+    version (verify.extract) is part of the state key: a state is never read with other fields."""
+    values = [getattr(item, name) for name in _FIELDS[item.type]]
+    return [item.type, *[list(v) if isinstance(v, tuple) else v for v in values]]
+
+
+def _evidence(row: list[Any]) -> Evidence:
+    """The evidence record of a row of ``_evidence_row``."""
+    return EVIDENCE_TYPES[row[0]](*[tuple(v) if isinstance(v, list) else v for v in row[1:]])
+
+
+def line_head(line: str) -> tuple[str | None, tuple[str, ...]]:
+    """The first two items of a verdict line (rebuttal link, shared keys), decoded without the rest."""
+    if line.startswith(_PLAIN):
+        return None, ()
+    via, end = _DECODER.raw_decode(line, 1)
+    shared, _ = _DECODER.raw_decode(line, _SEPARATOR.match(line, end).end())  # type: ignore[union-attr]
+    return via, tuple(shared)
+
+
+def _decoded(lines: Sequence[str], decoder: json.JSONDecoder) -> Iterator[Any]:
+    """Each JSON line decoded, DECODE_LINES at a time."""
+    for start in range(0, len(lines), DECODE_LINES):
+        yield from decoder.decode("[" + ",".join(lines[start : start + DECODE_LINES]) + "]")
+
+
 def write_verdicts(folder: Path, slots: np.ndarray, pairs: Sequence[ClaimPair], judgements: Sequence[Judgement],
                    verdicts: Sequence[PairVerdict], assessments: Sequence[Assessment], old: StoredVerdicts | None,
-                   match: Sequence[int], rewritten: set[int], mirror: Callable[[Assessment], Group | None]) -> None:
+                   match: np.ndarray, rewritten: set[int], mirror: Callable[[Assessment], Group | None]) -> None:
     """The verdict files of a generation (see StoredVerdicts). ``match[p]``: pair p's record in ``old`` (-1: none);
     its scores, and its line unless p is in ``rewritten``, are written again as they were."""
     labels = list(judgements[0].forward) if judgements else (old.labels if old else ["entailment", "neutral",
@@ -464,8 +562,8 @@ def write_verdicts(folder: Path, slots: np.ndarray, pairs: Sequence[ClaimPair], 
         _sync(handle)
     lines = [old.lines[m] if old is not None and m >= 0 and p not in rewritten else
              json.dumps([pair.via, list(pair.shared), v.verdict, v.confidence, v.reason, list(v.conflicts), v.rule,
-                         [evidence_to_dict(e) for e in v.evidence]])
-             for p, (pair, v, m) in enumerate(zip(pairs, verdicts, match))]
+                         [_evidence_row(e) for e in v.evidence]])
+             for p, (pair, v, m) in enumerate(zip(pairs, verdicts, np.asarray(match).tolist()))]
     _write(folder / "verdicts.jsonl", ("\n".join(lines) + "\n").encode())
     stored = {id(x): line for x, line in zip(old.assessments_read, old.assessment_lines)} if old else {}
     rows = [stored.get(id(x)) or json.dumps([x.claim_id, x.source, x.verdict, x.probability, x.rule, list(x.pair_ids),

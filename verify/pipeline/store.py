@@ -1,4 +1,5 @@
-"""The incremental store (SQLite): articles by content hash, their claims, embeddings by (model, text
+"""The incremental store (SQLite): the articles each input file gave (by the file's bytes and the ingest settings:
+verify.ingest.filecache), articles by content hash, their claims, embeddings by (model, text
 hash), NLI scores by (model revision, pair hash), pair verdicts by (model, decision key), runs, and the
 register of the pairing states kept in files beside the database (``state_root``; their contents:
 verify.pipeline.incremental).
@@ -9,6 +10,7 @@ database runs in WAL mode, so a crash or Ctrl-C leaves it usable: at worst the l
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -21,6 +23,8 @@ import numpy as np
 
 from verify.errors import ConfigError
 from verify.records import Article, Claim, PairVerdict, TimeSpan, evidence_from_dict, evidence_to_dict, short_hash
+
+log = logging.getLogger(__name__)
 
 # Append-only: never edit a migration that has shipped, add a new one.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -64,9 +68,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         ("CREATE TABLE pair_states (id TEXT PRIMARY KEY, key TEXT NOT NULL, generation TEXT NOT NULL,"
          " articles TEXT NOT NULL, claims INTEGER NOT NULL, files TEXT NOT NULL, used TEXT DEFAULT CURRENT_TIMESTAMP)"),
     ),
+    (
+        "011_ingest_files",
+        ("CREATE TABLE ingest_files (key TEXT PRIMARY KEY, file TEXT NOT NULL, data BLOB NOT NULL,"
+         " stored TEXT DEFAULT CURRENT_TIMESTAMP)"),
+    ),
+    ("012_ingest_files_by_file", "CREATE INDEX ingest_files_by_file ON ingest_files (file)"),
 ]
 STALE_AFTER_HOURS = 24  # a run of another machine still "running" after this long is marked stale
-TABLES = ("articles", "claims", "embeddings", "nli_scores", "verdicts", "runs", "pair_states")
+TABLES = ("articles", "claims", "embeddings", "nli_scores", "verdicts", "runs", "pair_states", "ingest_files")
 
 
 class Store:
@@ -146,6 +156,28 @@ class Store:
                 "INSERT OR REPLACE INTO claims (content_hash, extractor, claims) VALUES (?, ?, ?)",
                 [(key, extractor, json.dumps([asdict(c) for c in claims])) for key, claims in items],
             )
+
+    # ingest cache: one entry per input file (its layout and keys: verify.ingest.filecache) ---------------
+    def get_ingest(self, key: str) -> bytes | None:
+        """The ingest entry stored under ``key``; None when there is none (or the database cannot be read)."""
+        try:
+            row = self.db.execute("SELECT data FROM ingest_files WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as exc:  # the cache is optional: the file is read again
+            log.debug("ingest cache not read (%s)", exc)
+            return None
+        return row[0] if row else None
+
+    def put_ingest(self, items: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store (file id, key, entry) items; a file's older entry (the file changed, or the settings) is replaced,
+        so the table holds one entry per file. A store that cannot be written to keeps what it has."""
+        try:
+            with self.db:
+                self.db.executemany("DELETE FROM ingest_files WHERE file = ? AND key != ?",
+                                    [(file, key) for file, key, _ in items])
+                self.db.executemany("INSERT OR REPLACE INTO ingest_files (key, file, data) VALUES (?, ?, ?)",
+                                    [(key, file, data) for file, key, data in items])
+        except sqlite3.DatabaseError as exc:  # locked, read-only, full: the next run reads the files again
+            log.warning("%s: ingest cache not written (%s)", self.path, exc)
 
     # runs and verdicts -----------------------------------------------------------------------------
     def start_run(self, version: str, settings: dict[str, Any]) -> int:

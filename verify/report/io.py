@@ -127,8 +127,7 @@ def _stage(target: Path, content: str | bytes | Iterable[str]) -> tuple[Path, st
     size = 0
     try:
         with os.fdopen(fd, "wb") as handle:
-            for piece in [content] if isinstance(content, (str, bytes)) else content:
-                data = piece if isinstance(piece, bytes) else piece.encode("utf-8")
+            for data in _blocks([content] if isinstance(content, (str, bytes)) else content):
                 digest.update(data)
                 size += len(data)
                 handle.write(data)
@@ -139,6 +138,27 @@ def _stage(target: Path, content: str | bytes | Iterable[str]) -> tuple[Path, st
         tmp.unlink(missing_ok=True)
         raise
     return tmp, digest.hexdigest(), size
+
+
+def _blocks(pieces: Iterable[str | bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """The pieces (text as UTF-8) joined into blocks of about ``size`` bytes: hashing and writing 300k
+    records one by one cost more than making them."""
+    pending: list[str] = []
+    length = 0
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            if pending:
+                yield "".join(pending).encode("utf-8")
+                pending, length = [], 0
+            yield piece
+            continue
+        pending.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(pending).encode("utf-8")
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending).encode("utf-8")
 
 
 @contextmanager

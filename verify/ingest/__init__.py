@@ -20,7 +20,6 @@ from verify.ingest.cleaning import CHAR_MAP, DROP_CHARS, clean, guess_title
 from verify.ingest.metadata import MAX_YEAR, MIN_YEAR, override_dates
 from verify.ingest.outlets import infer_source
 from verify.ingest.readers import load_articles
-
 from verify.ingest.version import VERSION  # bump it there when this package changes (tests/pipeline/test_versions.py)
 
 __all__ = ["CHAR_MAP", "DROP_CHARS", "MAX_YEAR", "MIN_YEAR", "VERSION", "clean", "guess_title", "infer_source",

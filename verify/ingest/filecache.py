@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from verify.ingest.files import SkipFile, open_regular, read_bounded
 from verify.ingest.metadata import MAX_FRONT_MATTER_BYTES
@@ -33,7 +33,7 @@ from verify.knowledge import Knowledge
 from verify.records import Article
 
 __all__ = ["MAX_ENTRY_BYTES", "FileCache", "Loaded", "bytes_digest", "decode_entry", "encode_entry", "file_digest",
-           "file_id", "file_key", "scope", "sidecar_digest"]
+           "file_id", "file_key", "new_digest", "scope", "sidecar_digest"]
 
 LAYOUT = b"VIF3"  # the entry layout: bump it (with a new magic) when encode_entry changes
 MAX_ENTRY_BYTES = 256_000_000  # a file whose entry would be bigger is not cached (SQLite's blob limit is ~1 GB)
@@ -85,9 +85,15 @@ def file_id(path: Path) -> str:
     return _hash(os.fsencode(os.path.abspath(path)).hex())
 
 
+def new_digest() -> Any:
+    """The hash every file digest of the cache is taken with (a hashlib object): the streamed .jsonl reader feeds
+    one, so its digest is the one ``file_digest`` gives for the same bytes."""
+    return hashlib.blake2b(digest_size=16)
+
+
 def file_digest(path: Path) -> str:
     """The digest of a regular file's bytes, read in chunks (SkipFile or OSError when it cannot be read)."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = new_digest()
     with open_regular(path) as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
@@ -96,7 +102,9 @@ def file_digest(path: Path) -> str:
 
 def bytes_digest(data: bytes) -> str:
     """The digest of bytes already read (as ``file_digest`` gives for a file holding them)."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = new_digest()
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def sidecar_digest(path: Path) -> str | None:

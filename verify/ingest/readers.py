@@ -17,7 +17,6 @@ without a usable article, or when nothing usable is left.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import re
@@ -39,6 +38,7 @@ from verify.ingest.filecache import (
     file_digest,
     file_id,
     file_key,
+    new_digest,
     scope,
     sidecar_digest,
 )
@@ -393,11 +393,12 @@ def _read_jsonl(path: Path, caps: _Caps, warn: Warn) -> tuple[list[_Draft], str]
         handle.seek(0)
         if head.startswith(UTF16_BOMS):  # UTF-16 JSONL: small files only, read whole
             data = read_bounded(path, caps.file_bytes)
-            digest = hashlib.blake2b(data, digest_size=16)
+            digest = new_digest()
+            digest.update(data)
             raw = decode(data, path, warn)
             lines: Iterable[tuple[int, bytes | str | None]] = enumerate(raw.split("\n"), start=1)
         else:
-            digest = hashlib.blake2b(digest_size=16)
+            digest = new_digest()
             lines = _byte_lines(handle, caps.record_bytes, digest)
         for lineno, line in lines:
             where = f"{shown}:{lineno}"

@@ -109,7 +109,9 @@ def timed(command: list[str], env: dict[str, str]) -> dict[str, float]:
     counting spinning threads) and the load average before, of one process; it must succeed."""
     before, cpu = load(), _children_cpu()
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    done = subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env, text=True)
+    if done.returncode:
+        raise SystemExit(f"error: {' '.join(command[:4])} ... exited {done.returncode}: {done.stderr.strip()[-1500:]}")
     return {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(_children_cpu() - cpu, 3),
             "load": before}
 

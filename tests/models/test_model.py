@@ -250,3 +250,59 @@ def test_fnc1_pairs_follow_the_labelling_rules():
             assert overlap >= train.FNC1_DISAGREE_MIN and train.REFUTE_CUE.search(p.premise)
         else:
             assert overlap < train.FNC1_UNRELATED_MAX
+
+
+def _tiny_member(folder: Path, seed: int) -> Path:
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=64, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, num_labels=3)
+    BertForSequenceClassification(config).half().save_pretrained(folder, safe_serialization=True)
+    (folder / "training.json").write_text(json.dumps({"hyperparameters": {"seed": seed}, "curve": [{"step": seed}],
+                                                      "calibration": {"temperature": 2.0}}))
+    return folder
+
+
+def test_soup_is_the_uniform_average_of_its_members(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    train = _load_train_module()
+    members = [_tiny_member(tmp_path / f"m{seed}", seed) for seed in (1, 2, 3)]
+    train.soup(tmp_path / "soup", members)
+    got = load_file(tmp_path / "soup" / "model.safetensors")
+    states = [load_file(m / "model.safetensors") for m in members]
+    assert got.keys() == states[0].keys()
+    for key, value in got.items():
+        assert value.dtype == torch.float16
+        want = sum(s[key].float() for s in states) / 3
+        assert torch.allclose(value.float(), want, atol=1e-3), key
+    meta = json.loads((tmp_path / "soup" / "training.json").read_text())
+    assert meta["soup"]["member_seeds"] == [1, 2, 3] and "calibration" not in meta  # the soup fits its own
+    assert (tmp_path / "soup" / "config.json").exists()
+
+
+def test_soup_refuses_members_of_different_shapes(tmp_path):
+    train = _load_train_module()
+    small = _tiny_member(tmp_path / "a", 1)
+    other = tmp_path / "b"
+    _tiny_member(other, 2)
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    BertForSequenceClassification(BertConfig(vocab_size=64, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
+                                             intermediate_size=16, num_labels=3)).save_pretrained(other, safe_serialization=True)
+    with pytest.raises(SystemExit, match="different weights"):
+        train.soup(tmp_path / "soup", [small, other])
+    assert torch.cuda.is_available() or train.pick_device("auto").type == "cpu"
+
+
+def test_pick_device_names_the_fix_without_cuda():
+    import torch
+
+    train = _load_train_module()
+    assert train.pick_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="--device cpu"):
+            train.pick_device("cuda")

@@ -18,6 +18,9 @@ optionally --fnc1) mixed with a replay sample of stage 1's data (--replay N):
     python models/train_nli.py --out runs/nli-minilm --init-from runs/nli-minilm-stage1 --snli-train \
         --replay 30000 --max-pairs 27200 --epochs 1 --lr 5e-5
 
+On a GPU, ``--device cuda`` runs the same recipe (TF32 matrix products); ``--soup A B C`` writes OUT as the
+uniform weight average of runs that share ``--init-seed`` and fits its temperature (evaluations/gpu/ has the kit).
+
 The result loads with transformers' AutoModelForSequenceClassification and with
 sentence-transformers' CrossEncoder from the directory alone.
 """

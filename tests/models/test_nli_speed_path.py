@@ -400,3 +400,16 @@ def test_plain_bert_matches_transformers_and_the_judge_agrees():
     for row, answer in zip(probs, judge.predict(pairs)):
         for name, j in names.items():  # 4 decimals: a value within 1e-5 of a rounding boundary may round apart
             assert abs(answer[name] - row[j]) <= 5e-5 + 1e-5
+
+
+@pytest.mark.parametrize("device", ["cpu", "auto"])
+def test_choosing_the_cpu_does_not_import_torch(device, monkeypatch):
+    """`--device cpu` (and auto where no GPU device file exists) must not pay torch's import: the ONNX backends
+    never need it, and it is most of the start-up."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import verify.models.embed as e; e._gpu_devices = lambda: False; "
+            f"assert e.pick_device({device!r}) == 'cpu'; assert 'torch' not in sys.modules, 'torch imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr

@@ -51,16 +51,14 @@ def _judge(model: str | None, device: str | None, batch_size: int | None, allow_
 
     ``spinner=False`` prints one line instead (inside progress bars, where a second live display is refused)."""
     from verify.config import load_settings
-    from verify.models.nli import load_judge
+    from verify.pipeline.engine_local import local_judge
 
     settings = load_settings(nli_model=model, device=device, batch_size=batch_size, allow_download=allow_download,
                              backend=backend)
     if not spinner:
         err.print(f"Loading {settings.nli_model}...", highlight=False, markup=False)
     with status(f"Loading {settings.nli_model}...") if spinner else nullcontext():
-        return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
-                          allow_download=settings.allow_download, backend=settings.backend,
-                          cache_dir=settings.cache_dir)
+        return local_judge(settings)  # the judge `verify claims` loads, the same way
 
 
 @app.command("nli")

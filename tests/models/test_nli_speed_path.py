@@ -411,5 +411,38 @@ def test_choosing_the_cpu_does_not_import_torch(device, monkeypatch):
 
     code = ("import sys; import verify.models.embed as e; e._gpu_devices = lambda: False; "
             f"assert e.pick_device({device!r}) == 'cpu'; assert 'torch' not in sys.modules, 'torch imported'")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("pooler", [True, False])
+def test_plain_bert_encoder_matches_transformers_bert_model(tmp_path, pooler):
+    """BertEncoder gives transformers' BertModel last hidden states on every unpadded token, loads with or
+    without a stored pooler, and refuses a folder with a tensor it would not load."""
+    import torch
+    from safetensors.torch import load_file, save_file
+    from transformers import BertConfig, BertModel
+
+    from verify.models import bert
+
+    torch.manual_seed(1)
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=4, intermediate_size=32,
+                        max_position_embeddings=64)
+    reference = BertModel(config, add_pooling_layer=pooler).eval()
+    folder = tmp_path / "encoder"
+    reference.save_pretrained(folder, safe_serialization=True)
+    assert bert.encoder_supports(folder) and not bert.supports(folder)
+    ids = torch.randint(1, 50, (3, 9))
+    types = torch.randint(0, 2, (3, 9))
+    mask = torch.ones(3, 9, dtype=torch.long)
+    mask[1, 6:] = 0
+    mask[2, 3:] = 0
+    with torch.inference_mode():
+        expected = reference(input_ids=ids, token_type_ids=types, attention_mask=mask).last_hidden_state
+        got = bert.load_encoder(folder)(ids, types, mask)
+    kept = mask.bool()
+    torch.testing.assert_close(got[kept], expected[kept], rtol=0, atol=1e-5)
+    weights = load_file(str(folder / "model.safetensors"))
+    save_file({**weights, "lm_head.weight": weights["embeddings.word_embeddings.weight"].clone()},
+              str(folder / "model.safetensors"))
+    assert not bert.encoder_supports(folder)  # transformers runs it instead

@@ -8,6 +8,8 @@ scaled-dot-product attention, post-LayerNorm residuals, exact (erf) GELU, a tanh
 one shortcut: the last layer computes the first token only, the one the pooler reads (a sixth less work for six
 layers; the same probabilities to float rounding, ~1e-7).
 Only what ``supports`` accepts is built here; any other model goes through transformers (verify.models.runtime).
+``BertEncoder`` is the same network without the classifier, for plain sentence-transformers embedders
+(verify.models.embed): every token's last hidden state, for the embedder's own pooling.
 """
 
 from __future__ import annotations
@@ -27,21 +29,36 @@ WEIGHTS = "model.safetensors"
 
 def supports(model_dir: str | Path) -> bool:
     """True for a plain BertForSequenceClassification in safetensors whose tensors are exactly the ones built here."""
+    config, stored = _plain(model_dir, "BertForSequenceClassification")
+    return config is not None and stored == set(parameter_names(config))
+
+
+def encoder_supports(model_dir: str | Path) -> bool:
+    """True for a plain BertModel in safetensors (with or without its pooler) whose tensors are exactly BertEncoder's."""
+    config, stored = _plain(model_dir, "BertModel")
+    if config is None:
+        return False
+    with torch.device("meta"):
+        return stored == set(BertEncoder(config, pooler="pooler.dense.weight" in stored).state_dict())
+
+
+def _plain(model_dir: str | Path, architecture: str) -> tuple[dict[str, Any] | None, set[str]]:
+    """(config, stored tensor names) when the folder holds a plain post-LayerNorm BERT of that architecture in
+    safetensors, else (None, empty)."""
     folder = Path(model_dir)
     if not (folder / "config.json").is_file() or not (folder / WEIGHTS).is_file():
-        return False
+        return None, set()
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     plain = (config.get("model_type") == "bert"
-             and config.get("architectures", ["BertForSequenceClassification"]) == ["BertForSequenceClassification"]
+             and config.get("architectures", [architecture]) == [architecture]
              and config.get("hidden_act", "gelu") == "gelu"
              and config.get("position_embedding_type", "absolute") == "absolute"
              and not config.get("is_decoder", False) and not config.get("add_cross_attention", False))
     if not plain:
-        return False
+        return None, set()
     with safe_open(str(folder / WEIGHTS), "pt") as weights:
         names = weights.keys()
-    stored = {k for k in names if not k.endswith("position_ids")}  # a buffer some exports include
-    return stored == set(parameter_names(config))
+    return config, {k for k in names if not k.endswith("position_ids")}  # a buffer some exports include
 
 
 def parameter_names(config: dict[str, Any]) -> list[str]:
@@ -52,11 +69,20 @@ def parameter_names(config: dict[str, Any]) -> list[str]:
 
 def load(model_dir: str | Path, dtype: torch.dtype = torch.float32) -> BertClassifier:
     """The classifier with its weights cast to ``dtype``, in eval mode, on the CPU."""
+    return _load(model_dir, dtype, lambda config, state: BertClassifier(config))
+
+
+def load_encoder(model_dir: str | Path, dtype: torch.dtype = torch.float32) -> BertEncoder:
+    """The encoder (a BertModel's weights; its pooler is loaded when stored, never used), in eval mode, on the CPU."""
+    return _load(model_dir, dtype, lambda config, state: BertEncoder(config, pooler="pooler.dense.weight" in state))
+
+
+def _load(model_dir: str | Path, dtype: torch.dtype, build: Any) -> Any:
     folder = Path(model_dir)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    with torch.device("meta"):  # no memory, no init: every tensor comes from the file
-        model = BertClassifier(config)
     state = {k: v.to(dtype) for k, v in load_file(str(folder / WEIGHTS)).items() if not k.endswith("position_ids")}
+    with torch.device("meta"):  # no memory, no init: every tensor comes from the file
+        model = build(config, state)
     model.load_state_dict(state, strict=True, assign=True)
     return model.requires_grad_(False).eval()
 
@@ -169,3 +195,22 @@ class BertClassifier(nn.Module):
         for i, layer in enumerate(layers):
             x = layer(x, mask, first_only=i == len(layers) - 1)
         return self.classifier(torch.tanh(self.bert.pooler.dense(x[:, 0])))
+
+
+class BertEncoder(nn.Module):
+    """BertModel at inference: token ids in, every token's last hidden state out [rows, tokens, hidden]. Parameter
+    names are BertModel's (embeddings..., encoder.layer...), as sentence-transformers embedders store them."""
+
+    def __init__(self, config: dict[str, Any], pooler: bool = False) -> None:
+        super().__init__()
+        self.embeddings = Embeddings(config)
+        self.encoder = _node(layer=nn.ModuleList(Layer(config) for _ in range(config["num_hidden_layers"])))
+        if pooler:  # stored by many exports, unused by mean or CLS pooling of the hidden states
+            self.pooler = _node(dense=Linear(config["hidden_size"], config["hidden_size"]))
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        x = self.embeddings(input_ids, token_type_ids)
+        mask = attention_mask.bool()[:, None, None, :]
+        for layer in self.encoder.layer:
+            x = layer(x, mask)
+        return x

@@ -69,16 +69,32 @@ class SentenceEmbedder:
         self.device = pick_device(device)
         self.batch_size = batch_size if self.device == "cpu" else max(batch_size, 256)
         self.pooling = plain_pooling(self.resolved.path)
+        self.fast: Any = None  # a tokenizers.Tokenizer when the plain-torch BERT runs the model
         if self.pooling:
             import torch
-            from transformers import AutoModel, AutoTokenizer
 
-            bert = json.loads((Path(self.resolved.path) / "sentence_bert_config.json").read_text(encoding="utf-8"))
-            self.max_length = int(bert.get("max_seq_length") or 512)
-            self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
-            self.model: Any = AutoModel.from_pretrained(self.resolved.path, local_files_only=True, use_safetensors=True,
-                                                        dtype=torch.float32).to(self.device).eval()
-            self.dim = int(self.model.config.hidden_size)
+            from verify.models import bert as plain_bert
+
+            folder = Path(self.resolved.path)
+            config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+            self.max_length = int(config.get("max_seq_length") or 512)
+            self.dim = int(json.loads((folder / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+            if (folder / "tokenizer.json").is_file() and plain_bert.encoder_supports(folder):
+                # the same network in plain torch (verify.models.bert): transformers' import and from_pretrained
+                # cost about 4.5 s of every run that embeds a new text
+                from tokenizers import Tokenizer
+
+                self.fast = Tokenizer.from_file(str(folder / "tokenizer.json"))
+                self.fast.no_padding()
+                self.fast.enable_truncation(self.max_length)
+                self.pad_id = int(json.loads((folder / "config.json").read_text(encoding="utf-8")).get("pad_token_id") or 0)
+                self.model: Any = plain_bert.load_encoder(folder).to(self.device)
+            else:
+                from transformers import AutoModel, AutoTokenizer
+
+                self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path, local_files_only=True)
+                self.model = AutoModel.from_pretrained(self.resolved.path, local_files_only=True, use_safetensors=True,
+                                                       dtype=torch.float32).to(self.device).eval()
         else:
             from sentence_transformers import SentenceTransformer
 
@@ -98,16 +114,38 @@ class SentenceEmbedder:
                 on_batch(len(idx))
         return out
 
+    def _tokenize(self, batch: list[str]) -> dict[str, Any]:
+        """input_ids, token_type_ids and attention_mask, padded on the right to the longest row, as transformers'
+        ``tokenizer(batch, padding=True, truncation=True, max_length=...)`` gives them."""
+        import torch
+
+        encodings = self.fast.encode_batch(batch)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
+        types = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = e.ids
+            types[row, : len(e.ids)] = e.type_ids
+            mask[row, : len(e.ids)] = 1
+        return {k: torch.from_numpy(v).to(self.device) for k, v in
+                (("input_ids", ids), ("token_type_ids", types), ("attention_mask", mask))}
+
     def _encode(self, batch: list[str]) -> np.ndarray:
         if not self.pooling:
             return self.model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True).astype(np.float32)
         import torch
 
-        enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
-                             return_tensors="pt").to(self.device)
-        with torch.inference_mode():
-            hidden = self.model(**enc).last_hidden_state.float()
+        if self.fast is not None:
+            enc = self._tokenize(batch)
+            with torch.inference_mode():
+                hidden = self.model(**enc).float()
+        else:
+            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
+                                 return_tensors="pt").to(self.device)
+            with torch.inference_mode():
+                hidden = self.model(**enc).last_hidden_state.float()
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         else:

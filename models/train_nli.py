@@ -684,11 +684,12 @@ def soup(out: Path, members: list[Path]) -> None:
         if (members[0] / name).exists() and members[0].resolve() != out.resolve():
             shutil.copy(members[0] / name, out / name)
     save_file(avg, out / "model.safetensors", metadata={"format": "pt"})
-    meta = json.loads((members[0] / "training.json").read_text())
+    metas = [json.loads((m / "training.json").read_text()) for m in members]
+    meta = dict(metas[0])
     meta.pop("calibration", None)
     meta["soup"] = {"members": [str(m) for m in members],
-                    "member_seeds": [json.loads((m / "training.json").read_text())["hyperparameters"]["seed"] for m in members],
-                    "member_curves": [json.loads((m / "training.json").read_text())["curve"][-1] for m in members]}
+                    "member_seeds": [m["hyperparameters"]["seed"] for m in metas],
+                    "member_curves": [m["curve"][-1] for m in metas]}
     (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
@@ -851,12 +852,13 @@ def main(argv: list[str] | None = None) -> int:
     total_steps = len(batches)
 
     # 5. model, optimizer, schedule
-    if args.init_seed is not None and args.init_seed != args.seed:
+    own_init = args.init_seed is not None and args.init_seed != args.seed
+    if own_init:
         torch.manual_seed(args.init_seed)  # the head's initialisation; dropout draws from --seed again below
     model = AutoModelForSequenceClassification.from_pretrained(
         args.init_from or backbone, num_labels=3, id2label=dict(enumerate(LABELS)), label2id=LABEL2ID, dtype=torch.float32
     )
-    if args.init_seed is not None and args.init_seed != args.seed:
+    if own_init:
         torch.manual_seed(args.seed)
     model.to(device)
     decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]

@@ -409,7 +409,7 @@ def test_choosing_the_cpu_does_not_import_torch(device, monkeypatch):
     import subprocess
     import sys
 
-    code = ("import sys; import verify.models.embed as e; e._gpu_devices = lambda: False; "
+    code = ("import sys; import verify.models.runtime as e; e._gpu_devices = lambda: False; "
             f"assert e.pick_device({device!r}) == 'cpu'; assert 'torch' not in sys.modules, 'torch imported'")
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr

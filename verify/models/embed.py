@@ -4,7 +4,6 @@ pipeline caches them (pipeline/caches.py)."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,28 +12,7 @@ import numpy as np
 
 from verify.models.contracts import OnBatch
 from verify.models.resolve import resolve
-
-
-def pick_device(device: str) -> str:
-    """auto -> cuda when available, else cpu; an explicit cuda without a GPU is an error."""
-    from verify.errors import ConfigError
-
-    if device == "cpu" or (device == "auto" and not _gpu_devices()):
-        return "cpu"  # no GPU to look for: skip importing torch (1.5-3 s; the ONNX backends never need it)
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda asked for, but torch sees no CUDA GPU; use --device cpu or auto")
-    return device
-
-
-def _gpu_devices() -> bool:
-    """Whether this machine could have a CUDA (or ROCm) GPU at all."""
-    import glob
-
-    return bool(glob.glob("/dev/nvidia*") or os.path.exists("/dev/kfd")) or os.name != "posix"
+from verify.models.runtime import pick_device
 
 
 def plain_pooling(model_dir: str) -> str | None:
@@ -76,18 +54,17 @@ class SentenceEmbedder:
             from verify.models import bert as plain_bert
 
             folder = Path(self.resolved.path)
-            config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-            self.max_length = int(config.get("max_seq_length") or 512)
-            self.dim = int(json.loads((folder / "config.json").read_text(encoding="utf-8"))["hidden_size"])
-            if (folder / "tokenizer.json").is_file() and plain_bert.encoder_supports(folder):
-                # the same network in plain torch (verify.models.bert): transformers' import and from_pretrained
-                # cost about 4.5 s of every run that embeds a new text
-                from tokenizers import Tokenizer
+            st_config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            self.max_length = int(st_config.get("max_seq_length") or 512)
+            self.dim, self.pad_id = int(config["hidden_size"]), int(config.get("pad_token_id") or 0)
+            if plain_bert.encoder_supports(folder):
+                # the same network in plain torch (verify.models.bert), tokenized as the NLI judge tokenizes
+                # (tokenizer.json, no transformers import): transformers' import and from_pretrained cost about
+                # 4.5 s of every run that embeds a new text
+                from verify.models.nli import load_tokenizer
 
-                self.fast = Tokenizer.from_file(str(folder / "tokenizer.json"))
-                self.fast.no_padding()
-                self.fast.enable_truncation(self.max_length)
-                self.pad_id = int(json.loads((folder / "config.json").read_text(encoding="utf-8")).get("pad_token_id") or 0)
+                self.fast = load_tokenizer(str(folder), self.max_length)
                 self.model: Any = plain_bert.load_encoder(folder).to(self.device)
             else:
                 from transformers import AutoModel, AutoTokenizer
@@ -119,17 +96,10 @@ class SentenceEmbedder:
         ``tokenizer(batch, padding=True, truncation=True, max_length=...)`` gives them."""
         import torch
 
-        encodings = self.fast.encode_batch(batch)
-        width = max(len(e.ids) for e in encodings)
-        ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
-        types = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            types[row, : len(e.ids)] = e.type_ids
-            mask[row, : len(e.ids)] = 1
-        return {k: torch.from_numpy(v).to(self.device) for k, v in
-                (("input_ids", ids), ("token_type_ids", types), ("attention_mask", mask))}
+        from verify.models.nli import padded
+
+        arrays = padded(self.fast.encode_batch(batch), pad_to=1, pad_id=self.pad_id)
+        return {k: torch.from_numpy(v).to(self.device) for k, v in arrays.items()}
 
     def _encode(self, batch: list[str]) -> np.ndarray:
         if not self.pooling:

@@ -249,8 +249,7 @@ class NLIJudge:
     def __init__(self, model: str = "verify-nli-minilm", *, device: str = "auto", batch_size: int = 32,
                  allow_download: bool = False, max_length: int = MAX_LENGTH, backend: str = "auto",
                  cache_dir: Path | None = None, max_tokens: int | None = None, compile: str | None = None) -> None:
-        from verify.models.embed import pick_device
-        from verify.models.runtime import load_temperature, make_runner, model_revision, pick_backend
+        from verify.models.runtime import load_temperature, make_runner, model_revision, pick_backend, pick_device
 
         self.name = model
         self.resolved: Resolved = resolve(model, "nli", allow_download=allow_download)

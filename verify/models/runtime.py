@@ -54,6 +54,26 @@ def onnxruntime_available() -> bool:
     return True
 
 
+def pick_device(device: str) -> str:
+    """auto -> cuda when available, else cpu; an explicit cuda without a GPU is an error."""
+    if device == "cpu" or (device == "auto" and not _gpu_devices()):
+        return "cpu"  # no GPU to look for: skip importing torch (1.5-3 s; the ONNX backends never need it)
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda asked for, but torch sees no CUDA GPU; use --device cpu or auto")
+    return device
+
+
+def _gpu_devices() -> bool:
+    """Whether this machine could have a CUDA (or ROCm) GPU at all."""
+    import glob
+
+    return bool(glob.glob("/dev/nvidia*") or os.path.exists("/dev/kfd")) or os.name != "posix"
+
+
 def pick_backend(backend: str, device: str) -> str:
     """Resolve ``auto``; refuse combinations that cannot work, with a way out."""
     if backend not in BACKENDS:

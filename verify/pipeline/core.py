@@ -69,9 +69,8 @@ def make_embedder(settings: Settings, store: Store | None = None) -> Embedder:
 def make_judge(settings: Settings, store: Store | None = None) -> Judge:
     """The NLI judge the settings name; a real model's scores are cached in the store and its weights
     load only when some pair is not cached."""
-    from verify.models.embed import pick_device
     from verify.models.nli import load_judge
-    from verify.models.runtime import load_temperature, model_revision, pick_backend
+    from verify.models.runtime import load_temperature, model_revision, pick_backend, pick_device
 
     if settings.nli_model in NLI_JUDGES:
         return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size)

@@ -117,7 +117,7 @@ class _ModelActor:
     def __init__(self, kind: str, settings: dict[str, Any]) -> None:
         import torch
 
-        from verify.models.embed import pick_device
+        from verify.models.runtime import pick_device
 
         torch.set_num_threads(1)
         cfg = Settings(**settings)

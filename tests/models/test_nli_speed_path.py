@@ -341,6 +341,18 @@ def test_torch_runner_on_cpu(tiny_bert):
     np.testing.assert_allclose(runner.launch(prepared)()[:3], alone, rtol=0, atol=1e-5)
 
 
+def test_cuda_attention_leaves_out_cudnn_only_while_running():
+    import torch
+
+    runner = runtime.TorchRunner.__new__(runtime.TorchRunner)  # the flags only: no GPU needed
+    runner.cuda = True
+    before = torch.backends.cuda.cudnn_sdp_enabled()
+    with runner._attention():
+        assert not torch.backends.cuda.cudnn_sdp_enabled()  # a new plan per batch shape: slow first passes
+        assert torch.backends.cuda.flash_sdp_enabled() and torch.backends.cuda.mem_efficient_sdp_enabled()
+    assert torch.backends.cuda.cudnn_sdp_enabled() == before  # the caller's setting comes back
+
+
 def test_compile_flag_wraps_the_model(tiny_bert, monkeypatch):
     import torch
 

@@ -99,7 +99,6 @@ PAD_TO = 16  # batch lengths rounded up where shapes are compiled and cached (se
 TOKENIZE_CHUNK = 8192  # pairs tokenized at once (at least 4 batches): memory stays flat however many pairs there are
 GPU_ROWS = 4096  # rows per GPU batch (issue 16, H200, forward alone: 5.5k pairs/s at 256 rows, 91k at 4096)
 QUEUE_DEPTH = 2  # batches formed ahead of the model
-TOKENIZER_THREADS = 8  # on a GPU machine the CPU only forms batches: tokenize on this many threads
 
 Batch = tuple[np.ndarray, dict[str, np.ndarray]]  # (positions in the input, padded int64 arrays by input name)
 T = TypeVar("T")
@@ -259,7 +258,9 @@ class NLIJudge:
         self.max_tokens = max_tokens or self.max_tokens
         self.max_length = max_length
         self.pad_to = pad_multiple(self.device, self.backend)
-        self.threads = 1 if self.device == "cpu" else min(TOKENIZER_THREADS, os.cpu_count() or 1)
+        # on a GPU machine the CPU only forms batches: tokenize on every core (H200 machine, 16 cores: 8 threads
+        # formed 25-31k pairs/s, the tokenizer's own 16 threads 40k; evaluations/gpu/first_pass.py)
+        self.threads = 1 if self.device == "cpu" else os.cpu_count() or 1
         self.tokenizer = load_tokenizer(self.resolved.path, max_length)
         config = json.loads((Path(self.resolved.path) / "config.json").read_text(encoding="utf-8"))
         self.pad_id = int(config.get("pad_token_id") or 0)  # position ids of some models (RoBERTa) depend on it

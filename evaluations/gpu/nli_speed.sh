@@ -12,4 +12,4 @@ nvidia-smi -L > $OUT/device.txt; nproc >> $OUT/device.txt
 step() { local name=$1 limit=$2; shift 2; echo "== $name"; timeout $limit "$@" > $OUT/$name.log 2>&1; echo "rc $?"; grep -v "^$\|Loading weights" $OUT/$name.log | tail -12; }
 step first-pass 40 python3 evaluations/gpu/first_pass.py --data $D
 step speed 110 python3 evaluations/nli_speed.py --device cuda --pairs 50000 --rounds 3 --skip outside --data $D --out $OUT/speed
-step speed-outside 120 python3 evaluations/nli_speed.py --device cuda --pairs 20000 --rounds 2 --skip in-process --data $D --out $OUT/speed-outside
+step speed-outside 170 python3 evaluations/nli_speed.py --device cuda --pairs 20000 --rounds 2 --skip in-process --data $D --out $OUT/speed-outside

@@ -401,13 +401,14 @@ def test_bench_markdown_and_plot_from_results(tmp_path):
            "nli": {"pairs_per_s": 400.0, "inputs_per_s": 800.0, "backend": "torch-bf16"},
            "naive": {"pairs_per_s": 150.0, "candidate_pairs_per_s": 140.0, "extrapolated_s": 3333.0},
            "speedup_per_input": 5.33, "speedup_same_pairs": 5.71, "add_article": add, "load_1min": [1.5, 2.0]}
-    bigger = run | {"claims": 10000, "add_article": add | {"seconds": 5.0}}
+    bigger = run | {"claims": 10000, "add_article": add | {"seconds": 5.0, "claims": 10004, "runs_s": [5.5, 5.0, 4.75]}}
     results = {"machine": {"cpu": "x", "cores": 2, "memory_gib": 24, "gpu": None, "python": "3.11", "torch": "2"},
                "verify_version": "0.1", "created": "now", "baseline_sample": 2000, "settings": {}, "runs": [run, bigger]}
     md = render_markdown(results)
     assert "| 1,000 | 100 |" in md and "92.0% / 91.0%" in md and "5.33x / 5.71x" in md
     assert "| 1,004 | 4.00 | 0.50 / 0.20 / 0.10 / 0.30 / 0.40 / 0.20 / 0.10 | 810 (10) | 809 of 811 (+1 / -2) | " \
            "90.00% / 90.12% | 1.5 -> 2.0 |" in md
+    assert "| 10,004 | 5.00 (5.50, 5.00, 4.75) |" in md  # the median, then each run
     assert "at 10,000 claims took 1.25x what it took at 1,000 claims" in md
     fake = {**results, "settings": {"nli_model": "keyword"}, "runs": [run | {"naive": None, "speedup_per_input": None}]}
     assert "| - | - | - |" in render_markdown(fake) and "models: nli_model=keyword" in render_markdown(fake)

@@ -109,7 +109,7 @@ def test_bench_runs_end_to_end_on_a_small_corpus(cli, tmp_path):
         pytest.skip("needs the shared data")
     out = tmp_path / "bench"
     result = CliRunner().invoke(cli, ["bench", "--sizes", "150", "--baseline-sample", "64", "--out", str(out),
-                                      "--data-dir", str(data)])
+                                      "--data-dir", str(data), "--add-runs", "2"])
     assert result.exit_code == 0, result.output
     results = json.loads((out / "results.json").read_text())
     (run,) = results["runs"]
@@ -118,6 +118,7 @@ def test_bench_runs_end_to_end_on_a_small_corpus(cli, tmp_path):
     assert run["nli"]["pairs_per_s"] > 0 and run["naive"]["pairs_per_s"] > 0
     add = run["add_article"]
     assert add["claims"] > run["claims"] and 0 < add["new_pairs_scored"] < add["pairs"]
+    assert len(add["runs_s"]) == 2 and add["seconds"] == sum(add["runs_s"]) / 2  # each run on a copy of the store
     assert add["scratch"]["same"] == add["scratch"]["candidates"] == add["pairs"]  # exact mode: the same pairs
     assert (out / "results.md").read_text().startswith("# verify bench")
     assert (out / "time_vs_size.png").stat().st_size > 1000

@@ -23,6 +23,8 @@ import os
 import platform
 import random
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -252,7 +254,7 @@ def corpus_for(size: int, data_dir: Path, cache: Path, seed: int = 0) -> tuple[P
 
 
 def run_one(size: int, data_dir: Path, work: Path, settings_overrides: dict[str, Any], baseline_sample: int,
-            seed: int = 0, cache: Path | None = None) -> dict[str, Any]:
+            seed: int = 0, cache: Path | None = None, add_runs: int = 1) -> dict[str, Any]:
     """Everything measured for one corpus size (meant to run in a process of its own)."""
     from verify.config import load_settings
     from verify.pairing import Pairer
@@ -318,26 +320,40 @@ def run_one(size: int, data_dir: Path, work: Path, settings_overrides: dict[str,
         if baseline and ours["inputs_per_s"] else None,
         "speedup_same_pairs": round(ours["inputs_per_s"] / baseline["candidate_pairs_per_s"], 2)
         if baseline and ours["inputs_per_s"] else None,
-        "add_article": add_article(pipeline, inputs, new_file, work, settings_overrides, true_pairs),
+        "add_article": add_article(pipeline, inputs, new_file, work, settings_overrides, true_pairs, add_runs),
     }
 
 
 def add_article(pipeline: Any, inputs: list[Path], new_file: Path, work: Path, overrides: dict[str, Any],
-                true_pairs: list[tuple[str, str, str]]) -> dict[str, Any]:
+                true_pairs: list[tuple[str, str, str]], runs: int = 1) -> dict[str, Any]:
     """`verify claims` on the corpus plus one unseen article, in a fresh process (imports, model loading and
-    the report included), against the store the full run filled; then its pairs against a from-scratch pairing
-    of the same claims and vectors, and the recall of the labelled pairs both ways."""
+    the report included), against the store the full run filled, ``runs`` times (each on a copy of the filled
+    store, the last on the store itself; "seconds" is their median: one run on shared cores is noisy); then its
+    pairs against a from-scratch pairing of the same claims and vectors, and the recall of the labelled pairs both ways."""
     from verify.pairing import Pairer
 
-    env = os.environ | {"VERIFY_STORE": str(pipeline.settings.store_path)}
-    env |= {f"VERIFY_{k.upper()}": str(v) for k, v in overrides.items()}
-    t0 = time.perf_counter()
-    proc = subprocess.run([*verify_command(), "claims", *map(str, inputs), str(new_file), "--format", "json",
-                           "--out", str(work / "added")], env=env, capture_output=True, text=True, check=False)
-    add_s = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"adding an article failed: {proc.stderr.strip()[-500:]}")
-    added = json.loads((work / "added" / "report.json").read_text(encoding="utf-8"))
+    store = Path(pipeline.settings.store_path)
+    copies = [work / f"add-{n}" / store.name for n in range(runs - 1)]
+    if copies:
+        pipeline.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole database in its main file
+        for copy in copies:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(store, copy)
+            states = store.with_name(store.name + ".states")
+            if states.is_dir():
+                shutil.copytree(states, copy.with_name(copy.name + ".states"))
+    seconds, out = [], work / "added"
+    for target in [*copies, store]:
+        env = os.environ | {"VERIFY_STORE": str(target)} | {f"VERIFY_{k.upper()}": str(v) for k, v in overrides.items()}
+        t0 = time.perf_counter()
+        proc = subprocess.run([*verify_command(), "claims", *map(str, inputs), str(new_file), "--format", "json",
+                               "--out", str(out)], env=env, capture_output=True, text=True, check=False)
+        seconds.append(round(time.perf_counter() - t0, 2))
+        if proc.returncode != 0:
+            raise RuntimeError(f"adding an article failed: {proc.stderr.strip()[-500:]}")
+        if target != store:
+            shutil.rmtree(target.parent, ignore_errors=True)
+    added = json.loads((out / "report.json").read_text(encoding="utf-8"))
     counts = added["meta"]["counts"]
     incremental = {(p["claim_a"], p["claim_b"]) for p in added["pairs"]}
     claims = pipeline.extract(pipeline.ingest([*inputs, new_file]))  # from the store
@@ -347,8 +363,8 @@ def add_article(pipeline: Any, inputs: list[Path], new_file: Path, work: Path, o
     t0 = time.perf_counter()
     scratch = set(ids(pairer.pair(claims, vectors)))
     scratch_s = time.perf_counter() - t0
-    return {"seconds": round(add_s, 2), "stages_s": added["meta"]["timings_s"], "claims": counts["claims"],
-            "pairs": counts["pairs"], "new_pairs_scored": counts["pairs"] - counts["nli_cached"] // 2,
+    return {"seconds": statistics.median(seconds), "runs_s": seconds, "stages_s": added["meta"]["timings_s"],
+            "claims": counts["claims"], "pairs": counts["pairs"], "new_pairs_scored": counts["pairs"] - counts["nli_cached"] // 2,
             "scratch": {"candidates": len(scratch), "seconds": round(scratch_s, 2), "same": len(incremental & scratch),
                         "only_incremental": len(incremental - scratch), "only_scratch": len(scratch - incremental),
                         "recall_incremental": pair_recall(claims, incremental, true_pairs)["recall"],
@@ -373,9 +389,8 @@ def machine() -> dict[str, Any]:
 
 
 def run_sizes(sizes: list[int], data_dir: Path, out_dir: Path, overrides: dict[str, Any], baseline_sample: int,
-              on_done: Any = None) -> dict[str, Any]:
+              on_done: Any = None, add_runs: int = 3) -> dict[str, Any]:
     """Each size in a fresh process; results.json is rewritten after each one."""
-    import shutil
     from datetime import UTC, datetime
 
     from verify import __version__
@@ -385,12 +400,13 @@ def run_sizes(sizes: list[int], data_dir: Path, out_dir: Path, overrides: dict[s
     results: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "verify_version": __version__,
                                "created": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine": machine(), "settings": overrides, "baseline_sample": baseline_sample,
+                               "add_runs": add_runs,
                                "runs": []}
     for size in sizes:
         work = Path(tempfile.mkdtemp(prefix=f"verify-bench-{size}-"))
         cmd = [sys.executable, "-m", "verify.evaluation.bench", "--size", str(size), "--data-dir", str(data_dir),
                "--work", str(work), "--baseline-sample", str(baseline_sample),
-               "--overrides", json.dumps(overrides)]
+               "--overrides", json.dumps(overrides), "--add-runs", str(add_runs)]
         load = os.getloadavg()[0]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -453,10 +469,12 @@ def render_markdown(results: dict[str, Any]) -> str:
                 if x else "-")
         recall = f"{100 * x['recall_incremental']:.2f}% / {100 * x['recall_scratch']:.2f}%" if x else "-"
         load = " -> ".join(str(v) for v in r.get("load_1min", [])) or "-"
-        lines.append(f"| {a['claims']:,} | {a['seconds']:.2f} | {stages} | {a['pairs']:,} ({a['new_pairs_scored']:,}) | "
+        each = f" ({', '.join(f'{x:.2f}' for x in a['runs_s'])})" if len(a.get("runs_s", ())) > 1 else ""
+        lines.append(f"| {a['claims']:,} | {a['seconds']:.2f}{each} | {stages} | {a['pairs']:,} ({a['new_pairs_scored']:,}) | "
                      f"{same} | {recall} | {load} |")
     lines += ["", ("`verify claims` in a fresh process (imports, model loading and the report included) on the corpus "
-                   "plus one unseen article, against the store the run filled; its pairs against a from-scratch "
+                   "plus one unseen article, against the store the run filled (the median of the runs in brackets, "
+                   "each on a copy of that store; stages: the last run); its pairs against a from-scratch "
                    "pairing of the same claims (+ only incremental / - only from scratch). Load: the 1-minute load "
                    "average before and after the size ran.")]
     for small, big in pairwise(results["runs"]):
@@ -503,10 +521,12 @@ def _main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--baseline-sample", type=int, default=2000)
     parser.add_argument("--overrides", default="{}")
+    parser.add_argument("--add-runs", type=int, default=1)
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    result = run_one(args.size, args.data_dir, args.work, json.loads(args.overrides), args.baseline_sample)
+    result = run_one(args.size, args.data_dir, args.work, json.loads(args.overrides), args.baseline_sample,
+                     add_runs=args.add_runs)
     (args.work / "result.json").write_text(json.dumps(result, indent=2))
 
 

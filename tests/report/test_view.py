@@ -36,6 +36,22 @@ def test_by_verdict_is_the_ordered_pairs_of_those_verdicts(make, wanted: tuple[s
     assert View.of(report).by_verdict(*wanted) == expected
 
 
+@pytest.mark.parametrize("make", REPORTS)
+@pytest.mark.parametrize("limit", [0, 1, 2, 3, 50])
+def test_a_limited_view_holds_the_first_pairs_of_each_verdict(make, limit: int) -> None:
+    report = make()
+    # ties on confidence across the limit: the pair id decides, as in the full order
+    tied = report.verdicts + tuple(dataclasses.replace(v, confidence=round(v.confidence, 1)) for v in report.verdicts)
+    full, top = View.of(dataclasses.replace(report, verdicts=tied)), View.of(dataclasses.replace(report, verdicts=tied),
+                                                                             limit=limit)
+    for verdict in VERDICT_ORDER:
+        if not any(v.confidence != v.confidence for v in full.by_verdict(verdict)):  # NaN: no order to compare
+            assert top.by_verdict(verdict) == full.by_verdict(verdict)[:limit]
+        assert len(top.by_verdict(verdict)) == min(limit, full.count(verdict))
+        assert top.count(verdict) == full.count(verdict) == sum(v.verdict == verdict for v in tied)
+    assert top.count("contradict", "disputed") == len(full.by_verdict("contradict", "disputed"))
+
+
 def _cluster_supports_one_by_one(report: Report) -> list:
     supports = [v for v in sorted_verdicts(report.verdicts) if v.verdict == "support"]
     groups = []

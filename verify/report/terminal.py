@@ -31,7 +31,7 @@ from verify.report.view import (
 
 def render_terminal(report: Report, console: Console, *, max_rows: int = 20) -> None:
     """Print sources, counts, contradictions and the top agreements as rich tables."""
-    view = View.of(report)
+    view = View.of(report, limit=max_rows)
     console.print(_tt(f"verify report, run {run_date(report)}; models: {models_line(report.meta)}"))
     console.print(_terminal_sources(view))
     console.print(_tt(counts_line(report)))
@@ -69,13 +69,13 @@ def _terminal_sources(view: View, max_articles: int = 30) -> Table:
 
 
 def _print_pairs(console: Console, view: View, verdict: Sequence[str], title: str, max_rows: int) -> None:
-    verdicts = view.by_verdict(*verdict)
-    if not verdicts:
+    verdicts, total = view.by_verdict(*verdict), view.count(*verdict)
+    if not total:
         console.print(Text(f"{title}: none found."))
         return
     console.print(_terminal_pairs(view, verdicts[:max_rows], title, _TERMINAL_STYLES.get(verdict[0], "")))
-    if len(verdicts) > max_rows:
-        console.print(Text(f"... and {len(verdicts) - max_rows} more (see report.json)", style="dim"))
+    if total > max_rows:
+        console.print(Text(f"... and {total - max_rows} more (see report.json)", style="dim"))
 
 
 _TERMINAL_STYLES = {"contradict": "bold red", "disputed": "bold red", "different-time": "yellow", "support": "bold green"}

@@ -7,6 +7,7 @@ through these helpers, so every output orders pairs, counts verdicts and words a
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -73,6 +74,26 @@ def sorted_with_ids(verdicts: Iterable[PairVerdict]) -> Iterator[tuple[str, Pair
     ids = [v.pair.id for v in verdicts]
     for n in _verdict_order(verdicts, ids):
         yield ids[n], verdicts[n]
+
+
+def top_verdicts(verdicts: Iterable[PairVerdict], limit: int) -> tuple[dict[str, list[PairVerdict]], Counter[str]]:
+    """Each verdict's first ``limit`` pairs in report order (as ``sorted_verdicts`` has them), and how many pairs
+    each verdict has. Only the pairs at or above a verdict's ``limit``-th highest confidence are sorted, so only
+    their ids are hashed: a summary of a 300k-pair report does not sort all of it."""
+    groups: dict[str, list[PairVerdict]] = {verdict: [] for verdict in VERDICT_ORDER}
+    for verdict in verdicts:
+        groups[verdict.verdict].append(verdict)
+    top = {}
+    for name, group in groups.items():
+        if limit <= 0:
+            top[name] = []
+            continue
+        if len(group) > limit:
+            floor = heapq.nlargest(limit, (v.confidence for v in group))[-1]
+            # ties at the floor: the id decides below; a NaN confidence (no order) is never dropped here
+            group = [v for v in group if not v.confidence < floor]
+        top[name] = sorted(group, key=lambda v: (-v.confidence, v.pair.id))[:limit]
+    return top, Counter({name: len(group) for name, group in groups.items()})
 
 
 def _verdict_order(verdicts: Sequence[PairVerdict], ids: Sequence[str]) -> list[int]:
@@ -151,19 +172,31 @@ class View:
     claims: dict[str, Claim]
     claim_counts: Counter[str]
     verdicts: dict[str, list[PairVerdict]]  # each verdict's pairs in report order: sorted once, not per section
+    totals: Counter[str]  # pairs per verdict (``verdicts`` may hold only the first few, see ``of``)
 
     @classmethod
-    def of(cls, report: Report) -> View:
-        verdicts: dict[str, list[PairVerdict]] = {verdict: [] for verdict in VERDICT_ORDER}
-        for verdict in sorted_verdicts(report.verdicts):
-            verdicts[verdict.verdict].append(verdict)
+    def of(cls, report: Report, limit: int | None = None) -> View:
+        """The look-ups of ``report``; with ``limit``, ``verdicts`` holds each verdict's first ``limit`` pairs only
+        (a summary's rows: the terminal), found without sorting every pair."""
+        if limit is None:
+            verdicts: dict[str, list[PairVerdict]] = {verdict: [] for verdict in VERDICT_ORDER}
+            for verdict in sorted_verdicts(report.verdicts):
+                verdicts[verdict.verdict].append(verdict)
+            totals = Counter({verdict: len(group) for verdict, group in verdicts.items()})
+        else:
+            verdicts, totals = top_verdicts(report.verdicts, limit)
         return cls(
             report=report,
             articles={a.id: a for a in report.articles},
             claims={c.id: c for c in report.claims},
             claim_counts=Counter(c.article_id for c in report.claims),
             verdicts=verdicts,
+            totals=totals,
         )
+
+    def count(self, *verdicts: str) -> int:
+        """How many pairs have one of ``verdicts`` (all of them, whatever ``by_verdict`` holds)."""
+        return sum(self.totals[verdict] for verdict in verdicts)
 
     def date(self, claim: Claim) -> str:
         """The date of the claim's article, or "date unknown"."""

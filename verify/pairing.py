@@ -237,8 +237,15 @@ def dots(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 65536) 
 
 def unique_rows(rows: np.ndarray) -> np.ndarray:
     """The distinct rows (i, j) of an (n, 2) array of claim indices below 2**32, in (i, j) order."""
-    codes = np.unique(_codes(np.asarray(rows, dtype=np.int64).reshape(-1, 2)))
+    codes = sorted_unique(_codes(np.asarray(rows, dtype=np.int64).reshape(-1, 2)))
     return np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an integer array, by sorting: numpy >= 2.3 hashes integers there, which took 0.29 s for
+    311k pair codes on these cores against 7 ms for a sort (``np.setdiff1d`` and ``np.union1d`` go through it too)."""
+    values = np.sort(np.asarray(values).ravel())
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def _codes(rows: np.ndarray) -> np.ndarray:
@@ -441,7 +448,7 @@ class PairState:
         alive = np.nonzero(self.alive)[0]
         known = dict(zip(self.uid[alive].tolist(), alive.tolist()))
         slot_of = np.array([known.get(u, -1) for u in uids], dtype=np.int64)
-        gone = np.setdiff1d(alive, slot_of[slot_of >= 0])
+        gone = alive[~np.isin(alive, slot_of[slot_of >= 0])]
         fresh = np.nonzero(slot_of < 0)[0]
         first_new = len(self.uid)
         slot_of[fresh] = np.arange(first_new, first_new + len(fresh))
@@ -457,11 +464,11 @@ class PairState:
         lost = old[((lists >= 0) & ~self.alive[np.clip(lists, 0, None)]).any(axis=1)]
         if self.approximate:
             self._reindex(gone, slot_of[fresh], vectors[fresh])
-        query = np.union1d(fresh, lost)
+        query = sorted_unique(np.concatenate([fresh, lost]))
         idx, sim = self._search(query, vectors, codes, ranks, slot_of, cur)
         self.knn[slot_of[query]] = np.where(idx >= 0, slot_of[np.clip(idx, 0, None)], -1)
         self.knn_sim[slot_of[query]] = sim
-        self._let_in(np.setdiff1d(old, lost), fresh, vectors, codes, ranks, slot_of, cur)
+        self._let_in(old[~np.isin(old, lost)], fresh, vectors, codes, ranks, slot_of, cur)
         self._update_blocks(claims, vectors, codes, ranks, fresh, gone, slot_of, cur)
         self.stats = {"new_claims": len(fresh), "dropped_claims": len(gone), "searched_again": len(lost)}
 

@@ -15,7 +15,7 @@ import pytest
 
 from verify import pairing
 from verify.models.fakes import CountingEmbedder, CountingJudge
-from verify.pairing import Known, Pairer, PairState, unique_ids, unique_rows
+from verify.pairing import Known, Pairer, PairState, sorted_unique, unique_ids, unique_rows
 from verify.pipeline import incremental
 from verify.pipeline.caches import CachedEmbedder
 from verify.pipeline.core import Pipeline
@@ -286,6 +286,12 @@ def test_candidate_rows_are_distinct_and_in_order():
     rows = unique_rows(np.array([[3, 4], [1, 2], [3, 4], [0, 9], [1, 2]]))
     assert rows.tolist() == [[0, 9], [1, 2], [3, 4]]
     assert unique_rows(np.zeros((0, 2), dtype=np.int64)).shape == (0, 2)
+
+
+def test_sorted_unique_is_np_unique():
+    rng = np.random.default_rng(0)
+    for values in (rng.integers(-5, 50, 500), rng.integers(0, 1 << 62, 300), np.array([7]), np.zeros(0, np.int64)):
+        assert np.array_equal(sorted_unique(values), np.unique(values))
 
 
 def test_pairs_assembled_from_known_similarities_and_keys_are_the_pairs_worked_out():

@@ -496,7 +496,9 @@ class StoredVerdicts:
 
     def removed(self, match: np.ndarray) -> np.ndarray:
         """The stored pairs no current pair matches."""
-        return np.setdiff1d(np.arange(len(self.lines)), match)
+        kept = np.zeros(len(self.lines), dtype=bool)
+        kept[match[match >= 0]] = True
+        return np.nonzero(~kept)[0]
 
     def removed_groups(self, state: PairState, removed: np.ndarray) -> set[Group]:
         """The groups of these stored pairs."""

@@ -333,14 +333,14 @@ def add_article(pipeline: Any, inputs: list[Path], new_file: Path, work: Path, o
     from verify.pairing import Pairer
 
     store = Path(pipeline.settings.store_path)
+    states = pipeline.store.state_root()
     copies = [work / f"add-{n}" / store.name for n in range(runs - 1)]
     if copies:
         pipeline.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole database in its main file
         for copy in copies:
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(store, copy)
-            states = store.with_name(store.name + ".states")
-            if states.is_dir():
+            if states is not None and states.is_dir():
                 shutil.copytree(states, copy.with_name(copy.name + ".states"))
     seconds, out = [], work / "added"
     for target in [*copies, store]:

@@ -76,9 +76,8 @@ def sorted_with_ids(verdicts: Iterable[PairVerdict]) -> Iterator[tuple[str, Pair
         yield ids[n], verdicts[n]
 
 
-def top_verdicts(verdicts: Iterable[PairVerdict], limit: int) -> tuple[dict[str, list[PairVerdict]], Counter[str]]:
-    """Each verdict's first ``limit`` pairs in report order (as ``sorted_verdicts`` has them), and how many pairs
-    each verdict has. Only the pairs at or above a verdict's ``limit``-th highest confidence are sorted, so only
+def top_verdicts(verdicts: Iterable[PairVerdict], limit: int) -> dict[str, list[PairVerdict]]:
+    """Each verdict's first ``limit`` pairs in report order (as ``sorted_verdicts`` has them). Only the pairs at or above a verdict's ``limit``-th highest confidence are sorted, so only
     their ids are hashed: a summary of a 300k-pair report does not sort all of it."""
     groups: dict[str, list[PairVerdict]] = {verdict: [] for verdict in VERDICT_ORDER}
     for verdict in verdicts:
@@ -93,7 +92,7 @@ def top_verdicts(verdicts: Iterable[PairVerdict], limit: int) -> tuple[dict[str,
             # ties at the floor: the id decides below; a NaN confidence (no order) is never dropped here
             group = [v for v in group if not v.confidence < floor]
         top[name] = sorted(group, key=lambda v: (-v.confidence, v.pair.id))[:limit]
-    return top, Counter({name: len(group) for name, group in groups.items()})
+    return top
 
 
 def _verdict_order(verdicts: Sequence[PairVerdict], ids: Sequence[str]) -> list[int]:
@@ -172,7 +171,7 @@ class View:
     claims: dict[str, Claim]
     claim_counts: Counter[str]
     verdicts: dict[str, list[PairVerdict]]  # each verdict's pairs in report order: sorted once, not per section
-    totals: Counter[str]  # pairs per verdict (``verdicts`` may hold only the first few, see ``of``)
+    totals: dict[str, int]  # pairs per verdict (``verdicts`` may hold only the first few, see ``of``)
 
     @classmethod
     def of(cls, report: Report, limit: int | None = None) -> View:
@@ -182,21 +181,20 @@ class View:
             verdicts: dict[str, list[PairVerdict]] = {verdict: [] for verdict in VERDICT_ORDER}
             for verdict in sorted_verdicts(report.verdicts):
                 verdicts[verdict.verdict].append(verdict)
-            totals = Counter({verdict: len(group) for verdict, group in verdicts.items()})
         else:
-            verdicts, totals = top_verdicts(report.verdicts, limit)
+            verdicts = top_verdicts(report.verdicts, limit)
         return cls(
             report=report,
             articles={a.id: a for a in report.articles},
             claims={c.id: c for c in report.claims},
             claim_counts=Counter(c.article_id for c in report.claims),
             verdicts=verdicts,
-            totals=totals,
+            totals=verdict_counts(report),
         )
 
     def count(self, *verdicts: str) -> int:
         """How many pairs have one of ``verdicts`` (all of them, whatever ``by_verdict`` holds)."""
-        return sum(self.totals[verdict] for verdict in verdicts)
+        return sum(self.totals.get(verdict, 0) for verdict in verdicts)
 
     def date(self, claim: Claim) -> str:
         """The date of the claim's article, or "date unknown"."""

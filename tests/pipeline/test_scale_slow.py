@@ -119,6 +119,7 @@ def test_bench_runs_end_to_end_on_a_small_corpus(cli, tmp_path):
     add = run["add_article"]
     assert add["claims"] > run["claims"] and 0 < add["new_pairs_scored"] < add["pairs"]
     assert len(add["runs_s"]) == 2 and add["seconds"] == sum(add["runs_s"]) / 2  # each run on a copy of the store
+    assert add["check_run_s"] > 0  # the first run, right after the size's own run (pairs and stages)
     assert add["scratch"]["same"] == add["scratch"]["candidates"] == add["pairs"]  # exact mode: the same pairs
     assert (out / "results.md").read_text().startswith("# verify bench")
     assert (out / "time_vs_size.png").stat().st_size > 1000

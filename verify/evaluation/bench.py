@@ -254,7 +254,7 @@ def corpus_for(size: int, data_dir: Path, cache: Path, seed: int = 0) -> tuple[P
 
 
 def run_one(size: int, data_dir: Path, work: Path, settings_overrides: dict[str, Any], baseline_sample: int,
-            seed: int = 0, cache: Path | None = None, add_runs: int = 1) -> dict[str, Any]:
+            seed: int = 0, cache: Path | None = None) -> dict[str, Any]:
     """Everything measured for one corpus size (meant to run in a process of its own)."""
     from verify.config import load_settings
     from verify.pairing import Pairer
@@ -320,39 +320,24 @@ def run_one(size: int, data_dir: Path, work: Path, settings_overrides: dict[str,
         if baseline and ours["inputs_per_s"] else None,
         "speedup_same_pairs": round(ours["inputs_per_s"] / baseline["candidate_pairs_per_s"], 2)
         if baseline and ours["inputs_per_s"] else None,
-        "add_article": add_article(pipeline, inputs, new_file, work, settings_overrides, true_pairs, add_runs),
+        "add_article": add_article(pipeline, inputs, new_file, work, settings_overrides, true_pairs),
     }
 
 
 def add_article(pipeline: Any, inputs: list[Path], new_file: Path, work: Path, overrides: dict[str, Any],
-                true_pairs: list[tuple[str, str, str]], runs: int = 1) -> dict[str, Any]:
+                true_pairs: list[tuple[str, str, str]]) -> dict[str, Any]:
     """`verify claims` on the corpus plus one unseen article, in a fresh process (imports, model loading and
-    the report included), against the store the full run filled, ``runs`` times (each on a copy of the filled
-    store, the last on the store itself; "seconds" is their median: one run on shared cores is noisy); then its
-    pairs against a from-scratch pairing of the same claims and vectors, and the recall of the labelled pairs both ways."""
+    the report included), on a copy of the store the full run filled (the store itself stays as filled, for
+    ``time_adds``); then its pairs against a from-scratch pairing of the same claims and vectors, and the recall of
+    the labelled pairs both ways. "seconds" is this one run's time until ``time_adds`` replaces it with a median."""
     from verify.pairing import Pairer
 
-    store = Path(pipeline.settings.store_path)
-    states = pipeline.store.state_root()
-    copies = [work / f"add-{n}" / store.name for n in range(runs - 1)]
-    if copies:
-        pipeline.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole database in its main file
-        for copy in copies:
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(store, copy)
-            if states is not None and states.is_dir():
-                shutil.copytree(states, copy.with_name(copy.name + ".states"))
-    seconds, out = [], work / "added"
-    for target in [*copies, store]:
-        env = os.environ | {"VERIFY_STORE": str(target)} | {f"VERIFY_{k.upper()}": str(v) for k, v in overrides.items()}
-        t0 = time.perf_counter()
-        proc = subprocess.run([*verify_command(), "claims", *map(str, inputs), str(new_file), "--format", "json",
-                               "--out", str(out)], env=env, capture_output=True, text=True, check=False)
-        seconds.append(round(time.perf_counter() - t0, 2))
-        if proc.returncode != 0:
-            raise RuntimeError(f"adding an article failed: {proc.stderr.strip()[-500:]}")
-        if target != store:
-            shutil.rmtree(target.parent, ignore_errors=True)
+    pipeline.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole database in its main file
+    spec = {"inputs": [str(p) for p in [*inputs, new_file]], "store": str(pipeline.settings.store_path),
+            "states": str(pipeline.store.state_root() or ""), "overrides": overrides}
+    (work / "add.json").write_text(json.dumps(spec), encoding="utf-8")
+    out = work / "added"
+    seconds = timed_add(spec, work / "add-check", out)
     added = json.loads((out / "report.json").read_text(encoding="utf-8"))
     counts = added["meta"]["counts"]
     incremental = {(p["claim_a"], p["claim_b"]) for p in added["pairs"]}
@@ -363,12 +348,47 @@ def add_article(pipeline: Any, inputs: list[Path], new_file: Path, work: Path, o
     t0 = time.perf_counter()
     scratch = set(ids(pairer.pair(claims, vectors)))
     scratch_s = time.perf_counter() - t0
-    return {"seconds": statistics.median(seconds), "runs_s": seconds, "stages_s": added["meta"]["timings_s"],
+    return {"seconds": seconds, "check_run_s": seconds, "runs_s": [seconds], "stages_s": added["meta"]["timings_s"],
             "claims": counts["claims"], "pairs": counts["pairs"], "new_pairs_scored": counts["pairs"] - counts["nli_cached"] // 2,
             "scratch": {"candidates": len(scratch), "seconds": round(scratch_s, 2), "same": len(incremental & scratch),
                         "only_incremental": len(incremental - scratch), "only_scratch": len(scratch - incremental),
                         "recall_incremental": pair_recall(claims, incremental, true_pairs)["recall"],
                         "recall_scratch": pair_recall(claims, scratch, true_pairs)["recall"]}}
+
+
+def timed_add(spec: dict[str, Any], scratch: Path, out: Path) -> float:
+    """Seconds of one fresh `verify claims` process adding the article (``spec``: see ``add_article``) to a copy,
+    under ``scratch`` (removed afterwards), of the filled store."""
+    store = scratch / Path(spec["store"]).name
+    scratch.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(spec["store"], store)
+    if spec["states"] and Path(spec["states"]).is_dir():
+        shutil.copytree(spec["states"], store.with_name(store.name + ".states"))
+    env = os.environ | {"VERIFY_STORE": str(store)} | {f"VERIFY_{k.upper()}": str(v) for k, v in spec["overrides"].items()}
+    try:
+        t0 = time.perf_counter()
+        proc = subprocess.run([*verify_command(), "claims", *spec["inputs"], "--format", "json", "--out", str(out)],
+                              env=env, capture_output=True, text=True, check=False)
+        seconds = round(time.perf_counter() - t0, 2)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"adding an article failed: {proc.stderr.strip()[-500:]}")
+    return seconds
+
+
+def time_adds(works: list[Path], runs: int) -> list[list[float]]:
+    """Per work folder (one per size, its store filled), the seconds of ``runs`` fresh processes adding the
+    article, taken in rounds across the sizes, every other round in reverse order (1k, 10k, 10k, 1k, ...): on
+    shared cores the load drifts over minutes, and alternating rounds spread that drift over every size alike
+    instead of charging it to whichever size ran last."""
+    specs = [json.loads((work / "add.json").read_text(encoding="utf-8")) for work in works]
+    seconds: list[list[float]] = [[] for _ in works]
+    for r in range(runs):
+        order = range(len(works)) if r % 2 == 0 else reversed(range(len(works)))
+        for i in order:
+            seconds[i].append(timed_add(specs[i], works[i] / f"add-{r}", works[i] / "added-timed"))
+    return seconds
 
 
 def verify_command() -> list[str]:
@@ -389,8 +409,9 @@ def machine() -> dict[str, Any]:
 
 
 def run_sizes(sizes: list[int], data_dir: Path, out_dir: Path, overrides: dict[str, Any], baseline_sample: int,
-              on_done: Any = None, add_runs: int = 3) -> dict[str, Any]:
-    """Each size in a fresh process; results.json is rewritten after each one."""
+              on_done: Any = None, add_runs: int = 5) -> dict[str, Any]:
+    """Each size in a fresh process (results.json is rewritten after each one); then the adds of every size timed
+    in alternating rounds (``time_adds``), their medians in the results."""
     from datetime import UTC, datetime
 
     from verify import __version__
@@ -402,21 +423,29 @@ def run_sizes(sizes: list[int], data_dir: Path, out_dir: Path, overrides: dict[s
                                "machine": machine(), "settings": overrides, "baseline_sample": baseline_sample,
                                "add_runs": add_runs,
                                "runs": []}
-    for size in sizes:
-        work = Path(tempfile.mkdtemp(prefix=f"verify-bench-{size}-"))
-        cmd = [sys.executable, "-m", "verify.evaluation.bench", "--size", str(size), "--data-dir", str(data_dir),
-               "--work", str(work), "--baseline-sample", str(baseline_sample),
-               "--overrides", json.dumps(overrides), "--add-runs", str(add_runs)]
-        load = os.getloadavg()[0]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise InputError(f"bench at {size:,} claims failed: {proc.stderr.strip().splitlines()[-1:]}")
-        run = json.loads((work / "result.json").read_text())
-        shutil.rmtree(work, ignore_errors=True)  # the store of a 100k corpus takes gigabytes
-        results["runs"].append(run | {"load_1min": [round(load, 2), round(os.getloadavg()[0], 2)]})
-        write_atomic(out_dir / "results.json", json.dumps(results, indent=2) + "\n")
-        if on_done:
-            on_done(results["runs"][-1])
+    works: list[Path] = []
+    try:
+        for size in sizes:
+            work = Path(tempfile.mkdtemp(prefix=f"verify-bench-{size}-"))
+            works.append(work)
+            cmd = [sys.executable, "-m", "verify.evaluation.bench", "--size", str(size), "--data-dir", str(data_dir),
+                   "--work", str(work), "--baseline-sample", str(baseline_sample), "--overrides", json.dumps(overrides)]
+            load = os.getloadavg()[0]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise InputError(f"bench at {size:,} claims failed: {proc.stderr.strip().splitlines()[-1:]}")
+            run = json.loads((work / "result.json").read_text())
+            results["runs"].append(run | {"load_1min": [round(load, 2), round(os.getloadavg()[0], 2)]})
+            write_atomic(out_dir / "results.json", json.dumps(results, indent=2) + "\n")
+            if on_done:
+                on_done(results["runs"][-1])
+        # the stores stay until every size's adds are timed (gigabytes at 100k claims), then go
+        for run, seconds in zip(results["runs"], time_adds(works, add_runs)):
+            run["add_article"] |= {"seconds": statistics.median(seconds), "runs_s": seconds}
+    finally:
+        for work in works:
+            shutil.rmtree(work, ignore_errors=True)
+    write_atomic(out_dir / "results.json", json.dumps(results, indent=2) + "\n")
     write_atomic(out_dir / "results.md", render_markdown(results))
     plot(results, out_dir / "time_vs_size.png")
     return results
@@ -473,8 +502,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {a['claims']:,} | {a['seconds']:.2f}{each} | {stages} | {a['pairs']:,} ({a['new_pairs_scored']:,}) | "
                      f"{same} | {recall} | {load} |")
     lines += ["", ("`verify claims` in a fresh process (imports, model loading and the report included) on the corpus "
-                   "plus one unseen article, against the store the run filled (the median of the runs in brackets, "
-                   "each on a copy of that store; stages: the last run); its pairs against a from-scratch "
+                   "plus one unseen article, against a copy of the store the run filled: the median of the runs in "
+                   "brackets, timed once every size's store was filled, in rounds across the sizes, every other round "
+                   "in reverse order, so that a drifting load on shared cores weighs on every size alike. Stages, pairs "
+                   "and recall: a first run right after the size's own run, its pairs against a from-scratch "
                    "pairing of the same claims (+ only incremental / - only from scratch). Load: the 1-minute load "
                    "average before and after the size ran.")]
     for small, big in pairwise(results["runs"]):
@@ -521,12 +552,10 @@ def _main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--baseline-sample", type=int, default=2000)
     parser.add_argument("--overrides", default="{}")
-    parser.add_argument("--add-runs", type=int, default=1)
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    result = run_one(args.size, args.data_dir, args.work, json.loads(args.overrides), args.baseline_sample,
-                     add_runs=args.add_runs)
+    result = run_one(args.size, args.data_dir, args.work, json.loads(args.overrides), args.baseline_sample)
     (args.work / "result.json").write_text(json.dumps(result, indent=2))
 
 

@@ -46,14 +46,21 @@ def test_token_batches_cover_every_pair_once_within_limits(lengths, max_rows, ma
     assert flat == sorted(flat)  # shortest first: neighbours in a batch have similar lengths
 
 
-def test_backend_choice(monkeypatch):
+def test_backend_choice(monkeypatch, tmp_path):
     from verify.models import runtime
 
+    bert, roberta = tmp_path / "bert", tmp_path / "roberta"
+    for folder, kind in ((bert, "bert"), (roberta, "roberta")):
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"model_type": kind}))
     monkeypatch.setattr(runtime, "cpu_has_bf16", lambda: True)
-    assert runtime.pick_backend("auto", "cpu") == "torch-bf16"
-    assert runtime.pick_backend("auto", "cuda") == "torch"
+    assert runtime.pick_backend("auto", "cpu", str(bert)) == "torch-bf16"
+    assert runtime.pick_backend("auto", "cuda", str(bert)) == "torch"
     monkeypatch.setattr(runtime, "cpu_has_bf16", lambda: False)
+    assert runtime.pick_backend("auto", "cpu", str(bert)) == "onnx"  # fp32: torch's answers, faster here
+    assert runtime.pick_backend("auto", "cpu", str(roberta)) == "torch"  # the export's fusions are BERT's
     assert runtime.pick_backend("auto", "cpu") == "torch"
+    assert runtime.pick_backend("auto", "cpu", str(tmp_path / "missing")) == "torch"
     assert runtime.pick_backend("onnx-int8", "cpu") == "onnx-int8"
     with pytest.raises(ConfigError, match="CPU only"):
         runtime.pick_backend("onnx-int8", "cuda")

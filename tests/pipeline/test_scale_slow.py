@@ -51,6 +51,16 @@ def test_onnx_graphs_are_exported_once(monkeypatch, tmp_path):
     assert judge.predict(PAIRS[:1])[0]["entailment"] > 0.5
 
 
+def test_an_export_leaves_only_its_graphs(tmp_path):
+    from verify.models import runtime
+    from verify.models.resolve import resolve
+
+    folder = tmp_path / "onnx"
+    runtime._export(resolve("verify-nli-minilm", "nli").path, folder, "d1")  # in a folder of its own, then moved
+    assert sorted(p.name for p in folder.iterdir()) == ["model-int8.onnx", "model.onnx", "source.json"]
+    assert json.loads((folder / "source.json").read_text())["weights"] == "d1"
+
+
 def test_ray_engine_gives_the_local_verdicts_on_the_seeds(tmp_path, monkeypatch):
     pytest.importorskip("ray")
     from verify.config import Settings

@@ -331,19 +331,25 @@ def add_article(pipeline: Any, inputs: list[Path], new_file: Path, work: Path, o
     ``time_adds``); then its pairs against a from-scratch pairing of the same claims and vectors, and the recall of
     the labelled pairs both ways. "seconds" is this one run's time until ``time_adds`` replaces it with a median."""
     from verify.pairing import Pairer
+    from verify.pipeline.core import Pipeline
 
     pipeline.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole database in its main file
     spec = {"inputs": [str(p) for p in [*inputs, new_file]], "store": str(pipeline.settings.store_path),
             "states": str(pipeline.store.state_root() or ""), "overrides": overrides}
     (work / "add.json").write_text(json.dumps(spec), encoding="utf-8")
-    out = work / "added"
-    seconds = timed_add(spec, work / "add-check", out)
+    out, check = work / "added", work / "add-check"
+    seconds = timed_add(spec, check, out, keep=True)
     added = json.loads((out / "report.json").read_text(encoding="utf-8"))
     counts = added["meta"]["counts"]
     incremental = {(p["claim_a"], p["claim_b"]) for p in added["pairs"]}
-    claims = pipeline.extract(pipeline.ingest([*inputs, new_file]))  # from the store
-    vectors = pipeline.embedder.embed([c.standalone for c in claims])
-    s = pipeline.settings
+    s = pipeline.settings.model_copy(update={"store": check / Path(spec["store"]).name})
+    try:  # the claims and vectors from the store the add filled: the filled store stays without the new article
+        checked = Pipeline(s)
+        claims = checked.extract(checked.ingest([*inputs, new_file]))
+        vectors = checked.embedder.embed([c.standalone for c in claims])
+        checked.store.close()
+    finally:
+        shutil.rmtree(check, ignore_errors=True)
     pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=pipeline.knowledge)
     t0 = time.perf_counter()
     scratch = set(ids(pairer.pair(claims, vectors)))
@@ -356,9 +362,9 @@ def add_article(pipeline: Any, inputs: list[Path], new_file: Path, work: Path, o
                         "recall_scratch": pair_recall(claims, scratch, true_pairs)["recall"]}}
 
 
-def timed_add(spec: dict[str, Any], scratch: Path, out: Path) -> float:
+def timed_add(spec: dict[str, Any], scratch: Path, out: Path, keep: bool = False) -> float:
     """Seconds of one fresh `verify claims` process adding the article (``spec``: see ``add_article``) to a copy,
-    under ``scratch`` (removed afterwards), of the filled store."""
+    under ``scratch`` (removed afterwards unless ``keep``), of the filled store."""
     store = scratch / Path(spec["store"]).name
     scratch.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(spec["store"], store)
@@ -371,7 +377,8 @@ def timed_add(spec: dict[str, Any], scratch: Path, out: Path) -> float:
                               env=env, capture_output=True, text=True, check=False)
         seconds = round(time.perf_counter() - t0, 2)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
     if proc.returncode != 0:
         raise RuntimeError(f"adding an article failed: {proc.stderr.strip()[-500:]}")
     return seconds

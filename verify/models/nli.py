@@ -253,7 +253,7 @@ class NLIJudge:
         self.name = model
         self.resolved: Resolved = resolve(model, "nli", allow_download=allow_download)
         self.device = pick_device(device)
-        self.backend = pick_backend(backend, self.device)
+        self.backend = pick_backend(backend, self.device, self.resolved.path)
         self.batch_size, self.max_tokens = batch_limits(batch_size, self.device, self.backend)
         self.max_tokens = max_tokens or self.max_tokens
         self.max_length = max_length

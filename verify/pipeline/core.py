@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ def make_judge(settings: Settings, store: Store | None = None) -> Judge:
     # the revision names the weights and the temperature (as NLIJudge's does once loaded), so scores stored
     # for a model retrained or recalibrated in place are never served for the new one
     resolved = replace(resolved, revision=model_revision(resolved.path, resolved.revision, load_temperature(resolved.path)))
-    backend = pick_backend(settings.backend, pick_device(settings.device))
+    backend = pick_backend(settings.backend, pick_device(settings.device), resolved.path)
     lazy = LazyJudge(load, settings.nli_model, resolved, backend)
     return CachedJudge(lazy, store)  # without a store it still scores each distinct pair once
 
@@ -236,7 +236,7 @@ class Pipeline:
             with _timed(timings, "save_state"):
                 incremental.save()
         meta = {
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "verify_version": __version__,
             "models": {"embed": _model_meta(self.embedder, s.embed_model), "nli": _model_meta(self.judge, s.nli_model)},
             "settings": s.public(),

@@ -282,7 +282,8 @@ def onnx_graph(model_dir: str, quantize: bool, cache_dir: Path) -> Path:
     folder = Path(model_dir) / "onnx"
     if not _writable(folder):
         folder = cache_dir / "onnx" / digest
-    log.info("exporting %s to ONNX in %s (once per model version)", model_dir, folder)
+    # a pause of seconds (15 s on 2 cores) that the user should not take for a hang: said at warning level
+    log.warning("preparing %s for ONNX Runtime in %s (once per model version)", model_dir, folder)
     _export(model_dir, folder, digest)
     return folder / name
 

@@ -48,7 +48,8 @@ def bench(
                   "nli_model": nli_model}
         overrides = {k: v for k, v in chosen.items() if v}
         settings = load_settings(data_dir=data_dir, **overrides)
-        err.print(f"Benchmarking {', '.join(f'{n:,}' for n in wanted)} claims; each size runs in its own process.")
+        err.print(f"Benchmarking {', '.join(f'{n:,}' for n in wanted)} claims; each size runs in its own process, "
+                  f"then adding an article is timed in {add_runs} rounds across the sizes.")
 
         def done(run: dict) -> None:
             add = run["add_article"]
@@ -57,7 +58,6 @@ def bench(
                       f"{add['scratch']['same']:,} of {add['scratch']['candidates']:,} pairs as from scratch)",
                       highlight=False)
 
-        err.print(f"Then {add_runs} rounds of adding the article at every size.")
         results = run_sizes(wanted, settings.data_dir, out_dir, overrides, baseline_sample, on_done=done, add_runs=add_runs)
         for run in results["runs"]:
             add = run["add_article"]

@@ -11,8 +11,9 @@ Per size: wall time per stage, peak memory (max RSS), candidate pairs against al
 recall of the true pairs (exact and approximate search), NLI pairs/s, the naive baseline (sentence-transformers
 ``CrossEncoder.predict`` with default settings on a random sample of all cross-source pairs, extrapolated to all
 of them; skipped for the fake models), and adding one article: `verify claims` in a fresh process on the corpus plus
-one unseen article against the store the run filled (the whole process timed, and its stages), with its pairs
-against a from-scratch pairing of the same corpus and the recall of both.
+one unseen article against a copy of the store the run filled (the whole process timed), first right after the
+size's run (its stages, its pairs against a from-scratch pairing of the same corpus and the recall of both), then
+in rounds across all sizes once every store is filled (``time_adds``), whose median is the figure.
 """
 
 from __future__ import annotations

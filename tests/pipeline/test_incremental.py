@@ -395,3 +395,14 @@ def test_the_collector_is_paused_only_while_records_are_read_back():
         assert not gc.isenabled()  # a caller's choice stays as it was
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("n_fresh", [0, 1, 3, 40])
+def test_merged_assessments_are_in_group_order(n_fresh):
+    rng = random.Random(n_fresh)
+    everything = [Assessment(f"c:{rng.randrange(10**6):06d}", f"Outlet {k}", "support", 0.9, "nli", ("p:1",))
+                  for k in range(2) for _ in range(100)]
+    everything = sorted({(x.claim_id, x.source): x for x in everything}.values(), key=lambda x: (x.claim_id, x.source))
+    fresh = rng.sample(everything, n_fresh)  # few go in by bisection, many by one sort
+    kept = [x for x in everything if x not in fresh]
+    assert incremental.merged(kept, fresh) == everything

@@ -26,6 +26,7 @@ mode).
 
 from __future__ import annotations
 
+import bisect
 import gc
 import json
 import logging
@@ -195,8 +196,7 @@ class Incremental:
         kept = [x for x in stored_assessments if (x.claim_id, x.source) not in need]
         self.rewritten = set(fresh)
         self.stats["verdicts_rerun"] = len(subset)
-        return self._finish(self._with_stored(fresh, old), sorted(kept + [found[g] for g in need if g in found],
-                                                                  key=lambda x: (x.claim_id, x.source)))
+        return self._finish(self._with_stored(fresh, old), merged(kept, [found[g] for g in need if g in found]))
 
     def _with_stored(self, fresh: dict[int, PairVerdict], old: StoredVerdicts) -> list[PairVerdict]:
         """Every pair's verdict: ``fresh`` where it has one, else the state's (decoded in one pass)."""
@@ -571,6 +571,23 @@ def write_verdicts(folder: Path, slots: np.ndarray, pairs: Sequence[ClaimPair], 
     rows = [stored.get(id(x)) or json.dumps([x.claim_id, x.source, x.verdict, x.probability, x.rule, list(x.pair_ids),
                                              list(m) if (m := mirror(x)) else None]) for x in assessments]
     _write(folder / "assessments.jsonl", ("\n".join(rows) + "\n").encode())
+
+
+def _group(x: Assessment) -> Group:
+    return x.claim_id, x.source
+
+
+def merged(kept: list[Assessment], fresh: list[Assessment]) -> list[Assessment]:
+    """``kept`` (in group order, as the verdict logic returns and the state stores them) and ``fresh`` (other groups,
+    any order) as one list in group order. Few fresh ones go in by bisection, so the group of a kept one is read
+    O(log n) times per fresh one instead of once per kept one in a sort (0.5 s for 336k assessments)."""
+    fresh = sorted(fresh, key=_group)
+    if 16 * len(fresh) > len(kept):
+        return sorted(kept + fresh, key=_group)
+    out = list(kept)
+    for x in fresh:
+        bisect.insort(out, x, key=_group)
+    return out
 
 
 def _closure(start: set[Group], dependents: dict[Group, list[Group]]) -> set[Group]:

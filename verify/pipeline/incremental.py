@@ -581,7 +581,6 @@ def merged(kept: list[Assessment], fresh: list[Assessment]) -> list[Assessment]:
     """``kept`` (in group order, as the verdict logic returns and the state stores them) and ``fresh`` (other groups,
     any order) as one list in group order. Few fresh ones go in by bisection, so the group of a kept one is read
     O(log n) times per fresh one instead of once per kept one in a sort (0.5 s for 336k assessments)."""
-    fresh = sorted(fresh, key=_group)
     if 16 * len(fresh) > len(kept):
         return sorted(kept + fresh, key=_group)
     out = list(kept)

@@ -91,7 +91,7 @@ def top_verdicts(verdicts: Iterable[PairVerdict], limit: int) -> dict[str, list[
             floor = heapq.nlargest(limit, (v.confidence for v in group))[-1]
             # ties at the floor: the id decides below; a NaN confidence (no order) is never dropped here
             group = [v for v in group if not v.confidence < floor]
-        top[name] = sorted(group, key=lambda v: (-v.confidence, v.pair.id))[:limit]
+        top[name] = [group[n] for n in _verdict_order(group, [v.pair.id for v in group])[:limit]]
     return top
 
 
@@ -133,7 +133,7 @@ def counts_line(report: Report) -> str:
 
 
 def fact_line(fact: SharedFact) -> str:
-    """"Korean War: 1950/1953 (stated alike by Yonhap, KCNA)"."""
+    """"Paris Agreement: 2015 (stated alike by Outlet A, Outlet B)"."""
     return f"{fact.entity}: {fact.value} (stated alike by {', '.join(fact.sources)})"
 
 
@@ -237,6 +237,6 @@ class View:
         return cluster.id
 
     def agreeing_outlets(self, cluster: Cluster) -> str:
-        """"Yonhap & KCNA; Yonhap & The Times": the source pairs that agree in ``cluster``."""
+        """"Outlet A & Outlet B; Outlet A & Outlet C": the source pairs that agree in ``cluster``."""
         pairs = [f"{self.source_label(a)} & {self.source_label(b)}" for a, b in cluster.agree]
         return "; ".join(pairs) or "no source pairs recorded"

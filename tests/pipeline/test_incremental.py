@@ -32,11 +32,15 @@ from verify.records import (
     Judgement,
     NLIScores,
     OutletEvidence,
+    PairVerdict,
     Rebuttal,
     TimeGap,
 )
 from verify.report import render_json
+from verify.report.schema import pair_line
+from verify.report.view import verdict_counts
 from verify.verdict.aggregate import Aggregator
+from verify.verdict.table import VerdictTable
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTLETS = ("Wire One", "Daily Two", "Herald Three", "Post Four", "Ledger Five")
@@ -166,7 +170,7 @@ def test_a_state_that_cannot_be_trusted_is_paired_afresh(fake_settings, articles
         data[len(data) // 2] ^= 0xFF
         (folder / "pairing.npz").write_bytes(bytes(data))
     elif damage == "truncate verdicts":
-        (folder / "verdicts.jsonl").write_text("", encoding="utf-8")
+        (folder / "pairs.jsonl").write_text("", encoding="utf-8")
     elif damage == "delete index":
         (folder / "index.usearch").unlink()
     elif damage == "garbage index":
@@ -323,11 +327,39 @@ def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tm
     store = Store(tmp_path / "s.sqlite")
     report = Pipeline(fake_settings, store=store).run(articles)
     old = incremental.StoredVerdicts(_state_folder(store), "")
-    lines = [json.loads(line) for line in old.lines]  # written in the order of the run's pairs
-    assert [old.head(i) for i in range(len(lines))] == [(r[0], tuple(r[1])) for r in lines]
+    heads = [json.loads(line) for line in old.head_lines]  # written in the order of the run's pairs
+    assert [old.head(i) for i in range(len(heads))] == [(r[0], tuple(r[1])) for r in heads]
+    assert [(h[0], tuple(h[1])) for h in heads] == [(v.pair.via, v.pair.shared) for v in report.verdicts]
     judgements = [Judgement(v.pair, v.forward, v.backward) for v in report.verdicts]
     assert old.verdicts(judgements, np.arange(len(judgements))) == list(report.verdicts)
+    assert old.names == [v.verdict for v in report.verdicts] and old.ids == [v.pair.id for v in report.verdicts]
+    assert old.lines == [pair_line(v, v.pair.id) for v in report.verdicts]
     assert any(v.evidence for v in report.verdicts) and old.assessments()[0] == list(report.assessments)
+
+
+def test_a_kept_verdict_is_read_only_when_asked_for(fake_settings, articles, tmp_path, monkeypatch):
+    """An incremental run's report holds the kept verdicts as columns and lines: counting, ordering and writing
+    the JSON decode none of them; reading one decodes that one."""
+    store = Store(tmp_path / "s.sqlite")
+    Pipeline(fake_settings, store=store).run(articles[:-1])
+    decoded: list[int] = []
+    original = incremental.StoredVerdicts.verdicts
+
+    def counted(self, judgements, records):
+        decoded.extend(np.asarray(records).tolist())
+        return original(self, judgements, records)
+
+    monkeypatch.setattr(incremental.StoredVerdicts, "verdicts", counted)
+    report = Pipeline(fake_settings, store=store).run(articles)
+    assert isinstance(report.verdicts, VerdictTable)
+    render_json(report)
+    verdict_counts(report)
+    assert decoded == []
+    report.verdicts[0]
+    assert len(decoded) <= 1
+    scratch = Pipeline(fake_settings, store=False).run(articles)
+    tail = '\n  "pairs": ['  # from the pairs on, the documents are the same text
+    assert render_json(report).split(tail)[1] == render_json(scratch).split(tail)[1]
 
 
 def test_the_group_index_finds_what_a_scan_of_the_pairs_finds():
@@ -373,9 +405,16 @@ def test_every_kind_of_evidence_is_tried():
 
 
 @pytest.mark.parametrize("item", EVIDENCE, ids=lambda x: x.type)
-def test_evidence_is_stored_as_a_row_and_read_back_as_it_was(item):
-    row = json.loads(json.dumps(incremental._evidence_row(item)))
-    assert row[0] == item.type and incremental._evidence(row) == item
+def test_evidence_is_stored_in_the_report_line_and_read_back_as_it_was(item, tmp_path):
+    a = Claim("c:1", "a:1", "Wire One", "It was built.", "It was built.", (0, 13))
+    b = Claim("c:2", "a:2", "Daily Two", "It was not built.", "It was not built.", (0, 17))
+    scores = {"entailment": 0.1, "neutral": 0.2, "contradiction": 0.7}
+    verdict = PairVerdict(ClaimPair(a, b, 0.75), "contradict", 0.7, scores, scores, "a reason", ("x",), "value-conflict",
+                          (item,))
+    old = incremental.StoredVerdicts.__new__(incremental.StoredVerdicts)
+    old.lines = [pair_line(verdict, verdict.pair.id)]
+    (again,) = old.verdicts([Judgement(verdict.pair, scores, scores)], np.array([0]))
+    assert again == verdict
 
 
 def test_the_collector_is_paused_only_while_records_are_read_back():

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -93,3 +97,22 @@ def test_cached_judge_scores_each_pair_once(tmp_path):
     assert len(inner.seen) == 4  # only the new pair's two directions were scored
     assert again[0].forward == first[0].forward and again[0].backward == first[0].backward
     assert Store(tmp_path / "c.sqlite").migrations() == [name for name, _ in MIGRATIONS]
+
+
+@pytest.mark.parametrize("model, hidden", [(None, True), ("en_core_web_trf", False)])
+def test_spacy_is_imported_without_torch_for_the_pinned_pipelines(model, hidden):
+    """thinc imports torch when it can; the pinned CNN pipelines never use it, so the local engine hides it while
+    spaCy is imported - and torch imports as usual afterwards. Another pipeline may need torch: left alone."""
+    code = textwrap.dedent(f"""
+        import sys
+        from verify.pipeline.engine_local import import_spacy
+        import_spacy({model!r})
+        import spacy
+        print("torch" in sys.modules)
+        from verify.nlp import NLP
+        assert NLP().analyse(["The bridge opened in 2019."])[0][0].has_predicate
+        import torch
+        print(torch.zeros(1).shape == (1,))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.split() == [str(not hidden), "True"]

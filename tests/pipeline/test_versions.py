@@ -30,6 +30,7 @@ COVERS: dict[str, tuple[str, ...]] = {
     "verify.models": ("verify/models/embed.py", "verify/models/nli.py", "verify/models/runtime.py",
                       "verify/models/fakes.py"),
     "verify.verdict": ("verify/verdict/",),
+    "verify.report.schema": ("verify/report/schema.py",),
 }
 
 

@@ -54,6 +54,7 @@ def claims(
         from verify.pipeline.core import Pipeline
         from verify.records import CONFLICTING
         from verify.report import FORMATS, inert_json, render_json, render_terminal, write_reports
+        from verify.report.view import verdict_counts
 
         wanted = [f.strip() for f in formats.split(",") if f.strip()]
         unknown = [f for f in wanted if f not in FORMATS]
@@ -82,7 +83,7 @@ def claims(
             out.print(inert_json(render_json(report)), end="", markup=False, highlight=False)
         else:
             render_terminal(report, out)
-        n_contra = sum(v.verdict in CONFLICTING for v in report.verdicts)
+        n_contra = sum(n for verdict, n in verdict_counts(report).items() if verdict in CONFLICTING)
         if fail_on == "contradict" and n_contra:
             raise typer.Exit(EXIT_CONTRADICTIONS)
 

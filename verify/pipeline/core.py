@@ -33,7 +33,7 @@ from verify.pipeline.caches import (
     scores_key,
     vectors_key,
 )
-from verify.pipeline.engine_local import local_embedder, local_judge
+from verify.pipeline.engine_local import import_spacy, local_embedder, local_judge
 from verify.pipeline.incremental import Incremental, state_key
 from verify.pipeline.store import Store, article_key
 from verify.records import Article, Claim, Judgement, PairVerdict, Report, short_hash
@@ -41,6 +41,7 @@ from verify.registry import EMBEDDERS, NLI_JUDGES
 from verify.verdict.aggregate import Aggregator, decision_key, shared_facts
 from verify.verdict.params import load_params
 from verify.verdict.rules import Thresholds
+from verify.verdict.table import VerdictTable
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,8 @@ class Pipeline:
             "python": platform.python_version(),
         }
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
-        return Report(tuple(articles), tuple(claims), tuple(verdicts), tuple(clusters), meta,
+        verdicts = verdicts if isinstance(verdicts, VerdictTable) else tuple(verdicts)  # a table: records made when read
+        return Report(tuple(articles), tuple(claims), verdicts, tuple(clusters), meta,
                       tuple(shared_facts(claims, self.knowledge)), tuple(assessments))
 
     def _incremental(self, pairer: Pairer) -> Incremental | None:
@@ -307,6 +309,7 @@ class Pipeline:
             from verify.pipeline.engine_ray import ray_extract
 
             return ray_extract(articles, self.settings, on_batch)
+        import_spacy(self.settings.nlp_model)
         return ClaimExtractor(self.knowledge, self.nlp).extract(articles, on_batch)
 
 

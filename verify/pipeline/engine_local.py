@@ -22,3 +22,25 @@ def local_judge(settings: Settings) -> Judge:
 
     return load_judge(settings.nli_model, device=settings.device, batch_size=settings.batch_size,
                       allow_download=settings.allow_download, backend=settings.backend, cache_dir=settings.cache_dir)
+
+
+def import_spacy(nlp_model: str | None) -> None:
+    """Import spaCy now with torch hidden, when the pipeline to load is one of the CNN pipelines verify pins
+    (``verify.nlp.SPACY_PACKAGES``, the default). thinc, spaCy's ML library, imports torch whenever it is
+    installed - 2 to 3 s of a run that extracts one article - though those pipelines never use it. torch
+    imports as usual afterwards, for the models that do use it. Another pipeline (a transformer one needs
+    torch through thinc) is imported as it is; so is spaCy when it or torch is imported already."""
+    import sys
+
+    from verify.nlp import SPACY_PACKAGES
+
+    if nlp_model not in (None, *SPACY_PACKAGES) or {"spacy", "thinc", "torch"} & set(sys.modules):
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # "import torch" raises ImportError meanwhile
+    try:
+        import spacy  # noqa: F401
+    except ImportError:
+        pass  # not installed: loading the pipeline says so
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]

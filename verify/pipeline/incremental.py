@@ -5,8 +5,9 @@ the groups those pairs can reach.
 Beside the SQLite store (``Store.state_root()``) lives the state of each of the last STATES_KEPT corpora, one
 folder per generation, registered in the store's ``pair_states`` table with every file's size and CRC-32:
 ``pairing.npz`` (the ``verify.pairing.PairState`` arrays), ``index.usearch`` (the HNSW index, approximate mode),
-``verdicts.npz`` + ``verdicts.jsonl`` (per candidate pair: its claims' slots, similarity, NLI scores both ways,
-rebuttal link, shared keys and final verdict) and ``assessments.jsonl`` (every outlet assessment).
+``verdicts.npz`` + ``heads.jsonl`` + ``pairs.jsonl`` (per candidate pair: its claims' slots, similarity, NLI scores
+both ways, verdict name, confidence and pair id; its rebuttal link and shared keys; its record in ``report.json``,
+which holds the rest of its verdict) and ``assessments.jsonl`` (every outlet assessment).
 
 A run (``Incremental``): picks the state of the same key (embedding model, extraction rules, pairing settings)
 whose articles overlap the run's most - none, or one sharing less than KEEP_SHARE of the run's articles, means a
@@ -14,8 +15,10 @@ fresh one; moves its pairing to the run's claims (``PairState.update``); scores 
 not hold as they are (same claims in the same order, same similarity and rebuttal link); re-runs the verdict
 logic on the groups the changed pairs can reach (``Incremental.aggregate``), taking every other verdict and
 assessment from the state; then writes the next generation and drops the one it read. What the state holds is read
-back as it is - similarities and shared keys for the pairing, scores for the NLI, verdict and assessment lines
-(decoded in one pass, DECODE_LINES at a time) for what is kept - and only what changed is worked out afresh.
+back as it is - similarities and shared keys for the pairing, scores for the NLI, assessment lines (decoded in one
+pass, DECODE_LINES at a time) for what is kept - and only what changed is worked out afresh. The kept verdicts are
+not decoded at all: the run's verdicts are a ``VerdictTable`` of names, confidences, ids and report lines, whose
+records are made only for the pairs a view shows.
 
 A state that cannot be trusted - a file missing or of another size or checksum, arrays that do not fit, an index of
 another size or dimension - is ignored and the corpus paired afresh from its vectors: never a wrong answer, at
@@ -37,7 +40,6 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +49,23 @@ from verify.pairing import Known, Pairer, PairState, unique_ids
 from verify.pipeline.store import Store
 from verify.records import (
     CONFLICTING,
-    EVIDENCE_TYPES,
     Assessment,
     Claim,
     ClaimPair,
     Cluster,
-    Evidence,
     Judgement,
     PairVerdict,
+    evidence_from_dict,
     short_hash,
 )
+from verify.report.schema import VERSION as REPORT_VERSION
+from verify.report.schema import pair_line
 from verify.verdict.aggregate import Aggregator, clusters
+from verify.verdict.table import VerdictTable
 
 log = logging.getLogger(__name__)
 
-FORMAT = "2"  # of the state files (2: evidence as rows, not objects); part of every state key
+FORMAT = "3"  # of the state files (3: verdicts as report lines); part of every state key
 STATES_KEPT = 4  # states (corpora) kept per store, least recently used dropped first
 KEEP_SHARE = 0.5  # a state sharing less than this share of a run's articles is not worth updating
 FULL_SHARE = 0.5  # when the verdict logic must look at more than this share of the pairs, it looks at all
@@ -100,7 +104,7 @@ class Incremental:
         self.turned = np.zeros(0, dtype=np.int64)  # per pair: the record holding it the other way round (scores
         # reusable), -1 when none or when ``match`` has one
         self.judgements: list[Judgement] = []
-        self.verdicts: list[PairVerdict] = []
+        self.verdicts: VerdictTable = VerdictTable.of([])
         self.assessments: list[Assessment] = []
         self.rewritten: set[int] = set()  # pairs whose verdict this run decided (the others: from the state)
         self.index: GroupIndex | None = None
@@ -154,7 +158,7 @@ class Incremental:
 
     # -- verdicts ----------------------------------------------------------------------------------------
     def aggregate(self, aggregator: Aggregator, decide: Decide, verdict_key: str
-                  ) -> tuple[list[PairVerdict], list[Cluster], list[Assessment]]:
+                  ) -> tuple[VerdictTable, list[Cluster], list[Assessment]]:
         """Verdicts, clusters and assessments of every pair, as ``aggregator.aggregate`` over all of them gives;
         ``verdict_key`` names what they depend on besides the pairs (the NLI model, the rules).
 
@@ -167,7 +171,7 @@ class Incremental:
         is missing; the rest comes from the state."""
         judgements, old = self.judgements, self.old
         self.verdict_key = verdict_key
-        if old is None or old.verdict_key != self.verdict_key:
+        if old is None or old.verdict_key != self.verdict_key or old.report_version != REPORT_VERSION:
             return self._everything(aggregator, decide)
         index = self.index = GroupIndex(self.pairs, self.rows, self.claims)
         removed = old.removed(self.match)
@@ -198,23 +202,31 @@ class Incremental:
         self.stats["verdicts_rerun"] = len(subset)
         return self._finish(self._with_stored(fresh, old), merged(kept, [found[g] for g in need if g in found]))
 
-    def _with_stored(self, fresh: dict[int, PairVerdict], old: StoredVerdicts) -> list[PairVerdict]:
-        """Every pair's verdict: ``fresh`` where it has one, else the state's (decoded in one pass)."""
-        verdicts: list[PairVerdict | None] = [fresh.get(p) for p in range(len(self.pairs))]
-        rest = [p for p, v in enumerate(verdicts) if v is None]
-        for p, v in zip(rest, old.verdicts([self.judgements[p] for p in rest], self.match[rest])):
-            verdicts[p] = v
-        return verdicts  # type: ignore[return-value]
+    def _with_stored(self, fresh: dict[int, PairVerdict], old: StoredVerdicts) -> VerdictTable:
+        """Every pair's verdict: ``fresh`` where it has one, else the state's - its name, confidence, id and report
+        line as stored, its record decoded from that line only when read."""
+        records = self.match.tolist()  # every pair without a fresh verdict is held as it is (match >= 0)
+        names, confidences, ids = ([column[m] for m in records] for column in (old.names, old.confidences, old.ids))
+        lines: list[str | None] = [old.lines[m] for m in records]
+        for p, v in fresh.items():
+            names[p], confidences[p], ids[p], lines[p] = v.verdict, v.confidence, v.pair.id, None
+
+        def read(positions: Sequence[int]) -> list[PairVerdict]:
+            rest = [p for p in positions if p not in fresh]
+            stored = dict(zip(rest, old.verdicts([self.judgements[p] for p in rest], self.match[rest])))
+            return [fresh[p] if p in fresh else stored[p] for p in positions]
+
+        return VerdictTable(self.pairs, names, confidences, ids, read, lines)
 
     def _everything(self, aggregator: Aggregator, decide: Decide
-                    ) -> tuple[list[PairVerdict], list[Cluster], list[Assessment]]:
+                    ) -> tuple[VerdictTable, list[Cluster], list[Assessment]]:
         verdicts, _, assessments = aggregator.aggregate(self.judgements, decide(self.judgements))
         self.rewritten = set(range(len(verdicts)))
         self.stats["verdicts_rerun"] = len(verdicts)
-        return self._finish(verdicts, assessments)
+        return self._finish(VerdictTable.of(verdicts), assessments)
 
-    def _finish(self, verdicts: list[PairVerdict], assessments: list[Assessment]
-                ) -> tuple[list[PairVerdict], list[Cluster], list[Assessment]]:
+    def _finish(self, verdicts: VerdictTable, assessments: list[Assessment]
+                ) -> tuple[VerdictTable, list[Cluster], list[Assessment]]:
         self.verdicts, self.assessments = verdicts, assessments
         return verdicts, clusters(verdicts), assessments
 
@@ -257,7 +269,8 @@ class Incremental:
                 self._drop(best)  # mostly claims long gone: cheaper to start afresh than to carry them
                 return None, None, None
             # scores of another NLI model (or backend) are not this one's: then the pairing alone is kept
-            verdicts = StoredVerdicts(folder, meta["verdict_key"]) if meta["scores_key"] == self.scores_key else None
+            verdicts = (StoredVerdicts(folder, meta["verdict_key"], meta["report_version"])
+                        if meta["scores_key"] == self.scores_key else None)
         except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
             log.warning("the stored pairing %s cannot be trusted (%s); pairing afresh", best["id"], exc)
             self._drop(best)
@@ -297,7 +310,8 @@ class Incremental:
         assert self.state is not None
         folder.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT, "dim": self.state.dim, "approximate": self.state.approximate,
-                "scores_key": self.scores_key, "verdict_key": self.verdict_key, "pairs": len(self.pairs)}
+                "scores_key": self.scores_key, "verdict_key": self.verdict_key, "report_version": REPORT_VERSION,
+                "pairs": len(self.pairs)}
         _write(folder / "meta.json", json.dumps(meta).encode())
         with open(folder / "pairing.npz", "wb") as handle:
             np.savez(handle, **self.state.arrays())
@@ -311,8 +325,8 @@ class Incremental:
             index = index or GroupIndex(self.pairs, self.rows, self.claims)
             return index.mirror(x)
 
-        write_verdicts(folder, self.slots, self.pairs, self.judgements, self.verdicts, self.assessments, self.old,
-                       self.match, self.rewritten, mirror)
+        write_verdicts(folder, self.slots, self.judgements, self.verdicts, self.assessments, self.old, self.match,
+                       self.rewritten, mirror)
 
     def _tidy(self) -> None:
         """Drop states beyond STATES_KEPT (least recently used first) and folders no state names."""
@@ -400,21 +414,26 @@ def _collector_paused() -> Iterator[None]:
 
 class StoredVerdicts:
     """The verdict part of a stored state: per candidate pair (aligned) its slots (a, b), similarity, NLI scores both
-    ways (``probs``, in ``labels`` order) and a JSON line [rebuttal link, shared keys, verdict, confidence, reason,
-    conflicts, rule, evidence rows (``_evidence_row``)]; per assessment a JSON line [claim, outlet, verdict,
-    probability, rule, pair ids, the mirror group it read or null]. Lines are decoded when asked for: the head of a
-    line (link and keys) for the pairing, whole lines in one pass for the verdicts kept."""
+    ways (``probs``, in ``labels`` order), verdict name, confidence and pair id; a JSON line [rebuttal link, shared
+    keys] (its head, for the pairing); and its record in ``report.json`` (``lines``), from which the rest of its
+    verdict is decoded when asked for. Per assessment a JSON line [claim, outlet, verdict, probability, rule, pair
+    ids, the mirror group it read or null]."""
 
-    def __init__(self, folder: Path, verdict_key: str) -> None:
-        self.verdict_key = verdict_key
+    def __init__(self, folder: Path, verdict_key: str, report_version: str = REPORT_VERSION) -> None:
+        self.verdict_key, self.report_version = verdict_key, report_version
         with np.load(folder / "verdicts.npz", allow_pickle=False) as data:
             self.slots, self.similarity, probs = data["slots"], data["similarity"], data["probs"]
             self.labels: list[str] = data["labels"].tolist()
-        self.lines = (folder / "verdicts.jsonl").read_text(encoding="utf-8").splitlines()
+            self.names: list[str] = data["names"].tolist()
+            self.confidences: list[float] = data["confidence"].tolist()
+            self.ids: list[str] = data["ids"].tolist()
+        self.head_lines = (folder / "heads.jsonl").read_text(encoding="utf-8").splitlines()
+        self.lines = (folder / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
         self.assessment_lines = (folder / "assessments.jsonl").read_text(encoding="utf-8").splitlines()
         self.assessments_read: list[Assessment] = []
         self.heads: dict[int, tuple[str | None, tuple[str, ...]]] = {}
-        if (not len(self.slots) == len(self.similarity) == len(probs) == len(self.lines)
+        if (not len(self.slots) == len(self.similarity) == len(probs) == len(self.names) == len(self.confidences)
+                == len(self.ids) == len(self.head_lines) == len(self.lines)
                 or probs.shape[1:] != (6,) or len(self.labels) != 3 or self.slots.shape[1:] != (2,)):
             raise ValueError("the stored verdicts do not fit together")
         self.probs = probs
@@ -432,7 +451,7 @@ class StoredVerdicts:
     def head(self, i: int) -> tuple[str | None, tuple[str, ...]]:
         """Record i's rebuttal link and shared keys (decoded once)."""
         if i not in self.heads:
-            self.heads[i] = line_head(self.lines[i])
+            self.heads[i] = line_head(self.head_lines[i])
         return self.heads[i]
 
     @_collector_paused()
@@ -476,11 +495,11 @@ class StoredVerdicts:
 
     @_collector_paused()
     def verdicts(self, judgements: Sequence[Judgement], records: np.ndarray) -> list[PairVerdict]:
-        """The stored verdicts of these records for these judgements (of the same pairs)."""
-        return [PairVerdict(j.pair, verdict, confidence, j.forward, j.backward, reason, tuple(conflicts), rule,
-                            tuple(map(_evidence, evidence)))
-                for j, (_, _, verdict, confidence, reason, conflicts, rule, evidence)
-                in zip(judgements, _decoded([self.lines[i] for i in records.tolist()], _DECODER))]
+        """The stored verdicts of these records for these judgements (of the same pairs), decoded from their report
+        lines."""
+        return [PairVerdict(j.pair, d["verdict"], d["confidence"], j.forward, j.backward, d["reason"],
+                            tuple(d["conflicts"]), d["rule"], tuple(map(evidence_from_dict, d["evidence"])))
+                for j, d in zip(judgements, _decoded([self.lines[i] for i in np.asarray(records).tolist()], _DECODER))]
 
     @_collector_paused()
     def assessments(self) -> tuple[list[Assessment], dict[Group, list[Group]]]:
@@ -496,7 +515,7 @@ class StoredVerdicts:
 
     def removed(self, match: np.ndarray) -> np.ndarray:
         """The stored pairs no current pair matches."""
-        kept = np.zeros(len(self.lines), dtype=bool)
+        kept = np.zeros(len(self.names), dtype=bool)
         kept[match[match >= 0]] = True
         return np.nonzero(~kept)[0]
 
@@ -511,26 +530,12 @@ class StoredVerdicts:
 
 
 _DECODER = json.JSONDecoder()
-_PLAIN = '[null, [], '  # how most lines start (write_verdicts): no rebuttal link, no shared keys
+_PLAIN = '[null, []'  # how most head lines start (write_verdicts): no rebuttal link, no shared keys
 _SEPARATOR = re.compile(r"\s*,\s*")
-_FIELDS = {name: tuple(f.name for f in fields(cls)) for name, cls in EVIDENCE_TYPES.items()}
-
-
-def _evidence_row(item: Evidence) -> list[Any]:
-    """An evidence record as a JSON row: its type, then its fields in order (tuples as lists); rows read back in
-    about 60% of the time of ``records.evidence_to_dict``'s objects. The fields are those of records.py, whose
-    version (verify.extract) is part of the state key: a state is never read with other fields."""
-    values = [getattr(item, name) for name in _FIELDS[item.type]]
-    return [item.type, *[list(v) if isinstance(v, tuple) else v for v in values]]
-
-
-def _evidence(row: list[Any]) -> Evidence:
-    """The evidence record of a row of ``_evidence_row``."""
-    return EVIDENCE_TYPES[row[0]](*[tuple(v) if isinstance(v, list) else v for v in row[1:]])
 
 
 def line_head(line: str) -> tuple[str | None, tuple[str, ...]]:
-    """The first two items of a verdict line (rebuttal link, shared keys), decoded without the rest."""
+    """The first two items of a JSON list line (rebuttal link, shared keys), decoded without the rest."""
     if line.startswith(_PLAIN):
         return None, ()
     via, end = _DECODER.raw_decode(line, 1)
@@ -544,11 +549,13 @@ def _decoded(lines: Sequence[str], decoder: json.JSONDecoder) -> Iterator[Any]:
         yield from decoder.decode("[" + ",".join(lines[start : start + DECODE_LINES]) + "]")
 
 
-def write_verdicts(folder: Path, slots: np.ndarray, pairs: Sequence[ClaimPair], judgements: Sequence[Judgement],
-                   verdicts: Sequence[PairVerdict], assessments: Sequence[Assessment], old: StoredVerdicts | None,
-                   match: np.ndarray, rewritten: set[int], mirror: Callable[[Assessment], Group | None]) -> None:
-    """The verdict files of a generation (see StoredVerdicts). ``match[p]``: pair p's record in ``old`` (-1: none);
-    its scores, and its line unless p is in ``rewritten``, are written again as they were."""
+def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgement], verdicts: VerdictTable,
+                   assessments: Sequence[Assessment], old: StoredVerdicts | None, match: np.ndarray,
+                   rewritten: set[int], mirror: Callable[[Assessment], Group | None]) -> None:
+    """The verdict files of a generation (see StoredVerdicts). ``match[p]``: pair p's record in ``old`` (-1: none),
+    whose scores are written again as they were. The report lines are the table's (made where it has none, and
+    kept in it for the report)."""
+    pairs = verdicts.pairs
     labels = list(judgements[0].forward) if judgements else (old.labels if old else ["entailment", "neutral",
                                                                                     "contradiction"])
     probs = np.zeros((len(judgements), 6), dtype=np.float64)
@@ -560,13 +567,13 @@ def write_verdicts(folder: Path, slots: np.ndarray, pairs: Sequence[ClaimPair], 
         probs[p] = [j.forward[k] for k in labels] + [j.backward[k] for k in labels]
     with open(folder / "verdicts.npz", "wb") as handle:
         np.savez(handle, slots=slots.reshape(-1, 2), similarity=np.array([p.similarity for p in pairs]), probs=probs,
-                 labels=np.array(labels, dtype=str))
+                 labels=np.array(labels, dtype=str), names=np.array(verdicts.names, dtype=str),
+                 confidence=np.array(verdicts.confidences, dtype=np.float64), ids=np.array(verdicts.ids, dtype=str))
         _sync(handle)
-    lines = [old.lines[m] if old is not None and m >= 0 and p not in rewritten else
-             json.dumps([pair.via, list(pair.shared), v.verdict, v.confidence, v.reason, list(v.conflicts), v.rule,
-                         [_evidence_row(e) for e in v.evidence]])
-             for p, (pair, v, m) in enumerate(zip(pairs, verdicts, np.asarray(match).tolist()))]
-    _write(folder / "verdicts.jsonl", ("\n".join(lines) + "\n").encode())
+    heads = [old.head_lines[m] if old is not None and m >= 0 and p not in rewritten else
+             json.dumps([pair.via, list(pair.shared)]) for p, (pair, m) in enumerate(zip(pairs, np.asarray(match).tolist()))]
+    _write(folder / "heads.jsonl", ("\n".join(heads) + "\n").encode())
+    _write(folder / "pairs.jsonl", ("\n".join(verdicts.json_lines(pair_line)) + "\n").encode())
     stored = {id(x): line for x, line in zip(old.assessments_read, old.assessment_lines)} if old else {}
     rows = [stored.get(id(x)) or json.dumps([x.claim_id, x.source, x.verdict, x.probability, x.rule, list(x.pair_ids),
                                              list(m) if (m := mirror(x)) else None]) for x in assessments]

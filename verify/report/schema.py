@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -33,8 +33,12 @@ from verify.records import (
     TimeSpan,
     evidence_from_dict,
 )
-from verify.report.view import created_at, sorted_with_ids
+from verify.report.view import created_at, report_order, sorted_with_ids
+from verify.verdict.table import VerdictTable
 
+# The declared version of this module's output, record by record: bump it when a record is written otherwise (the
+# stored pairing states keep pairs' records as written; tests/pipeline/test_versions.py fails until you do).
+VERSION = "1"
 SCHEMA_VERSION = "2.0"  # 2.0: pairs.rule, pairs.evidence, assessments; pairs.conflicts holds value conflicts only
 
 
@@ -248,7 +252,8 @@ def json_schema() -> dict[str, Any]:
 
 def to_json_model(report: Report) -> ReportJSON:
     """Convert a pipeline ``Report`` to its JSON model (validated: the check ``iter_json`` skips)."""
-    return ReportJSON(**_head(report), **{key: list(items) for key, items in _records(report).items()})
+    return ReportJSON(**_head(report), **{key: [json.loads(i) if isinstance(i, str) else i for i in items]
+                                           for key, items in _records(report).items()})
 
 
 def iter_json(report: Report) -> Iterator[str]:
@@ -272,10 +277,24 @@ def iter_json(report: Report) -> Iterator[str]:
     yield "}\n"
 
 
-def _record_json(record: dict[str, Any]) -> str:
+def _record_json(record: dict[str, Any] | str) -> str:
     """One record of the report as compact JSON, written as ``model_dump_json`` writes its model (floats
-    alike, NaN and infinity as null)."""
-    return to_json(record, inf_nan_mode="null").decode("utf-8")
+    alike, NaN and infinity as null); a string is a record already written so."""
+    return record if isinstance(record, str) else to_json(record, inf_nan_mode="null").decode("utf-8")
+
+
+def pair_line(verdict: PairVerdict, pair_id: str) -> str:
+    """A pair's record in ``report.json``, as ``iter_json`` writes it."""
+    return _record_json(_pair_json(verdict, pair_id))
+
+
+def _pairs(verdicts: Sequence[PairVerdict]) -> Iterator[dict[str, Any] | str]:
+    """The pairs' records in report order; a ``VerdictTable``'s as the lines it holds (made where missing)."""
+    if isinstance(verdicts, VerdictTable):
+        order, _ = report_order(verdicts)
+        lines = verdicts.json_lines(pair_line)
+        return (lines[n] for n in order)
+    return (_pair_json(verdict, pair_id) for pair_id, verdict in sorted_with_ids(verdicts))
 
 
 def render_json(report: Report) -> str:
@@ -290,13 +309,13 @@ def _head(report: Report) -> dict[str, Any]:
             "meta": to_jsonable_python(meta, fallback=str)}
 
 
-def _records(report: Report) -> dict[str, Iterator[dict[str, Any]]]:
+def _records(report: Report) -> dict[str, Iterator[dict[str, Any] | str]]:
     """The report's lists, in document order, each converted lazily one record at a time to the dict its
     model (``SourceJSON``, ``ClaimJSON``, ...) would dump: fields in schema order, floats as floats."""
     return {
         "sources": (_source_json(article) for article in report.articles),
         "claims": (_claim_json(claim) for claim in report.claims),
-        "pairs": (_pair_json(verdict, pair_id) for pair_id, verdict in sorted_with_ids(report.verdicts)),
+        "pairs": _pairs(report.verdicts),
         "clusters": (_cluster_json(cluster) for cluster in report.clusters),
         "facts": (_fact_json(fact) for fact in report.facts),
         "assessments": (_assessment_json(x) for x in report.assessments),

@@ -10,11 +10,12 @@ import dataclasses
 import heapq
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from verify.records import Article, Claim, Cluster, PairVerdict, Report, SharedFact
+from verify.verdict.table import names_and_confidences, pair_ids, read
 
 # Characters no report view shows as they are: C0/C1 controls but tab and newline (ESC starts terminal
 # escape sequences, OSC sets window titles and hyperlinks) and, with bidi, the bidirectional controls
@@ -61,49 +62,60 @@ def run_date(report: Report) -> str:
     return created_at(report).replace("T", " ").replace("Z", " UTC")
 
 
-def sorted_verdicts(verdicts: Iterable[PairVerdict]) -> list[PairVerdict]:
+def sorted_verdicts(verdicts: Sequence[PairVerdict]) -> list[PairVerdict]:
     """In ``VERDICT_ORDER`` (contradict, disputed, different-time, support, neutral); within each verdict by
     confidence, highest first, then by pair id."""
-    verdicts = list(verdicts)
-    return [verdicts[n] for n in _verdict_order(verdicts, [v.pair.id for v in verdicts])]
+    order, _ = report_order(verdicts)
+    return read(verdicts, order)
 
 
-def sorted_with_ids(verdicts: Iterable[PairVerdict]) -> Iterator[tuple[str, PairVerdict]]:
+def sorted_with_ids(verdicts: Sequence[PairVerdict]) -> Iterator[tuple[str, PairVerdict]]:
     """``sorted_verdicts``, each with its pair's id (a hash, computed once here), one at a time."""
-    verdicts = list(verdicts)
-    ids = [v.pair.id for v in verdicts]
-    for n in _verdict_order(verdicts, ids):
-        yield ids[n], verdicts[n]
+    order, ids = report_order(verdicts)
+    for n, verdict in zip(order, read(verdicts, order)):
+        yield ids[n], verdict
 
 
-def top_verdicts(verdicts: Iterable[PairVerdict], limit: int) -> dict[str, list[PairVerdict]]:
-    """Each verdict's first ``limit`` pairs in report order (as ``sorted_verdicts`` has them). Only the pairs at or above a verdict's ``limit``-th highest confidence are sorted, so only
-    their ids are hashed: a summary of a 300k-pair report does not sort all of it."""
-    groups: dict[str, list[PairVerdict]] = {verdict: [] for verdict in VERDICT_ORDER}
-    for verdict in verdicts:
-        groups[verdict.verdict].append(verdict)
+def report_order(verdicts: Sequence[PairVerdict]) -> tuple[list[int], list[str]]:
+    """The positions of ``verdicts`` in report order (``sorted_verdicts``), and each position's pair id. Sorting
+    positions, not records, keeps 300k pairs from leaving 300k long-lived tuples behind for the garbage collector
+    to walk again and again; a ``VerdictTable`` is ordered from its columns, without a record made."""
+    ids = pair_ids(verdicts, range(len(verdicts)))
+    return _verdict_order(verdicts, range(len(verdicts)), ids), ids
+
+
+def top_verdicts(verdicts: Sequence[PairVerdict], limit: int) -> dict[str, list[PairVerdict]]:
+    """Each verdict's first ``limit`` pairs in report order (as ``sorted_verdicts`` has them). Only the pairs at
+    or above a verdict's ``limit``-th highest confidence are sorted, so only their ids are read, and only the
+    pairs shown are made into records: a summary of a 300k-pair report does not sort all of it."""
+    names, confidences = names_and_confidences(verdicts)
+    groups: dict[str, list[int]] = {verdict: [] for verdict in VERDICT_ORDER}
+    for n, name in enumerate(names):
+        groups[name].append(n)
     top = {}
     for name, group in groups.items():
         if limit <= 0:
             top[name] = []
             continue
         if len(group) > limit:
-            floor = heapq.nlargest(limit, (v.confidence for v in group))[-1]
+            floor = heapq.nlargest(limit, (confidences[n] for n in group))[-1]
             # ties at the floor: the id decides below; a NaN confidence (no order) is never dropped here
-            group = [v for v in group if not v.confidence < floor]
-        top[name] = [group[n] for n in _verdict_order(group, [v.pair.id for v in group])[:limit]]
+            group = [n for n in group if not confidences[n] < floor]
+        ids = dict(zip(group, pair_ids(verdicts, group)))
+        top[name] = read(verdicts, _verdict_order(verdicts, group, ids)[:limit])
     return top
 
 
-def _verdict_order(verdicts: Sequence[PairVerdict], ids: Sequence[str]) -> list[int]:
-    """The positions of ``verdicts`` in report order. Sorting positions, not records, keeps 300k pairs from
-    leaving 300k long-lived tuples behind for the garbage collector to walk again and again."""
-    return sorted(range(len(verdicts)), key=lambda n: (VERDICT_ORDER[verdicts[n].verdict], -verdicts[n].confidence, ids[n]))
+def _verdict_order(verdicts: Sequence[PairVerdict], positions: Iterable[int], ids: Mapping[int, str] | Sequence[str]
+                   ) -> list[int]:
+    """These positions of ``verdicts`` in report order; ``ids[n]``: position n's pair id."""
+    names, confidences = names_and_confidences(verdicts)
+    return sorted(positions, key=lambda n: (VERDICT_ORDER[names[n]], -confidences[n], ids[n]))
 
 
 def verdict_counts(report: Report) -> dict[str, int]:
     """Pairs per verdict, every verdict present (in ``VERDICT_ORDER``), zeros included."""
-    counts = Counter(v.verdict for v in report.verdicts)
+    counts = Counter(names_and_confidences(report.verdicts)[0])
     return {verdict: counts.get(verdict, 0) for verdict in VERDICT_ORDER}
 
 

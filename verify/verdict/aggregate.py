@@ -46,6 +46,7 @@ from verify.records import (
     CONFLICTING,
     Assessment,
     Claim,
+    ClaimPair,
     Cluster,
     Conflict,
     Judgement,
@@ -58,6 +59,7 @@ from verify.records import (
 )
 from verify.verdict import check_rule_names
 from verify.verdict.rules import DISTINCT_TYPES, HARD_RULES, RULES, PairContext, Thresholds, decide_pair, typed
+from verify.verdict.table import names_and_confidences, pairs_of
 
 HARD_CONFLICT_RULES = frozenset({"different-time", "value-conflict", "commemoration", "rebuttal"})
 HARD_SUPPORT_RULES = frozenset({"compatible-values", "commemoration", "restatement"})
@@ -336,7 +338,8 @@ def _clip(text: str, size: int = 90) -> str:
 
 
 def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
-    """Connected components over support/contradict edges: claims about the same fact."""
+    """Connected components over support/contradict edges: claims about the same fact. Read from the pairs and
+    verdict names alone (a ``VerdictTable``'s columns: no record made)."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -347,22 +350,23 @@ def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
         return x
 
     claim_source: dict[str, str] = {}
-    edges = [v for v in verdicts if v.verdict == "support" or v.verdict in CONFLICTING]
-    for v in edges:
-        claim_source[v.pair.a.id], claim_source[v.pair.b.id] = v.pair.a.source, v.pair.b.source
-        parent[find(v.pair.a.id)] = find(v.pair.b.id)
+    names, _ = names_and_confidences(verdicts)
+    edges = [(pair, name) for pair, name in zip(pairs_of(verdicts), names) if name == "support" or name in CONFLICTING]
+    for pair, _ in edges:
+        claim_source[pair.a.id], claim_source[pair.b.id] = pair.a.source, pair.b.source
+        parent[find(pair.a.id)] = find(pair.b.id)
     groups: dict[str, list[str]] = {}
     for claim_id in claim_source:
         groups.setdefault(find(claim_id), []).append(claim_id)
-    edge_groups: dict[str, list[PairVerdict]] = {}
-    for v in edges:
-        edge_groups.setdefault(find(v.pair.a.id), []).append(v)
+    edge_groups: dict[str, list[tuple[ClaimPair, str]]] = {}
+    for edge in edges:
+        edge_groups.setdefault(find(edge[0].a.id), []).append(edge)
     out = []
     for root, members in groups.items():
         agree, disagree = set(), set()
-        for v in edge_groups.get(root, []):
-            key = tuple(sorted((v.pair.a.source, v.pair.b.source)))
-            (agree if v.verdict == "support" else disagree).add(key)  # disputes count as disagreement
+        for pair, name in edge_groups.get(root, []):
+            key = tuple(sorted((pair.a.source, pair.b.source)))
+            (agree if name == "support" else disagree).add(key)  # disputes count as disagreement
         ids = tuple(sorted(members))
         out.append(Cluster(id="k:" + short_hash(*ids), claim_ids=ids, sources=tuple(sorted({claim_source[c] for c in members})),
                            agree=tuple(sorted(agree)), disagree=tuple(sorted(disagree))))

@@ -1,0 +1,108 @@
+"""``VerdictTable``: a run's pair verdicts as columns, each ``PairVerdict`` record made only when it is read.
+
+An incremental run at 100k claims keeps some 300k verdicts from the run before and decides a few dozen afresh.
+Decoding every kept verdict into a record, only for the report to count them, sort them and write them out again
+as JSON, took most of the run. A table holds per pair what those steps need - the pair, its verdict name,
+confidence and pair id, and its line of ``report.json`` once known - and makes records on demand: the views
+count and order pairs from the columns (``verify.report.view``) and read only the few they show; the JSON writer
+takes the lines as they are. It is a ``Sequence[PairVerdict]`` like the tuple a ``Report`` otherwise holds, and
+equal to a tuple of the same records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import overload
+
+from verify.records import ClaimPair, PairVerdict
+
+READ_CHUNK = 4096  # records made together when the table is read through
+
+
+class VerdictTable(Sequence[PairVerdict]):
+    """``pairs[n]``'s verdict is named ``names[n]`` with ``confidences[n]``; ``ids[n]`` is the pair's id and
+    ``lines[n]`` its record in ``report.json`` (None until rendered). ``read(positions)`` makes the records."""
+
+    def __init__(self, pairs: Sequence[ClaimPair], names: list[str], confidences: list[float], ids: list[str],
+                 read: Callable[[Sequence[int]], list[PairVerdict]], lines: list[str | None] | None = None) -> None:
+        lines = [None] * len(pairs) if lines is None else lines
+        if not len(pairs) == len(names) == len(confidences) == len(ids) == len(lines):
+            raise ValueError("a verdict table's columns differ in length")
+        self.pairs, self.names, self.confidences, self.ids, self.lines = pairs, names, confidences, ids, lines
+        self._read = read
+
+    @classmethod
+    def of(cls, verdicts: Sequence[PairVerdict]) -> VerdictTable:
+        """A table over records already made."""
+        verdicts = list(verdicts)
+        return cls([v.pair for v in verdicts], [v.verdict for v in verdicts], [v.confidence for v in verdicts],
+                   [v.pair.id for v in verdicts], lambda positions: [verdicts[n] for n in positions])
+
+    def read(self, positions: Iterable[int]) -> list[PairVerdict]:
+        """The records at these positions, in this order."""
+        positions = list(positions)
+        return self._read(positions) if positions else []
+
+    def json_lines(self, render: Callable[[PairVerdict, str], str]) -> list[str]:
+        """Every pair's ``report.json`` record; the missing ones are made by ``render(record, pair id)`` (and kept)."""
+        missing = [n for n, line in enumerate(self.lines) if line is None]
+        for start in range(0, len(missing), READ_CHUNK):
+            chunk = missing[start : start + READ_CHUNK]
+            for n, verdict in zip(chunk, self.read(chunk)):
+                self.lines[n] = render(verdict, self.ids[n])
+        return self.lines  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    @overload
+    def __getitem__(self, index: int) -> PairVerdict: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PairVerdict, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> PairVerdict | tuple[PairVerdict, ...]:
+        if isinstance(index, slice):
+            return tuple(self.read(range(len(self))[index]))
+        n = range(len(self))[index]  # negative positions, and IndexError past the end
+        return self._read([n])[0]
+
+    def __iter__(self) -> Iterator[PairVerdict]:
+        for start in range(0, len(self), READ_CHUNK):
+            yield from self.read(range(start, min(start + READ_CHUNK, len(self))))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # as a tuple of records holding dicts: not hashable
+
+    def __repr__(self) -> str:
+        return f"VerdictTable({len(self)} pairs)"
+
+
+def names_and_confidences(verdicts: Sequence[PairVerdict]) -> tuple[Sequence[str], Sequence[float]]:
+    """Each verdict's name and confidence: a table's columns, or read from the records."""
+    if isinstance(verdicts, VerdictTable):
+        return verdicts.names, verdicts.confidences
+    return [v.verdict for v in verdicts], [v.confidence for v in verdicts]
+
+
+def pair_ids(verdicts: Sequence[PairVerdict], positions: Iterable[int]) -> list[str]:
+    """The pair ids at these positions: a table's column, or hashed from the records."""
+    if isinstance(verdicts, VerdictTable):
+        return [verdicts.ids[n] for n in positions]
+    return [verdicts[n].pair.id for n in positions]
+
+
+def pairs_of(verdicts: Sequence[PairVerdict]) -> Sequence[ClaimPair]:
+    """Each verdict's pair: a table's column, or read from the records."""
+    return verdicts.pairs if isinstance(verdicts, VerdictTable) else [v.pair for v in verdicts]
+
+
+def read(verdicts: Sequence[PairVerdict], positions: Iterable[int]) -> list[PairVerdict]:
+    """The records at these positions (a table makes them together)."""
+    if isinstance(verdicts, VerdictTable):
+        return verdicts.read(positions)
+    return [verdicts[n] for n in positions]

@@ -170,7 +170,7 @@ def test_a_state_that_cannot_be_trusted_is_paired_afresh(fake_settings, articles
         data[len(data) // 2] ^= 0xFF
         (folder / "pairing.npz").write_bytes(bytes(data))
     elif damage == "truncate verdicts":
-        (folder / "pairs.jsonl").write_text("", encoding="utf-8")
+        next(folder.glob("pairs-*.jsonl")).write_text("", encoding="utf-8")
     elif damage == "delete index":
         (folder / "index.usearch").unlink()
     elif damage == "garbage index":
@@ -360,6 +360,21 @@ def test_a_kept_verdict_is_read_only_when_asked_for(fake_settings, articles, tmp
     scratch = Pipeline(fake_settings, store=False).run(articles)
     tail = '\n  "pairs": ['  # from the pairs on, the documents are the same text
     assert render_json(report).split(tail)[1] == render_json(scratch).split(tail)[1]
+
+
+@pytest.mark.parametrize("max_segments", [2, incremental.MAX_SEGMENTS])
+def test_report_lines_are_kept_in_linked_segments(fake_settings, articles, tmp_path, monkeypatch, max_segments):
+    """Each added article's pairs go into a segment of their own, the kept ones stay where they were (linked, not
+    copied); past MAX_SEGMENTS (or mostly dead bytes) one segment holds all. Every report reads as from scratch."""
+    monkeypatch.setattr(incremental, "MAX_SEGMENTS", max_segments)
+    store = Store(tmp_path / "s.sqlite")
+    tail = '\n  "pairs": ['
+    counts = []
+    for n in range(len(articles) - 4, len(articles) + 1):
+        report = Pipeline(fake_settings, store=store).run(articles[:n])
+        assert render_json(report).split(tail)[1] == render_json(scratch(fake_settings, articles[:n])).split(tail)[1]
+        counts.append(len(list(_state_folder(store).glob("pairs-*.jsonl"))))
+    assert max(counts) <= max_segments and (counts[-1] > 1 if max_segments > 4 else 1 in counts[1:])
 
 
 def test_the_group_index_finds_what_a_scan_of_the_pairs_finds():

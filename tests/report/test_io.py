@@ -71,7 +71,7 @@ def test_pieces_are_written_in_blocks_as_given() -> None:
     pieces = ["ab", "cdé", b"\x00\xff", "f", "", "ghij", b"", "k"]
     blocks = list(_blocks(pieces, size=4))
     assert b"".join(blocks) == b"abcd\xc3\xa9\x00\xfffghijk"
-    assert blocks == [b"abcd\xc3\xa9", b"\x00\xff", b"fghij", b"", b"k"]  # bytes pass as they are, in place
+    assert blocks == [b"abcd\xc3\xa9", b"\x00\xfffghij", b"k"]  # bytes joined with the text, in place
 
 
 def test_write_atomic_leaves_the_old_file_when_the_content_fails(tmp_path: Path) -> None:

@@ -5,9 +5,12 @@ the groups those pairs can reach.
 Beside the SQLite store (``Store.state_root()``) lives the state of each of the last STATES_KEPT corpora, one
 folder per generation, registered in the store's ``pair_states`` table with every file's size and CRC-32:
 ``pairing.npz`` (the ``verify.pairing.PairState`` arrays), ``index.usearch`` (the HNSW index, approximate mode),
-``verdicts.npz`` + ``heads.jsonl`` + ``pairs.jsonl`` (per candidate pair: its claims' slots, similarity, NLI scores
-both ways, verdict name, confidence and pair id; its rebuttal link and shared keys; its record in ``report.json``,
-which holds the rest of its verdict) and ``assessments.jsonl`` (every outlet assessment).
+``verdicts.npz`` + ``heads.jsonl`` + ``pairs-*.jsonl`` (per candidate pair: its claims' slots, similarity, NLI
+scores both ways, verdict name, confidence and pair id; its rebuttal link and shared keys; its record in
+``report.json``, which holds the rest of its verdict) and ``assessments.jsonl`` (every outlet assessment). The
+records lie in segments: a generation links the segments of the one before that still hold records it keeps and
+writes one more with its new records, so adding an article does not copy 300k records; when dead records make up
+more than half of the bytes, or there are more than MAX_SEGMENTS, one segment holds all.
 
 A run (``Incremental``): picks the state of the same key (embedding model, extraction rules, pairing settings)
 whose articles overlap the run's most - none, or one sharing less than KEEP_SHARE of the run's articles, means a
@@ -65,7 +68,8 @@ from verify.verdict.table import VerdictTable
 
 log = logging.getLogger(__name__)
 
-FORMAT = "3"  # of the state files (3: verdicts as report lines); part of every state key
+FORMAT = "3"  # of the state files (3: verdicts as report lines in segments); part of every state key
+MAX_SEGMENTS = 16  # report-line segments a generation may link before they are written into one
 STATES_KEPT = 4  # states (corpora) kept per store, least recently used dropped first
 KEEP_SHARE = 0.5  # a state sharing less than this share of a run's articles is not worth updating
 FULL_SHARE = 0.5  # when the verdict logic must look at more than this share of the pairs, it looks at all
@@ -207,7 +211,7 @@ class Incremental:
         line as stored, its record decoded from that line only when read."""
         records = self.match.tolist()  # every pair without a fresh verdict is held as it is (match >= 0)
         names, confidences, ids = ([column[m] for m in records] for column in (old.names, old.confidences, old.ids))
-        lines: list[str | None] = [old.lines[m] for m in records]
+        lines: list[bytes | None] = [old.lines[m] for m in records]
         for p, v in fresh.items():
             names[p], confidences[p], ids[p], lines[p] = v.verdict, v.confidence, v.pair.id, None
 
@@ -420,15 +424,21 @@ class StoredVerdicts:
     ids, the mirror group it read or null]."""
 
     def __init__(self, folder: Path, verdict_key: str, report_version: str = REPORT_VERSION) -> None:
-        self.verdict_key, self.report_version = verdict_key, report_version
+        self.folder, self.verdict_key, self.report_version = folder, verdict_key, report_version
         with np.load(folder / "verdicts.npz", allow_pickle=False) as data:
             self.slots, self.similarity, probs = data["slots"], data["similarity"], data["probs"]
             self.labels: list[str] = data["labels"].tolist()
             self.names: list[str] = data["names"].tolist()
             self.confidences: list[float] = data["confidence"].tolist()
             self.ids: list[str] = data["ids"].tolist()
+            self.segments: list[str] = data["segments"].tolist()
+            self.where = data["where"]  # per pair: its line's segment, offset and length
         self.head_lines = (folder / "heads.jsonl").read_text(encoding="utf-8").splitlines()
-        self.lines = (folder / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
+        if self.where.shape != (len(self.names), 3) or (len(self.where) and not 0 <= self.where[:, 0].min()
+                                                         <= self.where[:, 0].max() < len(self.segments)):
+            raise ValueError("the stored report lines do not fit together")
+        blobs = [(folder / name).read_bytes() for name in self.segments]
+        self.lines = [blobs[s][o : o + n] for s, o, n in self.where.tolist()]
         self.assessment_lines = (folder / "assessments.jsonl").read_text(encoding="utf-8").splitlines()
         self.assessments_read: list[Assessment] = []
         self.heads: dict[int, tuple[str | None, tuple[str, ...]]] = {}
@@ -497,9 +507,12 @@ class StoredVerdicts:
     def verdicts(self, judgements: Sequence[Judgement], records: np.ndarray) -> list[PairVerdict]:
         """The stored verdicts of these records for these judgements (of the same pairs), decoded from their report
         lines."""
+        lines = [self.lines[i] for i in np.asarray(records).tolist()]
+        decoded = (d for start in range(0, len(lines), DECODE_LINES)
+                   for d in json.loads(b"[" + b",".join(lines[start : start + DECODE_LINES]) + b"]"))
         return [PairVerdict(j.pair, d["verdict"], d["confidence"], j.forward, j.backward, d["reason"],
                             tuple(d["conflicts"]), d["rule"], tuple(map(evidence_from_dict, d["evidence"])))
-                for j, d in zip(judgements, _decoded([self.lines[i] for i in np.asarray(records).tolist()], _DECODER))]
+                for j, d in zip(judgements, decoded)]
 
     @_collector_paused()
     def assessments(self) -> tuple[list[Assessment], dict[Group, list[Group]]]:
@@ -565,19 +578,70 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
     for p in np.nonzero(~held)[0].tolist():
         j = judgements[p]
         probs[p] = [j.forward[k] for k in labels] + [j.backward[k] for k in labels]
+    segments, where = write_lines(folder, verdicts.json_lines(pair_line), old, match, rewritten)
     with open(folder / "verdicts.npz", "wb") as handle:
         np.savez(handle, slots=slots.reshape(-1, 2), similarity=np.array([p.similarity for p in pairs]), probs=probs,
                  labels=np.array(labels, dtype=str), names=np.array(verdicts.names, dtype=str),
-                 confidence=np.array(verdicts.confidences, dtype=np.float64), ids=np.array(verdicts.ids, dtype=str))
+                 confidence=np.array(verdicts.confidences, dtype=np.float64), ids=np.array(verdicts.ids, dtype=str),
+                 segments=np.array(segments, dtype=str), where=where)
         _sync(handle)
     heads = [old.head_lines[m] if old is not None and m >= 0 and p not in rewritten else
              json.dumps([pair.via, list(pair.shared)]) for p, (pair, m) in enumerate(zip(pairs, np.asarray(match).tolist()))]
     _write(folder / "heads.jsonl", ("\n".join(heads) + "\n").encode())
-    _write(folder / "pairs.jsonl", ("\n".join(verdicts.json_lines(pair_line)) + "\n").encode())
     stored = {id(x): line for x, line in zip(old.assessments_read, old.assessment_lines)} if old else {}
     rows = [stored.get(id(x)) or json.dumps([x.claim_id, x.source, x.verdict, x.probability, x.rule, list(x.pair_ids),
                                              list(m) if (m := mirror(x)) else None]) for x in assessments]
     _write(folder / "assessments.jsonl", ("\n".join(rows) + "\n").encode())
+
+
+def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None, match: np.ndarray,
+                rewritten: set[int]) -> tuple[list[str], np.ndarray]:
+    """The report-line segments of a generation: ``old``'s segments that hold lines kept (``match[p]`` >= 0 and p
+    not ``rewritten``), linked, and a new one with the other lines; all in one new segment when that would leave
+    more dead bytes than live ones, or more than MAX_SEGMENTS. Returns the segment names and, per line, its
+    segment, offset and length."""
+    match = np.asarray(match, dtype=np.int64)
+    kept = match >= 0
+    if rewritten:
+        kept[list(rewritten)] = False
+    if old is None:
+        kept[:] = False
+    where = np.zeros((len(lines), 3), dtype=np.int64)
+    names: list[str] = []
+    if kept.any():
+        where[kept] = old.where[match[kept]]  # type: ignore[union-attr]
+        used = np.unique(where[kept, 0])
+        sizes = [(old.folder / old.segments[s]).stat().st_size for s in used.tolist()]  # type: ignore[union-attr]
+        if len(used) >= MAX_SEGMENTS or sum(sizes) > 2 * int(where[kept, 2].sum()):
+            kept[:] = False  # written again, all in one
+        else:
+            renumber = np.full(len(old.segments), -1, dtype=np.int64)  # type: ignore[union-attr]
+            renumber[used] = np.arange(len(used))
+            where[kept, 0] = renumber[where[kept, 0]]
+            names = [old.segments[s] for s in used.tolist()]  # type: ignore[union-attr]
+            for name in names:
+                _link(old.folder / name, folder / name)  # type: ignore[union-attr]
+    fresh = np.nonzero(~kept)[0].tolist()
+    if fresh or not names:
+        name = f"pairs-{time.time_ns():x}-{os.getpid()}.jsonl"
+        offset, chunks = 0, []
+        for p in fresh:
+            line = lines[p]
+            where[p] = (len(names), offset, len(line))
+            chunks.append(line)
+            chunks.append(b"\n")
+            offset += len(line) + 1
+        _write(folder / name, b"".join(chunks))
+        names.append(name)
+    return names, where
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a copy where the file system has none)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _group(x: Assessment) -> Group:

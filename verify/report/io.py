@@ -34,11 +34,11 @@ class ReportWriteError(InputError):
     """The report files could not be written (a full disk, a read-only folder)."""
 
 
-def _iter_inert_json(report: Report) -> Iterator[str]:
-    return (inert_json(piece) for piece in iter_json(report))
+def _iter_inert_json(report: Report) -> Iterator[str | bytes]:
+    return (inert_json(piece) if isinstance(piece, str) else piece for piece in iter_json(report))  # bytes: inert
 
 
-_RENDERERS: dict[str, Callable[[Report], str | Iterable[str]]] = {
+_RENDERERS: dict[str, Callable[[Report], str | Iterable[str | bytes]]] = {
     "json": _iter_inert_json, "md": render_markdown, "html": render_html}
 
 
@@ -118,7 +118,7 @@ def manifest_problem(path: Path) -> str | None:
     return None
 
 
-def _stage(target: Path, content: str | bytes | Iterable[str]) -> tuple[Path, str, int]:
+def _stage(target: Path, content: str | bytes | Iterable[str | bytes]) -> tuple[Path, str, int]:
     """Write ``content`` (text as UTF-8) to a temporary file beside ``target`` (synced, mode of the target);
     return it, its SHA-256 and its size. The temporary file is removed if anything goes wrong."""
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -143,22 +143,28 @@ def _stage(target: Path, content: str | bytes | Iterable[str]) -> tuple[Path, st
 def _blocks(pieces: Iterable[str | bytes], size: int = 1 << 20) -> Iterator[bytes]:
     """The pieces (text as UTF-8) joined into blocks of about ``size`` bytes: hashing and writing 300k
     records one by one cost more than making them."""
-    pending: list[str] = []
+    text: list[str] = []
+    data: list[bytes] = []
     length = 0
     for piece in pieces:
-        if isinstance(piece, bytes):
-            if pending:
-                yield "".join(pending).encode("utf-8")
-                pending, length = [], 0
-            yield piece
-            continue
-        pending.append(piece)
+        if isinstance(piece, str):
+            text.append(piece)
+        else:
+            if text:
+                data.append("".join(text).encode("utf-8"))
+                text = []
+            data.append(piece)
         length += len(piece)
         if length >= size:
-            yield "".join(pending).encode("utf-8")
-            pending, length = [], 0
-    if pending:
-        yield "".join(pending).encode("utf-8")
+            if text:
+                data.append("".join(text).encode("utf-8"))
+                text = []
+            yield b"".join(data)
+            data, length = [], 0
+    if text:
+        data.append("".join(text).encode("utf-8"))
+    if data:
+        yield b"".join(data)
 
 
 @contextmanager

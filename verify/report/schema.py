@@ -258,7 +258,8 @@ def to_json_model(report: Report) -> ReportJSON:
 
 def iter_json(report: Report) -> Iterator[str]:
     """The JSON report in pieces, one record at a time: the document ``ReportJSON`` describes, without
-    holding it (or a model of every pair) in memory at once - 300k pairs took gigabytes that way.
+    holding it (or a model of every pair) in memory at once - 300k pairs took gigabytes that way. A piece is
+    text, or UTF-8 bytes already inert (``inert_json``): the lines a ``VerdictTable`` holds.
 
     The records are plain dicts built to the schema and serialized by pydantic's own JSON writer, without
     a model per record (validating 300k pairs took seconds): the bytes are those of ``model_dump_json``,
@@ -271,24 +272,26 @@ def iter_json(report: Report) -> Iterator[str]:
         yield f"  {json.dumps(key)}: ["
         empty = True
         for item in items:
-            yield ("\n    " if empty else ",\n    ") + _record_json(item)
+            record = _record_json(item)
+            separator = "\n    " if empty else ",\n    "
+            yield separator + record if isinstance(record, str) else separator.encode() + record
             empty = False
         yield ("]" if empty else "\n  ]") + (",\n" if n < len(lists) - 1 else "\n")
     yield "}\n"
 
 
-def _record_json(record: dict[str, Any] | str) -> str:
+def _record_json(record: dict[str, Any] | bytes) -> str | bytes:
     """One record of the report as compact JSON, written as ``model_dump_json`` writes its model (floats
-    alike, NaN and infinity as null); a string is a record already written so."""
-    return record if isinstance(record, str) else to_json(record, inf_nan_mode="null").decode("utf-8")
+    alike, NaN and infinity as null); bytes are a record already written so (``pair_line``)."""
+    return record if isinstance(record, bytes) else to_json(record, inf_nan_mode="null").decode("utf-8")
 
 
-def pair_line(verdict: PairVerdict, pair_id: str) -> str:
-    """A pair's record in ``report.json``, as ``iter_json`` writes it."""
-    return _record_json(_pair_json(verdict, pair_id))
+def pair_line(verdict: PairVerdict, pair_id: str) -> bytes:
+    """A pair's record in ``report.json`` as ``write_reports`` writes it (inert, UTF-8)."""
+    return inert_json(to_json(_pair_json(verdict, pair_id), inf_nan_mode="null").decode("utf-8")).encode("utf-8")
 
 
-def _pairs(verdicts: Sequence[PairVerdict]) -> Iterator[dict[str, Any] | str]:
+def _pairs(verdicts: Sequence[PairVerdict]) -> Iterator[dict[str, Any] | bytes]:
     """The pairs' records in report order; a ``VerdictTable``'s as the lines it holds (made where missing)."""
     if isinstance(verdicts, VerdictTable):
         order, _ = report_order(verdicts)
@@ -299,7 +302,7 @@ def _pairs(verdicts: Sequence[PairVerdict]) -> Iterator[dict[str, Any] | str]:
 
 def render_json(report: Report) -> str:
     """The JSON report as one string (``iter_json`` joined)."""
-    return "".join(iter_json(report))
+    return "".join(piece if isinstance(piece, str) else piece.decode("utf-8") for piece in iter_json(report))
 
 
 def _head(report: Report) -> dict[str, Any]:
@@ -309,7 +312,7 @@ def _head(report: Report) -> dict[str, Any]:
             "meta": to_jsonable_python(meta, fallback=str)}
 
 
-def _records(report: Report) -> dict[str, Iterator[dict[str, Any] | str]]:
+def _records(report: Report) -> dict[str, Iterator[dict[str, Any] | bytes]]:
     """The report's lists, in document order, each converted lazily one record at a time to the dict its
     model (``SourceJSON``, ``ClaimJSON``, ...) would dump: fields in schema order, floats as floats."""
     return {

@@ -21,10 +21,11 @@ READ_CHUNK = 4096  # records made together when the table is read through
 
 class VerdictTable(Sequence[PairVerdict]):
     """``pairs[n]``'s verdict is named ``names[n]`` with ``confidences[n]``; ``ids[n]`` is the pair's id and
-    ``lines[n]`` its record in ``report.json`` (None until rendered). ``read(positions)`` makes the records."""
+    ``lines[n]`` its record in ``report.json`` as written there (inert UTF-8; None until rendered).
+    ``read(positions)`` makes the records."""
 
     def __init__(self, pairs: Sequence[ClaimPair], names: list[str], confidences: list[float], ids: list[str],
-                 read: Callable[[Sequence[int]], list[PairVerdict]], lines: list[str | None] | None = None) -> None:
+                 read: Callable[[Sequence[int]], list[PairVerdict]], lines: list[bytes | None] | None = None) -> None:
         lines = [None] * len(pairs) if lines is None else lines
         if not len(pairs) == len(names) == len(confidences) == len(ids) == len(lines):
             raise ValueError("a verdict table's columns differ in length")
@@ -43,7 +44,7 @@ class VerdictTable(Sequence[PairVerdict]):
         positions = list(positions)
         return self._read(positions) if positions else []
 
-    def json_lines(self, render: Callable[[PairVerdict, str], str]) -> list[str]:
+    def json_lines(self, render: Callable[[PairVerdict, str], bytes]) -> list[bytes]:
         """Every pair's ``report.json`` record; the missing ones are made by ``render(record, pair id)`` (and kept)."""
         missing = [n for n, line in enumerate(self.lines) if line is None]
         for start in range(0, len(missing), READ_CHUNK):

@@ -151,6 +151,25 @@ def test_an_unchanged_corpus_runs_again_without_models_or_verdict_logic(fake_set
         "pairs_kept": len(first.verdicts), "verdicts_rerun": 0}
 
 
+def test_the_state_holds_the_vectors_so_only_new_claims_are_embedded(fake_settings, articles, tmp_path, caplog):
+    """No vector cache in front of the embedder: the pairing state's own vectors stand for the claims it holds. A
+    model giving vectors of another size under the same name drops the state (and gets every claim to embed)."""
+    store = Store(tmp_path / "s.sqlite")
+    Pipeline(fake_settings, embedder=CountingEmbedder(), store=store).run(articles[:-2])
+    embedder = CountingEmbedder()
+    report = Pipeline(fake_settings, embedder=embedder, store=store).run(articles[:-1])
+    assert sorted(embedder.texts) == sorted(c.standalone for c in report.claims if c.article_id == articles[-2].id)
+    assert document(report) == document(scratch(fake_settings, articles[:-1]))
+    wider = CountingEmbedder(dim=300)
+    with caplog.at_level(logging.WARNING, logger="verify.pipeline.incremental"):
+        pipeline = Pipeline(fake_settings, embedder=wider, store=store)
+        again = pipeline.run(articles)
+    assert "vectors of 256 values" in caplog.text and pipeline.last_pairing["incremental"]["state"] == "new"
+    assert set(wider.texts) == {c.standalone for c in again.claims}
+    assert document(again) == document(Pipeline(fake_settings, embedder=CountingEmbedder(dim=300), store=False
+                                                ).run(articles))
+
+
 def _state_folder(store: Store) -> Path:
     (row,) = store.pair_states()
     return store.state_root() / row["id"] / row["generation"]

@@ -13,6 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from verify import __version__
 from verify.config import Settings
 from verify.errors import InputError
@@ -215,17 +217,27 @@ class Pipeline:
         s = self.settings
         with _timed(timings, "claims"):
             claims = self.extract(articles, progress("claims", len(articles)))
-        with _timed(timings, "embed"):
-            vectors = self.embedder.embed([c.standalone for c in claims], progress("embed", len(claims)))
+        on_embed = progress("embed", len(claims))
+
+        def embed(positions: Sequence[int]) -> np.ndarray:  # timed as the embed stage, inside the pair stage
+            start = time.perf_counter()
+            try:
+                on_embed(len(claims) - len(positions))  # the rest: held by the pairing state
+                return self.embedder.embed([claims[i].standalone for i in positions], on_embed)
+            finally:
+                timings["embed"] += time.perf_counter() - start
+
+        timings["embed"] = 0.0
         with _timed(timings, "pair"):
             pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
             incremental = self._incremental(pairer)
             if incremental is None:
-                pairs = pairer.pair(claims, vectors)
-            else:  # pairs among claims the store has seen come from its pairing state
+                pairs = pairer.pair(claims, embed(range(len(claims))))
+            else:  # pairs among claims the store has seen come from its pairing state, and their vectors
                 keys = {a.id: article_key(a) for a in articles}
-                pairs = incremental.pair(claims, vectors, [keys[c.article_id] for c in claims])
+                pairs = incremental.pair(claims, embed, [keys[c.article_id] for c in claims])
             self.last_pairing = dict(pairer.stats) | ({"incremental": incremental.stats} if incremental else {})
+        timings["pair"] -= timings["embed"]
         with _timed(timings, "nli"):
             judge = partial(judge_pairs, self.judge.predict)
             on_nli = progress("nli", 2 * len(pairs))

@@ -4,7 +4,8 @@ the groups those pairs can reach.
 
 Beside the SQLite store (``Store.state_root()``) lives the state of each of the last STATES_KEPT corpora, one
 folder per generation, registered in the store's ``pair_states`` table with every file's size and CRC-32:
-``pairing.npz`` (the ``verify.pairing.PairState`` arrays), ``index.usearch`` (the HNSW index, approximate mode),
+``pairing.npz`` (the ``verify.pairing.PairState`` arrays), ``vectors-*.npy`` (each slot's claim vector, in segments
+of slots as they were added), ``index.usearch`` (the HNSW index, approximate mode),
 ``verdicts.npz`` + ``heads.jsonl`` + ``pairs-*.jsonl`` (per candidate pair: its claims' slots, similarity, NLI
 scores both ways, verdict name, confidence and pair id; its rebuttal link and shared keys; its record in
 ``report.json``, which holds the rest of its verdict) and ``assessments.jsonl`` (every outlet assessment). The
@@ -113,19 +114,26 @@ class Incremental:
         self.rewritten: set[int] = set()  # pairs whose verdict this run decided (the others: from the state)
         self.index: GroupIndex | None = None
         self.stats: dict[str, Any] = {}
+        self.vectors = np.zeros((0, 0), dtype=np.float32)  # per claim of the run
+        self.stored_vectors = np.zeros((0, 0), dtype=np.float32)  # per slot of the state read
+        self.vector_segments: list[tuple[str, int, int]] = []  # its vector files: name, first slot, slots
 
     # -- pairing -----------------------------------------------------------------------------------------
-    def pair(self, claims: Sequence[Claim], vectors: np.ndarray, article_keys: Sequence[str]) -> list[ClaimPair]:
-        """The corpus's candidate pairs, from the best stored state moved to this corpus (or a fresh one)."""
-        vectors = np.asarray(vectors, dtype=np.float32)
-        dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 0
+    def pair(self, claims: Sequence[Claim], embed: Callable[[Sequence[int]], np.ndarray], article_keys: Sequence[str]
+             ) -> list[ClaimPair]:
+        """The corpus's candidate pairs, from the best stored state moved to this corpus (or a fresh one).
+        ``embed(positions)`` gives the vectors of those claims; it is asked only for claims the state holds no
+        vector of (the same claim of the same article, under the same embedding model: the state key)."""
         approximate = self.pairer.approximate(len(claims))
         self.articles, self.claims = sorted(set(article_keys)), claims
-        self.state, self.row, self.old = self._load(dim, approximate)
+        uids = unique_ids(f"{k}/{c.id}" for k, c in zip(article_keys, claims))
+        self.state, self.row, self.old = self._load(approximate)
+        vectors = self._vectors(uids, embed)
         reused = self.state is not None
         if self.state is None:
-            self.state = PairState(self.pairer, dim, approximate)
-        self.state.update(claims, vectors, unique_ids(f"{k}/{c.id}" for k, c in zip(article_keys, claims)))
+            self.state = PairState(self.pairer, vectors.shape[1], approximate)
+        self.state.update(claims, vectors, uids)
+        self.vectors = vectors
         slot_of = self.state.slot_of
         chosen = self.state.candidates(vectors)
         known = self.old.known(chosen, slot_of) if self.old else None
@@ -137,6 +145,32 @@ class Incremental:
         self.stats = {"state": "updated" if reused else "new", **self.state.stats,
                       "pairs_kept": int((self.match >= 0).sum())}
         return self.pairs
+
+    def _vectors(self, uids: Sequence[str], embed: Callable[[Sequence[int]], np.ndarray]) -> np.ndarray:
+        """Every claim's vector: the state's where it holds the claim, else ``embed``'s. A state whose vectors are of
+        another size than the model's (another model under the same name) is dropped."""
+        state = self.state
+        held = np.full(len(uids), -1, dtype=np.int64)
+        if state is not None:
+            alive = np.nonzero(state.alive)[0]
+            slot = dict(zip(state.uid[alive].tolist(), alive.tolist()))
+            held = np.array([slot.get(u, -1) for u in uids], dtype=np.int64)
+        todo = np.nonzero(held < 0)[0]
+        fresh = np.asarray(embed(todo.tolist()), dtype=np.float32) if len(todo) else None
+        if state is not None and fresh is not None and (fresh.ndim != 2 or fresh.shape[1] != state.dim):
+            log.warning("the stored pairing holds vectors of %d values, the model gives %s; pairing afresh", state.dim,
+                        fresh.shape[1:])
+            self._drop(self.row)  # type: ignore[arg-type]
+            self.state = self.row = self.old = None
+            self.stored_vectors, self.vector_segments = np.zeros((0, 0), dtype=np.float32), []
+            return self._vectors(uids, embed)
+        dim = state.dim if state is not None else (fresh.shape[1] if fresh is not None and fresh.ndim == 2 else 0)
+        vectors = np.zeros((len(uids), dim), dtype=np.float32)
+        if state is not None:
+            vectors[held >= 0] = self.stored_vectors[held[held >= 0]]
+        if fresh is not None:
+            vectors[todo] = fresh
+        return vectors
 
     # -- NLI ---------------------------------------------------------------------------------------------
     def judge(self, judge: Callable[[Sequence[ClaimPair], Callable[[int], None] | None], list[Judgement]],
@@ -250,7 +284,7 @@ class Incremental:
         return out
 
     # -- the stored state --------------------------------------------------------------------------------
-    def _load(self, dim: int, approximate: bool) -> tuple[PairState | None, dict[str, Any] | None, StoredVerdicts | None]:
+    def _load(self, approximate: bool) -> tuple[PairState | None, dict[str, Any] | None, StoredVerdicts | None]:
         """The best state of this key moved to nothing yet, its register row and its verdicts; Nones when there is
         none worth updating or it cannot be trusted."""
         if self.root is None:
@@ -263,12 +297,15 @@ class Incremental:
         try:
             _check_files(folder, best["files"])
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-            if (meta["format"], meta["dim"], meta["approximate"]) != (FORMAT, dim, approximate):
+            if (meta["format"], meta["approximate"]) != (FORMAT, approximate):
                 self._drop(best)  # another mode (the corpus crossed the ANN threshold): start afresh
                 return None, None, None
+            dim = int(meta["dim"])
             with np.load(folder / "pairing.npz", allow_pickle=False) as arrays:
                 index = _load_index(folder / "index.usearch") if approximate else None
                 state = PairState.from_arrays(self.pairer, dim, approximate, dict(arrays), index)
+            segments = [(name, int(first), int(count)) for name, first, count in meta["vectors"]]
+            vectors = _read_vectors(folder, segments, len(state.uid), dim)
             if state.alive.sum() < KEEP_SHARE * len(state.alive):
                 self._drop(best)  # mostly claims long gone: cheaper to start afresh than to carry them
                 return None, None, None
@@ -279,6 +316,7 @@ class Incremental:
             log.warning("the stored pairing %s cannot be trusted (%s); pairing afresh", best["id"], exc)
             self._drop(best)
             return None, None, None
+        self.stored_vectors, self.vector_segments = vectors, segments
         return state, best, verdicts
 
     def _drop(self, row: dict[str, Any]) -> None:
@@ -313,9 +351,10 @@ class Incremental:
     def _write(self, folder: Path) -> None:
         assert self.state is not None
         folder.mkdir(parents=True, exist_ok=True)
+        segments = self._write_vectors(folder)
         meta = {"format": FORMAT, "dim": self.state.dim, "approximate": self.state.approximate,
                 "scores_key": self.scores_key, "verdict_key": self.verdict_key, "report_version": REPORT_VERSION,
-                "pairs": len(self.pairs)}
+                "pairs": len(self.pairs), "vectors": segments}
         _write(folder / "meta.json", json.dumps(meta).encode())
         with open(folder / "pairing.npz", "wb") as handle:
             np.savez(handle, **self.state.arrays())
@@ -331,6 +370,29 @@ class Incremental:
 
         write_verdicts(folder, self.slots, self.judgements, self.verdicts, self.assessments, self.old, self.match,
                        self.rewritten, mirror)
+
+    def _write_vectors(self, folder: Path) -> list[tuple[str, int, int]]:
+        """The vector files of a generation: the state read's, linked, and one with the slots added since (all in
+        one past MAX_SEGMENTS)."""
+        assert self.state is not None
+        slots = len(self.state.uid)
+        segments = self.vector_segments if self.row is not None and len(self.vector_segments) < MAX_SEGMENTS else []
+        first = sum(count for _, _, count in segments)
+        old = self.root / self.row["id"] / self.row["generation"] if self.row else None  # type: ignore[operator]
+        for name, _, _ in segments:
+            _link(old / name, folder / name)  # type: ignore[operator]
+        if first < slots:
+            rows = np.zeros((slots - first, self.state.dim), dtype=np.float32)
+            if first < len(self.stored_vectors):
+                rows[: len(self.stored_vectors) - first] = self.stored_vectors[first:]
+            new = self.state.slot_of >= first
+            rows[self.state.slot_of[new] - first] = self.vectors[new]
+            name = f"vectors-{time.time_ns():x}-{os.getpid()}.npy"
+            with open(folder / name, "wb") as handle:
+                np.save(handle, rows, allow_pickle=False)
+                _sync(handle)
+            segments = [*segments, (name, first, slots - first)]
+        return segments
 
     def _tidy(self) -> None:
         """Drop states beyond STATES_KEPT (least recently used first) and folders no state names."""
@@ -634,6 +696,21 @@ def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None
         _write(folder / name, b"".join(chunks))
         names.append(name)
     return names, where
+
+
+def _read_vectors(folder: Path, segments: Sequence[tuple[str, int, int]], slots: int, dim: int) -> np.ndarray:
+    """Per slot its vector, from the segments (name, first slot, slots) that cover slots 0 .. slots - 1."""
+    vectors = np.zeros((slots, dim), dtype=np.float32)
+    end = 0
+    for name, first, count in segments:
+        rows = np.load(folder / name, allow_pickle=False)
+        if first != end or rows.shape != (count, dim):
+            raise ValueError(f"{name}: the stored vectors do not fit the slots")
+        vectors[first : first + count] = rows
+        end = first + count
+    if end != slots:
+        raise ValueError("the stored vectors do not cover every slot")
+    return vectors
 
 
 def _link(source: Path, target: Path) -> None:

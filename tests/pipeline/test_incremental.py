@@ -16,7 +16,7 @@ import pytest
 from verify import pairing
 from verify.models.fakes import CountingEmbedder, CountingJudge
 from verify.pairing import Known, Pairer, PairState, sorted_unique, unique_ids, unique_rows
-from verify.pipeline import incremental
+from verify.pipeline import incremental, state_files
 from verify.pipeline.caches import CachedEmbedder
 from verify.pipeline.core import Pipeline
 from verify.pipeline.store import Store
@@ -112,7 +112,7 @@ def test_every_step_of_a_growing_corpus_gives_the_from_scratch_report(fake_setti
 
 
 def test_a_new_article_costs_only_its_own_pairs(fake_settings, articles, tmp_path, monkeypatch):
-    monkeypatch.setattr(incremental, "DECODE_LINES", 3)  # stored lines decoded a few at a time, as a big state is
+    monkeypatch.setattr(state_files, "DECODE_LINES", 3)  # stored lines decoded a few at a time, as a big state is
     store = Store(tmp_path / "s.sqlite")
     old = articles[:-1]
     Pipeline(fake_settings, store=store).run(old)
@@ -338,14 +338,14 @@ def test_a_line_head_is_the_first_two_items_of_the_line(via, shared):
     evidence = [["nli", "entailment", 0.5, 0.25, 0.65], ["distinct_entities", "FAC", ["A, B"], ["C"]]]
     line = json.dumps([via, shared, "support", 0.5, "a reason, with [brackets] and \"quotes\"", [], "restatement",
                        evidence])
-    assert incremental.line_head(line) == (via, tuple(shared))
+    assert state_files.line_head(line) == (via, tuple(shared))
 
 
 def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tmp_path, monkeypatch):
-    monkeypatch.setattr(incremental, "DECODE_LINES", 4)
+    monkeypatch.setattr(state_files, "DECODE_LINES", 4)
     store = Store(tmp_path / "s.sqlite")
     report = Pipeline(fake_settings, store=store).run(articles)
-    old = incremental.StoredVerdicts(_state_folder(store), "")
+    old = state_files.StoredVerdicts(_state_folder(store), "")
     heads = [json.loads(line) for line in old.head_lines]  # written in the order of the run's pairs
     assert [old.head(i) for i in range(len(heads))] == [(r[0], tuple(r[1])) for r in heads]
     assert [(h[0], tuple(h[1])) for h in heads] == [(v.pair.via, v.pair.shared) for v in report.verdicts]
@@ -362,13 +362,13 @@ def test_a_kept_verdict_is_read_only_when_asked_for(fake_settings, articles, tmp
     store = Store(tmp_path / "s.sqlite")
     Pipeline(fake_settings, store=store).run(articles[:-1])
     decoded: list[int] = []
-    original = incremental.StoredVerdicts.verdicts
+    original = state_files.StoredVerdicts.verdicts
 
     def counted(self, judgements, records):
         decoded.extend(np.asarray(records).tolist())
         return original(self, judgements, records)
 
-    monkeypatch.setattr(incremental.StoredVerdicts, "verdicts", counted)
+    monkeypatch.setattr(state_files.StoredVerdicts, "verdicts", counted)
     report = Pipeline(fake_settings, store=store).run(articles)
     assert isinstance(report.verdicts, VerdictTable)
     render_json(report)
@@ -381,11 +381,11 @@ def test_a_kept_verdict_is_read_only_when_asked_for(fake_settings, articles, tmp
     assert render_json(report).split(tail)[1] == render_json(scratch).split(tail)[1]
 
 
-@pytest.mark.parametrize("max_segments", [2, incremental.MAX_SEGMENTS])
+@pytest.mark.parametrize("max_segments", [2, state_files.MAX_SEGMENTS])
 def test_report_lines_are_kept_in_linked_segments(fake_settings, articles, tmp_path, monkeypatch, max_segments):
     """Each added article's pairs go into a segment of their own, the kept ones stay where they were (linked, not
     copied); past MAX_SEGMENTS (or mostly dead bytes) one segment holds all. Every report reads as from scratch."""
-    monkeypatch.setattr(incremental, "MAX_SEGMENTS", max_segments)
+    monkeypatch.setattr(state_files, "MAX_SEGMENTS", max_segments)
     store = Store(tmp_path / "s.sqlite")
     tail = '\n  "pairs": ['
     counts = []
@@ -445,7 +445,7 @@ def test_evidence_is_stored_in_the_report_line_and_read_back_as_it_was(item, tmp
     scores = {"entailment": 0.1, "neutral": 0.2, "contradiction": 0.7}
     verdict = PairVerdict(ClaimPair(a, b, 0.75), "contradict", 0.7, scores, scores, "a reason", ("x",), "value-conflict",
                           (item,))
-    old = incremental.StoredVerdicts.__new__(incremental.StoredVerdicts)
+    old = state_files.StoredVerdicts.__new__(state_files.StoredVerdicts)
     old.lines = [pair_line(verdict, verdict.pair.id)]
     (again,) = old.verdicts([Judgement(verdict.pair, scores, scores)], np.array([0]))
     assert again == verdict
@@ -455,15 +455,15 @@ def test_the_collector_is_paused_only_while_records_are_read_back():
     import gc
 
     assert gc.isenabled()
-    with incremental._collector_paused():
+    with state_files.collector_paused():
         assert not gc.isenabled()
-        with incremental._collector_paused():
+        with state_files.collector_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
     gc.disable()
     try:
-        with incremental._collector_paused():
+        with state_files.collector_paused():
             pass
         assert not gc.isenabled()  # a caller's choice stays as it was
     finally:

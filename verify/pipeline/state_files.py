@@ -1,0 +1,345 @@
+"""The files of a stored pairing state (see ``verify.pipeline.incremental``): the verdict part read back
+(``StoredVerdicts``) and written (``write_verdicts``, ``write_lines``), the claim vectors by slot
+(``read_vectors``), and the file-level helpers - checksums, synced writes, hard links.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import shutil
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from verify.pairing import Known, PairState
+from verify.records import Assessment, ClaimPair, Judgement, PairVerdict, evidence_from_dict
+from verify.report.schema import VERSION as REPORT_VERSION
+from verify.report.schema import pair_line
+from verify.verdict.table import VerdictTable
+
+MAX_SEGMENTS = 16  # report-line and vector segments a generation may link before they are written into one
+DECODE_LINES = 128  # stored lines decoded together: few calls, and their lists freed before the collector keeps them
+
+Group = tuple[str, str]  # (claim id, other outlet): what one Assessment judges
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a state's records are read back: they hold no cycles, and
+    each full collection their number sets off would walk every object of the process for nothing."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+class StoredVerdicts:
+    """The verdict part of a stored state: per candidate pair (aligned) its slots (a, b), similarity, NLI scores both
+    ways (``probs``, in ``labels`` order), verdict name, confidence and pair id; a JSON line [rebuttal link, shared
+    keys] (its head, for the pairing); and its record in ``report.json`` (``lines``), from which the rest of its
+    verdict is decoded when asked for. Per assessment a JSON line [claim, outlet, verdict, probability, rule, pair
+    ids, the mirror group it read or null]."""
+
+    def __init__(self, folder: Path, verdict_key: str, report_version: str = REPORT_VERSION) -> None:
+        self.folder, self.verdict_key, self.report_version = folder, verdict_key, report_version
+        with np.load(folder / "verdicts.npz", allow_pickle=False) as data:
+            self.slots, self.similarity, probs = data["slots"], data["similarity"], data["probs"]
+            self.labels: list[str] = data["labels"].tolist()
+            self.names: list[str] = data["names"].tolist()
+            self.confidences: list[float] = data["confidence"].tolist()
+            self.ids: list[str] = data["ids"].tolist()
+            self.segments: list[str] = data["segments"].tolist()
+            self.where = data["where"]  # per pair: its line's segment, offset and length
+        self.head_lines = (folder / "heads.jsonl").read_text(encoding="utf-8").splitlines()
+        if self.where.shape != (len(self.names), 3) or (len(self.where) and not 0 <= self.where[:, 0].min()
+                                                         <= self.where[:, 0].max() < len(self.segments)):
+            raise ValueError("the stored report lines do not fit together")
+        blobs = [(folder / name).read_bytes() for name in self.segments]
+        self.lines = [blobs[s][o : o + n] for s, o, n in self.where.tolist()]
+        self.assessment_lines = (folder / "assessments.jsonl").read_text(encoding="utf-8").splitlines()
+        self.assessments_read: list[Assessment] = []
+        self.heads: dict[int, tuple[str | None, tuple[str, ...]]] = {}
+        if (not len(self.slots) == len(self.similarity) == len(probs) == len(self.names) == len(self.confidences)
+                == len(self.ids) == len(self.head_lines) == len(self.lines)
+                or probs.shape[1:] != (6,) or len(self.labels) != 3 or self.slots.shape[1:] != (2,)):
+            raise ValueError("the stored verdicts do not fit together")
+        self.probs = probs
+        codes = self.slots[:, 0] << 32 | self.slots[:, 1]
+        self.order = np.argsort(codes)
+        self.codes = codes[self.order]
+
+    def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The record of each slot pair (a[i], b[i]) in this order, -1 where none."""
+        codes = np.asarray(a, dtype=np.int64) << 32 | np.asarray(b, dtype=np.int64)
+        pos = np.clip(np.searchsorted(self.codes, codes), 0, max(len(self.codes) - 1, 0))
+        hit = (self.codes[pos] == codes) if len(self.codes) else np.zeros(len(codes), dtype=bool)
+        return np.where(hit, self.order[pos] if len(self.codes) else -1, -1)
+
+    def head(self, i: int) -> tuple[str | None, tuple[str, ...]]:
+        """Record i's rebuttal link and shared keys (decoded once)."""
+        if i not in self.heads:
+            self.heads[i] = line_head(self.head_lines[i])
+        return self.heads[i]
+
+    @collector_paused()
+    def known(self, chosen: np.ndarray, slot_of: np.ndarray) -> Known:
+        """Similarity and shared keys of the chosen rows (i, j) the state holds (either way round): both depend on
+        the two claims alone, which a slot pins down."""
+        a, b = slot_of[chosen[:, 0]], slot_of[chosen[:, 1]]
+        found = np.maximum(self.find(a, b), self.find(b, a))
+        held = found >= 0
+        return Known(chosen[held], self.similarity[found[held]], [self.head(r)[1] for r in found[held].tolist()])
+
+    def match(self, slots: np.ndarray, pairs: Sequence[ClaimPair]) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair, its stored record when that holds the pair as it is (same claims in the same order, same
+        similarity and rebuttal link), else -1; and per pair the record holding it the other way round, -1 where
+        none or where a record holds it this way round."""
+        slots = slots.reshape(-1, 2)
+        same, turned = self.find(slots[:, 0], slots[:, 1]), self.find(slots[:, 1], slots[:, 0])
+        turned[same >= 0] = -1
+        if len(self.similarity) == 0:  # a state without pairs holds none of them
+            return same, turned
+        similar = np.array([p.similarity for p in pairs], dtype=np.float64) == self.similarity[np.maximum(same, 0)]
+        candidates = np.nonzero((same >= 0) & similar)[0]
+        linked = np.zeros(len(same), dtype=bool)
+        linked[candidates] = [self.head(r)[0] == pairs[p].via
+                              for p, r in zip(candidates.tolist(), same[candidates].tolist())]
+        return np.where(linked, same, -1), turned
+
+    @collector_paused()
+    def judgements(self, pairs: Sequence[ClaimPair], records: np.ndarray, turned: np.ndarray) -> list[Judgement | None]:
+        """Per pair, the stored scores of its record (``turned``: the record holds it the other way round); None
+        where the record is -1."""
+        out: list[Judgement | None] = [None] * len(pairs)
+        held = np.nonzero(records >= 0)[0]
+        scores = self.probs[records[held]].ravel().tolist()  # flat: no list per pair for the collector to track
+        labels = self.labels
+        for n, (p, swap) in enumerate(zip(held.tolist(), turned[held].tolist())):
+            forward = dict(zip(labels, scores[6 * n : 6 * n + 3]))
+            backward = dict(zip(labels, scores[6 * n + 3 : 6 * n + 6]))
+            out[p] = Judgement(pairs[p], *((backward, forward) if swap else (forward, backward)))
+        return out
+
+    @collector_paused()
+    def verdicts(self, judgements: Sequence[Judgement], records: np.ndarray) -> list[PairVerdict]:
+        """The stored verdicts of these records for these judgements (of the same pairs), decoded from their report
+        lines."""
+        lines = [self.lines[i] for i in np.asarray(records).tolist()]
+        decoded = (d for start in range(0, len(lines), DECODE_LINES)
+                   for d in json.loads(b"[" + b",".join(lines[start : start + DECODE_LINES]) + b"]"))
+        return [PairVerdict(j.pair, d["verdict"], d["confidence"], j.forward, j.backward, d["reason"],
+                            tuple(d["conflicts"]), d["rule"], tuple(map(evidence_from_dict, d["evidence"])))
+                for j, d in zip(judgements, decoded)]
+
+    @collector_paused()
+    def assessments(self) -> tuple[list[Assessment], dict[Group, list[Group]]]:
+        """The stored assessments, in order (kept in ``assessments_read``, so that their lines are written again);
+        and mirror group -> the groups whose stored assessment read it."""
+        self.assessments_read = []
+        dependents: dict[Group, list[Group]] = {}
+        for claim, source, verdict, probability, rule, pair_ids, mirror in _decoded(self.assessment_lines, _DECODER):
+            self.assessments_read.append(Assessment(claim, source, verdict, probability, rule, tuple(pair_ids)))
+            if mirror is not None:
+                dependents.setdefault((mirror[0], mirror[1]), []).append((claim, source))
+        return self.assessments_read, dependents
+
+    def removed(self, match: np.ndarray) -> np.ndarray:
+        """The stored pairs no current pair matches."""
+        kept = np.zeros(len(self.names), dtype=bool)
+        kept[match[match >= 0]] = True
+        return np.nonzero(~kept)[0]
+
+    def removed_groups(self, state: PairState, removed: np.ndarray) -> set[Group]:
+        """The groups of these stored pairs."""
+        ids, sources = state.claim_id, state.source
+        out: set[Group] = set()
+        for a, b in self.slots[removed].tolist():
+            if sources[a] != sources[b]:
+                out |= {(str(ids[a]), str(sources[b])), (str(ids[b]), str(sources[a]))}
+        return out
+
+
+_DECODER = json.JSONDecoder()
+_PLAIN = '[null, []'  # how most head lines start (write_verdicts): no rebuttal link, no shared keys
+_SEPARATOR = re.compile(r"\s*,\s*")
+
+
+def line_head(line: str) -> tuple[str | None, tuple[str, ...]]:
+    """The first two items of a JSON list line (rebuttal link, shared keys), decoded without the rest."""
+    if line.startswith(_PLAIN):
+        return None, ()
+    via, end = _DECODER.raw_decode(line, 1)
+    shared, _ = _DECODER.raw_decode(line, _SEPARATOR.match(line, end).end())  # type: ignore[union-attr]
+    return via, tuple(shared)
+
+
+def _decoded(lines: Sequence[str], decoder: json.JSONDecoder) -> Iterator[Any]:
+    """Each JSON line decoded, DECODE_LINES at a time."""
+    for start in range(0, len(lines), DECODE_LINES):
+        yield from decoder.decode("[" + ",".join(lines[start : start + DECODE_LINES]) + "]")
+
+
+def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgement], verdicts: VerdictTable,
+                   assessments: Sequence[Assessment], old: StoredVerdicts | None, match: np.ndarray,
+                   rewritten: set[int], mirror: Callable[[Assessment], Group | None]) -> None:
+    """The verdict files of a generation (see StoredVerdicts). ``match[p]``: pair p's record in ``old`` (-1: none),
+    whose scores are written again as they were. The report lines are the table's (made where it has none, and
+    kept in it for the report)."""
+    pairs = verdicts.pairs
+    labels = list(judgements[0].forward) if judgements else (old.labels if old else ["entailment", "neutral",
+                                                                                    "contradiction"])
+    probs = np.zeros((len(judgements), 6), dtype=np.float64)
+    held = np.array(match, dtype=np.int64) >= 0
+    if old is not None and held.any():
+        probs[held] = old.probs[np.array(match, dtype=np.int64)[held]]
+    for p in np.nonzero(~held)[0].tolist():
+        j = judgements[p]
+        probs[p] = [j.forward[k] for k in labels] + [j.backward[k] for k in labels]
+    segments, where = write_lines(folder, verdicts.json_lines(pair_line), old, match, rewritten)
+    with open(folder / "verdicts.npz", "wb") as handle:
+        np.savez(handle, slots=slots.reshape(-1, 2), similarity=np.array([p.similarity for p in pairs]), probs=probs,
+                 labels=np.array(labels, dtype=str), names=np.array(verdicts.names, dtype=str),
+                 confidence=np.array(verdicts.confidences, dtype=np.float64), ids=np.array(verdicts.ids, dtype=str),
+                 segments=np.array(segments, dtype=str), where=where)
+        sync(handle)
+    heads = [old.head_lines[m] if old is not None and m >= 0 and p not in rewritten else
+             json.dumps([pair.via, list(pair.shared)]) for p, (pair, m) in enumerate(zip(pairs, np.asarray(match).tolist()))]
+    write(folder / "heads.jsonl", ("\n".join(heads) + "\n").encode())
+    stored = {id(x): line for x, line in zip(old.assessments_read, old.assessment_lines)} if old else {}
+    rows = [stored.get(id(x)) or json.dumps([x.claim_id, x.source, x.verdict, x.probability, x.rule, list(x.pair_ids),
+                                             list(m) if (m := mirror(x)) else None]) for x in assessments]
+    write(folder / "assessments.jsonl", ("\n".join(rows) + "\n").encode())
+
+
+def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None, match: np.ndarray,
+                rewritten: set[int]) -> tuple[list[str], np.ndarray]:
+    """The report-line segments of a generation: ``old``'s segments that hold lines kept (``match[p]`` >= 0 and p
+    not ``rewritten``), linked, and a new one with the other lines; all in one new segment when that would leave
+    more dead bytes than live ones, or more than MAX_SEGMENTS. Returns the segment names and, per line, its
+    segment, offset and length."""
+    match = np.asarray(match, dtype=np.int64)
+    kept = match >= 0
+    if rewritten:
+        kept[list(rewritten)] = False
+    if old is None:
+        kept[:] = False
+    where = np.zeros((len(lines), 3), dtype=np.int64)
+    names: list[str] = []
+    if kept.any():
+        where[kept] = old.where[match[kept]]  # type: ignore[union-attr]
+        used = np.unique(where[kept, 0])
+        sizes = [(old.folder / old.segments[s]).stat().st_size for s in used.tolist()]  # type: ignore[union-attr]
+        if len(used) >= MAX_SEGMENTS or sum(sizes) > 2 * int(where[kept, 2].sum()):
+            kept[:] = False  # written again, all in one
+        else:
+            renumber = np.full(len(old.segments), -1, dtype=np.int64)  # type: ignore[union-attr]
+            renumber[used] = np.arange(len(used))
+            where[kept, 0] = renumber[where[kept, 0]]
+            names = [old.segments[s] for s in used.tolist()]  # type: ignore[union-attr]
+            for name in names:
+                link(old.folder / name, folder / name)  # type: ignore[union-attr]
+    fresh = np.nonzero(~kept)[0].tolist()
+    if fresh or not names:
+        name = f"pairs-{time.time_ns():x}-{os.getpid()}.jsonl"
+        offset, chunks = 0, []
+        for p in fresh:
+            line = lines[p]
+            where[p] = (len(names), offset, len(line))
+            chunks.append(line)
+            chunks.append(b"\n")
+            offset += len(line) + 1
+        write(folder / name, b"".join(chunks))
+        names.append(name)
+    return names, where
+
+
+def write_vectors(folder: Path, state: PairState, vectors: np.ndarray, old: Path | None,
+                  segments: Sequence[tuple[str, int, int]], stored: np.ndarray) -> list[tuple[str, int, int]]:
+    """The vector files of a generation: the ``segments`` (name, first slot, slots) of the state read from ``old``
+    (its vectors: ``stored``), linked, and one with the slots added since; all in one past MAX_SEGMENTS.
+    ``vectors``: the run's, per claim (``state.slot_of`` gives their slots)."""
+    slots = len(state.uid)
+    segments = list(segments) if old is not None and len(segments) < MAX_SEGMENTS else []
+    first = sum(count for _, _, count in segments)
+    for name, _, _ in segments:
+        link(old / name, folder / name)  # type: ignore[operator]
+    if first < slots:
+        rows = np.zeros((slots - first, state.dim), dtype=np.float32)
+        if first < len(stored):
+            rows[: len(stored) - first] = stored[first:]
+        new = state.slot_of >= first
+        rows[state.slot_of[new] - first] = vectors[new]
+        name = f"vectors-{time.time_ns():x}-{os.getpid()}.npy"
+        with open(folder / name, "wb") as handle:
+            np.save(handle, rows, allow_pickle=False)
+            sync(handle)
+        segments.append((name, first, slots - first))
+    return segments
+
+
+def read_vectors(folder: Path, segments: Sequence[tuple[str, int, int]], slots: int, dim: int) -> np.ndarray:
+    """Per slot its vector, from the segments (name, first slot, slots) that cover slots 0 .. slots - 1."""
+    vectors = np.zeros((slots, dim), dtype=np.float32)
+    end = 0
+    for name, first, count in segments:
+        rows = np.load(folder / name, allow_pickle=False)
+        if first != end or rows.shape != (count, dim):
+            raise ValueError(f"{name}: the stored vectors do not fit the slots")
+        vectors[first : first + count] = rows
+        end = first + count
+    if end != slots:
+        raise ValueError("the stored vectors do not cover every slot")
+    return vectors
+
+
+def link(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a copy where the file system has none)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def load_index(path: Path) -> Any:
+    from usearch.index import Index
+
+    index = Index.restore(str(path))
+    if index is None:
+        raise ValueError(f"{path.name}: not a usearch index")
+    return index
+
+
+def file_sum(path: Path) -> list[int]:
+    crc = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            crc = zlib.crc32(chunk, crc)
+    return [path.stat().st_size, crc]
+
+
+def check_files(folder: Path, files: dict[str, list[int]]) -> None:
+    for name, expected in files.items():
+        if file_sum(folder / name) != expected:
+            raise ValueError(f"{name}: size or checksum differs from what was written")
+
+
+def sync(handle: Any) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        sync(handle)

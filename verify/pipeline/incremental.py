@@ -112,7 +112,7 @@ class Incremental:
         self.match = np.zeros(0, dtype=np.int64)  # per pair: its record in ``old``, -1 when new or changed
         self.turned = np.zeros(0, dtype=np.int64)  # per pair: the record holding it the other way round (scores
         # reusable), -1 when none or when ``match`` has one
-        self.judgements: list[Judgement] = []
+        self.judgements: Sequence[Judgement] = []
         self.verdicts: VerdictTable = VerdictTable.of([])
         self.assessments: list[Assessment] = []
         self.rewritten: set[int] = set()  # pairs whose verdict this run decided (the others: from the state)
@@ -178,19 +178,16 @@ class Incremental:
 
     # -- NLI ---------------------------------------------------------------------------------------------
     def judge(self, judge: Callable[[Sequence[ClaimPair], Callable[[int], None] | None], list[Judgement]],
-              on_batch: Callable[[int], None] | None = None) -> list[Judgement]:
-        """Judgements for every pair: the state's scores for the pairs it holds (either way round), ``judge`` for
-        the rest."""
+              on_batch: Callable[[int], None] | None = None) -> Sequence[Judgement]:
+        """Judgements for every pair: the state's scores for the pairs it holds (either way round), made when read;
+        ``judge``'s for the rest."""
         stored = np.where(self.match >= 0, self.match, self.turned)
         todo = np.nonzero(stored < 0)[0].tolist()
         if on_batch and len(todo) < len(self.pairs):
             on_batch(2 * (len(self.pairs) - len(todo)))
-        fresh = judge([self.pairs[p] for p in todo], on_batch)
-        judgements = (self.old.judgements(self.pairs, stored, self.turned >= 0) if self.old
-                      else [None] * len(self.pairs))
-        for p, j in zip(todo, fresh):
-            judgements[p] = j
-        self.judgements = judgements  # type: ignore[assignment]
+        fresh = dict(zip(todo, judge([self.pairs[p] for p in todo], on_batch)))
+        self.judgements = (self.old.judgements(self.pairs, stored, self.turned >= 0, fresh) if self.old
+                           else [fresh[p] for p in range(len(self.pairs))])
         return self.judgements
 
     @property

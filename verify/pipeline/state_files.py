@@ -44,6 +44,26 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+class Judgements(Sequence[Judgement]):
+    """A run's judgements, one per pair: the fresh ones as given, the stored ones made from the state's scores when
+    read - the verdict logic reads only the pairs it works out again, not the 300k others."""
+
+    def __init__(self, pairs: Sequence[ClaimPair], probs: np.ndarray, labels: list[str], records: np.ndarray,
+                 turned: np.ndarray, fresh: dict[int, Judgement]) -> None:
+        self.pairs, self.probs, self.labels, self.fresh = pairs, probs, labels, fresh
+        self.records, self.turned = np.asarray(records).tolist(), np.asarray(turned).tolist()
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, p: int) -> Judgement:  # type: ignore[override]
+        if p in self.fresh:
+            return self.fresh[p]
+        scores = self.probs[self.records[p]].tolist()
+        forward, backward = dict(zip(self.labels, scores[:3])), dict(zip(self.labels, scores[3:]))
+        return Judgement(self.pairs[p], *((backward, forward) if self.turned[p] else (forward, backward)))
+
+
 class StoredVerdicts:
     """The verdict part of a stored state: per candidate pair (aligned) its slots (a, b), similarity, NLI scores both
     ways (``probs``, in ``labels`` order), verdict name, confidence and pair id; a JSON line [rebuttal link, shared
@@ -117,19 +137,11 @@ class StoredVerdicts:
                               for p, r in zip(candidates.tolist(), same[candidates].tolist())]
         return np.where(linked, same, -1), turned
 
-    @collector_paused()
-    def judgements(self, pairs: Sequence[ClaimPair], records: np.ndarray, turned: np.ndarray) -> list[Judgement | None]:
-        """Per pair, the stored scores of its record (``turned``: the record holds it the other way round); None
-        where the record is -1."""
-        out: list[Judgement | None] = [None] * len(pairs)
-        held = np.nonzero(records >= 0)[0]
-        scores = self.probs[records[held]].ravel().tolist()  # flat: no list per pair for the collector to track
-        labels = self.labels
-        for n, (p, swap) in enumerate(zip(held.tolist(), turned[held].tolist())):
-            forward = dict(zip(labels, scores[6 * n : 6 * n + 3]))
-            backward = dict(zip(labels, scores[6 * n + 3 : 6 * n + 6]))
-            out[p] = Judgement(pairs[p], *((backward, forward) if swap else (forward, backward)))
-        return out
+    def judgements(self, pairs: Sequence[ClaimPair], records: np.ndarray, turned: np.ndarray,
+                   fresh: dict[int, Judgement]) -> Judgements:
+        """Per pair its judgement: ``fresh[p]``, else the stored scores of its record (``turned``: the record holds it
+        the other way round), made into a ``Judgement`` when read."""
+        return Judgements(pairs, self.probs, self.labels, records, turned, fresh)
 
     @collector_paused()
     def verdicts(self, judgements: Sequence[Judgement], records: np.ndarray) -> list[PairVerdict]:

@@ -351,7 +351,8 @@ def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tm
     assert [(h[0], tuple(h[1])) for h in heads] == [(v.pair.via, v.pair.shared) for v in report.verdicts]
     judgements = [Judgement(v.pair, v.forward, v.backward) for v in report.verdicts]
     assert old.verdicts(judgements, np.arange(len(judgements))) == list(report.verdicts)
-    assert old.names == [v.verdict for v in report.verdicts] and old.ids == [v.pair.id for v in report.verdicts]
+    assert old.names.tolist() == [v.verdict for v in report.verdicts]
+    assert old.ids.tolist() == [v.pair.id for v in report.verdicts]
     assert old.lines == [pair_line(v, v.pair.id) for v in report.verdicts]
     assert any(v.evidence for v in report.verdicts) and old.assessments()[0] == list(report.assessments)
 

@@ -244,9 +244,9 @@ class Incremental:
     def _with_stored(self, fresh: dict[int, PairVerdict], old: StoredVerdicts) -> VerdictTable:
         """Every pair's verdict: ``fresh`` where it has one, else the state's - its name, confidence, id and report
         line as stored, its record decoded from that line only when read."""
-        records = self.match.tolist()  # every pair without a fresh verdict is held as it is (match >= 0)
-        names, confidences, ids = ([column[m] for m in records] for column in (old.names, old.confidences, old.ids))
-        lines: list[bytes | None] = [old.lines[m] for m in records]
+        records = self.match  # every pair without a fresh verdict is held as it is (match >= 0)
+        names, confidences, ids = old.names[records], old.confidences[records], old.ids[records]
+        lines: list[bytes | None] = [old.lines[m] for m in records.tolist()]
         for p, v in fresh.items():
             names[p], confidences[p], ids[p], lines[p] = v.verdict, v.confidence, v.pair.id, None
 

@@ -76,9 +76,9 @@ class StoredVerdicts:
         with np.load(folder / "verdicts.npz", allow_pickle=False) as data:
             self.slots, self.similarity, probs = data["slots"], data["similarity"], data["probs"]
             self.labels: list[str] = data["labels"].tolist()
-            self.names: list[str] = data["names"].tolist()
-            self.confidences: list[float] = data["confidence"].tolist()
-            self.ids: list[str] = data["ids"].tolist()
+            self.names = data["names"].astype(object)
+            self.confidences = data["confidence"]
+            self.ids = data["ids"].astype(object)
             self.segments: list[str] = data["segments"].tolist()
             self.where = data["where"]  # per pair: its line's segment, offset and length
         self.head_lines = (folder / "heads.jsonl").read_text(encoding="utf-8").splitlines()

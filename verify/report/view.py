@@ -10,9 +10,11 @@ import dataclasses
 import heapq
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from verify.records import Article, Claim, Cluster, PairVerdict, Report, SharedFact
 from verify.verdict.table import names_and_confidences, pair_ids, read
@@ -81,7 +83,7 @@ def report_order(verdicts: Sequence[PairVerdict]) -> tuple[list[int], list[str]]
     positions, not records, keeps 300k pairs from leaving 300k long-lived tuples behind for the garbage collector
     to walk again and again; a ``VerdictTable`` is ordered from its columns, without a record made."""
     ids = pair_ids(verdicts, range(len(verdicts)))
-    return _verdict_order(verdicts, range(len(verdicts)), ids), ids
+    return _verdict_order(verdicts, np.arange(len(verdicts)), ids), ids
 
 
 def top_verdicts(verdicts: Sequence[PairVerdict], limit: int) -> dict[str, list[PairVerdict]]:
@@ -89,34 +91,38 @@ def top_verdicts(verdicts: Sequence[PairVerdict], limit: int) -> dict[str, list[
     or above a verdict's ``limit``-th highest confidence are sorted, so only their ids are read, and only the
     pairs shown are made into records: a summary of a 300k-pair report does not sort all of it."""
     names, confidences = names_and_confidences(verdicts)
-    groups: dict[str, list[int]] = {verdict: [] for verdict in VERDICT_ORDER}
-    for n, name in enumerate(names):
-        groups[name].append(n)
     top = {}
-    for name, group in groups.items():
+    for name in VERDICT_ORDER:
+        group = np.nonzero(names == name)[0]
         if limit <= 0:
             top[name] = []
             continue
         if len(group) > limit:
-            floor = heapq.nlargest(limit, (confidences[n] for n in group))[-1]
+            floor = heapq.nlargest(limit, confidences[group].tolist())[-1]
             # ties at the floor: the id decides below; a NaN confidence (no order) is never dropped here
-            group = [n for n in group if not confidences[n] < floor]
-        ids = dict(zip(group, pair_ids(verdicts, group)))
-        top[name] = read(verdicts, _verdict_order(verdicts, group, ids)[:limit])
+            group = group[~(confidences[group] < floor)]
+        top[name] = read(verdicts, _verdict_order(verdicts, group, pair_ids(verdicts, group))[:limit])
     return top
 
 
-def _verdict_order(verdicts: Sequence[PairVerdict], positions: Iterable[int], ids: Mapping[int, str] | Sequence[str]
-                   ) -> list[int]:
-    """These positions of ``verdicts`` in report order; ``ids[n]``: position n's pair id."""
+def _verdict_order(verdicts: Sequence[PairVerdict], positions: np.ndarray, ids: Sequence[str]) -> list[int]:
+    """These positions of ``verdicts`` in report order; ``ids[i]``: the pair id of ``positions[i]``. A NaN
+    confidence goes after every other of its verdict."""
     names, confidences = names_and_confidences(verdicts)
-    return sorted(positions, key=lambda n: (VERDICT_ORDER[names[n]], -confidences[n], ids[n]))
+    names = names[positions]
+    ranks = np.full(len(positions), len(VERDICT_ORDER), dtype=np.int64)
+    for verdict, rank in VERDICT_ORDER.items():
+        ranks[names == verdict] = rank
+    if (ranks == len(VERDICT_ORDER)).any():
+        raise ValueError(f"unknown verdict {names[ranks == len(VERDICT_ORDER)][0]!r}")
+    order = np.lexsort((np.array(ids, dtype=str), -confidences[positions], ranks))
+    return positions[order].tolist()
 
 
 def verdict_counts(report: Report) -> dict[str, int]:
     """Pairs per verdict, every verdict present (in ``VERDICT_ORDER``), zeros included."""
-    counts = Counter(names_and_confidences(report.verdicts)[0])
-    return {verdict: counts.get(verdict, 0) for verdict in VERDICT_ORDER}
+    names, _ = names_and_confidences(report.verdicts)
+    return {verdict: int((names == verdict).sum()) for verdict in VERDICT_ORDER}
 
 
 def format_confidence(value: float) -> str:

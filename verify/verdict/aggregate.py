@@ -39,6 +39,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from verify.errors import ConfigError
 from verify.extract.values import number_keys
 from verify.knowledge import default_knowledge
@@ -351,7 +353,8 @@ def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
 
     claim_source: dict[str, str] = {}
     names, _ = names_and_confidences(verdicts)
-    edges = [(pair, name) for pair, name in zip(pairs_of(verdicts), names) if name == "support" or name in CONFLICTING]
+    pairs = pairs_of(verdicts)
+    edges = [(pairs[n], names[n]) for n in np.nonzero(np.isin(names, ["support", *CONFLICTING]))[0].tolist()]
     for pair, _ in edges:
         claim_source[pair.a.id], claim_source[pair.b.id] = pair.a.source, pair.b.source
         parent[find(pair.a.id)] = find(pair.b.id)

@@ -14,22 +14,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import overload
 
+import numpy as np
+
 from verify.records import ClaimPair, PairVerdict
 
 READ_CHUNK = 4096  # records made together when the table is read through
 
 
 class VerdictTable(Sequence[PairVerdict]):
-    """``pairs[n]``'s verdict is named ``names[n]`` with ``confidences[n]``; ``ids[n]`` is the pair's id and
+    """``pairs[n]``'s verdict is named ``names[n]`` with ``confidences[n]`` (arrays: of str objects, of floats);
+    ``ids[n]`` is the pair's id and
     ``lines[n]`` its record in ``report.json`` as written there (inert UTF-8; None until rendered).
     ``read(positions)`` makes the records."""
 
-    def __init__(self, pairs: Sequence[ClaimPair], names: list[str], confidences: list[float], ids: list[str],
-                 read: Callable[[Sequence[int]], list[PairVerdict]], lines: list[bytes | None] | None = None) -> None:
+    def __init__(self, pairs: Sequence[ClaimPair], names: Sequence[str], confidences: Sequence[float],
+                 ids: Sequence[str], read: Callable[[Sequence[int]], list[PairVerdict]],
+                 lines: list[bytes | None] | None = None) -> None:
         lines = [None] * len(pairs) if lines is None else lines
         if not len(pairs) == len(names) == len(confidences) == len(ids) == len(lines):
             raise ValueError("a verdict table's columns differ in length")
-        self.pairs, self.names, self.confidences, self.ids, self.lines = pairs, names, confidences, ids, lines
+        self.pairs, self.lines = pairs, lines
+        self.names, self.ids = _objects(names), _objects(ids)
+        self.confidences = np.asarray(confidences, dtype=np.float64)
         self._read = read
 
     @classmethod
@@ -83,17 +89,27 @@ class VerdictTable(Sequence[PairVerdict]):
         return f"VerdictTable({len(self)} pairs)"
 
 
-def names_and_confidences(verdicts: Sequence[PairVerdict]) -> tuple[Sequence[str], Sequence[float]]:
-    """Each verdict's name and confidence: a table's columns, or read from the records."""
+def _objects(values: Sequence[str]) -> np.ndarray:
+    """An array of str objects (never a fixed-width one, which would cut a longer string assigned later)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def names_and_confidences(verdicts: Sequence[PairVerdict]) -> tuple[np.ndarray, np.ndarray]:
+    """Each verdict's name and confidence as arrays: a table's columns, or read from the records."""
     if isinstance(verdicts, VerdictTable):
         return verdicts.names, verdicts.confidences
-    return [v.verdict for v in verdicts], [v.confidence for v in verdicts]
+    return _objects([v.verdict for v in verdicts]), np.array([v.confidence for v in verdicts], dtype=np.float64)
 
 
 def pair_ids(verdicts: Sequence[PairVerdict], positions: Iterable[int]) -> list[str]:
     """The pair ids at these positions: a table's column, or hashed from the records."""
     if isinstance(verdicts, VerdictTable):
-        return [verdicts.ids[n] for n in positions]
+        return verdicts.ids[np.asarray(list(positions) if not isinstance(positions, np.ndarray) else positions,
+                                       dtype=np.int64)].tolist()
     return [verdicts[n].pair.id for n in positions]
 
 

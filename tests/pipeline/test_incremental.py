@@ -354,7 +354,10 @@ def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tm
     assert old.names.tolist() == [v.verdict for v in report.verdicts]
     assert old.ids.tolist() == [v.pair.id for v in report.verdicts]
     assert old.lines == [pair_line(v, v.pair.id) for v in report.verdicts]
-    assert any(v.evidence for v in report.verdicts) and old.assessments()[0] == list(report.assessments)
+    assert any(v.evidence for v in report.verdicts)
+    groups, _ = old.assessments()
+    assert groups == [(x.claim_id, x.source) for x in report.assessments]
+    assert old.read_assessments(range(len(groups))) == list(report.assessments)
 
 
 def test_a_kept_verdict_is_read_only_when_asked_for(fake_settings, articles, tmp_path, monkeypatch):
@@ -370,11 +373,19 @@ def test_a_kept_verdict_is_read_only_when_asked_for(fake_settings, articles, tmp
         return original(self, judgements, records)
 
     monkeypatch.setattr(state_files.StoredVerdicts, "verdicts", counted)
+    read_assessments = state_files.StoredVerdicts.read_assessments
+    assessed: list[int] = []
+
+    def counted_assessments(self, positions):
+        assessed.extend(positions)
+        return read_assessments(self, positions)
+
+    monkeypatch.setattr(state_files.StoredVerdicts, "read_assessments", counted_assessments)
     report = Pipeline(fake_settings, store=store).run(articles)
     assert isinstance(report.verdicts, VerdictTable)
     render_json(report)
     verdict_counts(report)
-    assert decoded == []
+    assert decoded == [] and assessed == []
     report.verdicts[0]
     assert len(decoded) <= 1
     scratch = Pipeline(fake_settings, store=False).run(articles)

@@ -43,7 +43,7 @@ from verify.registry import EMBEDDERS, NLI_JUDGES
 from verify.verdict.aggregate import Aggregator, decision_key, shared_facts
 from verify.verdict.params import load_params
 from verify.verdict.rules import Thresholds
-from verify.verdict.table import VerdictTable
+from verify.verdict.table import AssessmentTable, VerdictTable
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,8 @@ class Pipeline:
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
         verdicts = verdicts if isinstance(verdicts, VerdictTable) else tuple(verdicts)  # a table: records made when read
         return Report(tuple(articles), tuple(claims), verdicts, tuple(clusters), meta,
-                      tuple(shared_facts(claims, self.knowledge)), tuple(assessments))
+                      tuple(shared_facts(claims, self.knowledge)),
+                      assessments if isinstance(assessments, AssessmentTable) else tuple(assessments))
 
     def _incremental(self, pairer: Pairer) -> Incremental | None:
         """The store's incremental pairing and verdicts for this run (None without a store)."""

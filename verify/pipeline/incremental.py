@@ -41,7 +41,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -72,7 +72,7 @@ from verify.records import (
 )
 from verify.report.schema import VERSION as REPORT_VERSION
 from verify.verdict.aggregate import Aggregator, clusters
-from verify.verdict.table import VerdictTable
+from verify.verdict.table import AssessmentTable, VerdictTable
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ FULL_SHARE = 0.5  # when the verdict logic must look at more than this share of 
 ORPHAN_AGE_S = 3600  # generation folders no state names (a crashed writer's) are removed after this long
 
 Decide = Callable[[Sequence[Judgement]], list[PairVerdict]]
+T = TypeVar("T")
 
 
 def state_key(embed_key: str, extractor: str, pairer: Pairer) -> str:
@@ -114,7 +115,8 @@ class Incremental:
         # reusable), -1 when none or when ``match`` has one
         self.judgements: Sequence[Judgement] = []
         self.verdicts: VerdictTable = VerdictTable.of([])
-        self.assessments: list[Assessment] = []
+        self.assessments = AssessmentTable.of([])
+        self.kept_assessments = np.zeros(0, dtype=np.int64)  # per assessment: its record in ``old``, -1 when fresh
         self.rewritten: set[int] = set()  # pairs whose verdict this run decided (the others: from the state)
         self.index: GroupIndex | None = None
         self.stats: dict[str, Any] = {}
@@ -197,7 +199,7 @@ class Incremental:
 
     # -- verdicts ----------------------------------------------------------------------------------------
     def aggregate(self, aggregator: Aggregator, decide: Decide, verdict_key: str
-                  ) -> tuple[VerdictTable, list[Cluster], list[Assessment]]:
+                  ) -> tuple[VerdictTable, list[Cluster], AssessmentTable]:
         """Verdicts, clusters and assessments of every pair, as ``aggregator.aggregate`` over all of them gives;
         ``verdict_key`` names what they depend on besides the pairs (the NLI model, the rules).
 
@@ -216,7 +218,7 @@ class Incremental:
         removed = old.removed(self.match)
         direct = set(np.nonzero(self.match < 0)[0].tolist()) | self._rebuttals_to_redo(index, old, removed)
         touched = {g for p in direct for g in index.groups(p)} | old.removed_groups(self.state, removed)  # type: ignore[arg-type]
-        stored_assessments, dependents = old.assessments()
+        stored_groups, dependents = old.assessments()
         reach = _closure(touched, dependents)
         targets = {p for g in reach for p in index.members(g)} | direct
         need = set(reach) | {g for p in targets for g in index.groups(p)}
@@ -236,10 +238,24 @@ class Incremental:
                 break
             need |= mirrors
         fresh = {p: v for p, v in zip(subset, sub_verdicts) if p in targets}
-        kept = [x for x in stored_assessments if (x.claim_id, x.source) not in need]
+        kept = [(g, n) for n, g in enumerate(stored_groups) if g not in need]
         self.rewritten = set(fresh)
         self.stats["verdicts_rerun"] = len(subset)
-        return self._finish(self._with_stored(fresh, old), merged(kept, [found[g] for g in need if g in found]))
+        items = merged(kept, [(g, found[g]) for g in need if g in found], key=_first)
+        return self._finish(self._with_stored(fresh, old), self._assessment_table(items, old))
+
+    def _assessment_table(self, items: list[tuple[Group, int | Assessment]], old: StoredVerdicts) -> AssessmentTable:
+        """The assessments in group order: per group a stored one (its position in ``old``: its report line as
+        stored, its record decoded only when read) or a fresh one."""
+        refs = [ref for _, ref in items]
+        self.kept_assessments = np.array([ref if isinstance(ref, int) else -1 for ref in refs], dtype=np.int64)
+
+        def read(positions: Sequence[int]) -> list[Assessment]:
+            stored = iter(old.read_assessments([refs[n] for n in positions if isinstance(refs[n], int)]))
+            return [next(stored) if isinstance(refs[n], int) else refs[n] for n in positions]  # type: ignore[misc]
+
+        lines = [old.assessment_lines[ref] if isinstance(ref, int) else None for ref in refs]
+        return AssessmentTable([g for g, _ in items], read, lines)
 
     def _with_stored(self, fresh: dict[int, PairVerdict], old: StoredVerdicts) -> VerdictTable:
         """Every pair's verdict: ``fresh`` where it has one, else the state's - its name, confidence, id and report
@@ -258,14 +274,15 @@ class Incremental:
         return VerdictTable(self.pairs, names, confidences, ids, read, lines)
 
     def _everything(self, aggregator: Aggregator, decide: Decide
-                    ) -> tuple[VerdictTable, list[Cluster], list[Assessment]]:
+                    ) -> tuple[VerdictTable, list[Cluster], AssessmentTable]:
         verdicts, _, assessments = aggregator.aggregate(self.judgements, decide(self.judgements))
         self.rewritten = set(range(len(verdicts)))
+        self.kept_assessments = np.full(len(assessments), -1, dtype=np.int64)
         self.stats["verdicts_rerun"] = len(verdicts)
-        return self._finish(VerdictTable.of(verdicts), assessments)
+        return self._finish(VerdictTable.of(verdicts), AssessmentTable.of(assessments))
 
-    def _finish(self, verdicts: VerdictTable, assessments: list[Assessment]
-                ) -> tuple[VerdictTable, list[Cluster], list[Assessment]]:
+    def _finish(self, verdicts: VerdictTable, assessments: AssessmentTable
+                ) -> tuple[VerdictTable, list[Cluster], AssessmentTable]:
         self.verdicts, self.assessments = verdicts, assessments
         return verdicts, clusters(verdicts), assessments
 
@@ -371,7 +388,7 @@ class Incremental:
             return index.mirror(x)
 
         write_verdicts(folder, self.slots, self.judgements, self.verdicts, self.assessments, self.old, self.match,
-                       self.rewritten, mirror)
+                       self.rewritten, self.kept_assessments, mirror)
 
     def _tidy(self) -> None:
         """Drop states beyond STATES_KEPT (least recently used first) and folders no state names."""
@@ -448,15 +465,19 @@ def _group(x: Assessment) -> Group:
     return x.claim_id, x.source
 
 
-def merged(kept: list[Assessment], fresh: list[Assessment]) -> list[Assessment]:
+def _first(item: tuple[Group, Any]) -> Group:
+    return item[0]
+
+
+def merged(kept: list[T], fresh: list[T], key: Callable[[T], Group] = _group) -> list[T]:  # type: ignore[assignment]
     """``kept`` (in group order, as the verdict logic returns and the state stores them) and ``fresh`` (other groups,
-    any order) as one list in group order. Few fresh ones go in by bisection, so the group of a kept one is read
-    O(log n) times per fresh one instead of once per kept one in a sort (0.5 s for 336k assessments)."""
+    any order) as one list in group order (``key``: an item's group). Few fresh ones go in by bisection, so the group
+    of a kept one is read O(log n) times per fresh one instead of once per kept one in a sort (0.5 s for 336k)."""
     if 16 * len(fresh) > len(kept):
-        return sorted(kept + fresh, key=_group)
+        return sorted(kept + fresh, key=key)
     out = list(kept)
     for x in fresh:
-        bisect.insort(out, x, key=_group)
+        bisect.insort(out, x, key=key)
     return out
 
 

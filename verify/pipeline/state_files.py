@@ -22,8 +22,8 @@ import numpy as np
 from verify.pairing import Known, PairState
 from verify.records import Assessment, ClaimPair, Judgement, PairVerdict, evidence_from_dict
 from verify.report.schema import VERSION as REPORT_VERSION
-from verify.report.schema import pair_line
-from verify.verdict.table import VerdictTable
+from verify.report.schema import assessment_line, pair_line
+from verify.verdict.table import AssessmentTable, VerdictTable
 
 MAX_SEGMENTS = 16  # report-line and vector segments a generation may link before they are written into one
 DECODE_LINES = 128  # stored lines decoded together: few calls, and their lists freed before the collector keeps them
@@ -68,8 +68,8 @@ class StoredVerdicts:
     """The verdict part of a stored state: per candidate pair (aligned) its slots (a, b), similarity, NLI scores both
     ways (``probs``, in ``labels`` order), verdict name, confidence and pair id; a JSON line [rebuttal link, shared
     keys] (its head, for the pairing); and its record in ``report.json`` (``lines``), from which the rest of its
-    verdict is decoded when asked for. Per assessment a JSON line [claim, outlet, verdict, probability, rule, pair
-    ids, the mirror group it read or null]."""
+    verdict is decoded when asked for. Per assessment its group (claim, outlet), the mirror group it read ("", ""
+    when none) and its record in ``report.json`` (``assessment_lines``), decoded when asked for."""
 
     def __init__(self, folder: Path, verdict_key: str, report_version: str = REPORT_VERSION) -> None:
         self.folder, self.verdict_key, self.report_version = folder, verdict_key, report_version
@@ -87,8 +87,11 @@ class StoredVerdicts:
             raise ValueError("the stored report lines do not fit together")
         blobs = [(folder / name).read_bytes() for name in self.segments]
         self.lines = [blobs[s][o : o + n] for s, o, n in self.where.tolist()]
-        self.assessment_lines = (folder / "assessments.jsonl").read_text(encoding="utf-8").splitlines()
-        self.assessments_read: list[Assessment] = []
+        self.assessment_lines = (folder / "assessments.jsonl").read_bytes().split(b"\n")[:-1]
+        with np.load(folder / "assessments.npz", allow_pickle=False) as data:
+            self.groups = data["groups"]  # per assessment: claim, outlet, mirror claim, mirror outlet
+        if self.groups.shape != (len(self.assessment_lines), 4):
+            raise ValueError("the stored assessments do not fit together")
         self.heads: dict[int, tuple[str | None, tuple[str, ...]]] = {}
         if (not len(self.slots) == len(self.similarity) == len(probs) == len(self.names) == len(self.confidences)
                 == len(self.ids) == len(self.head_lines) == len(self.lines)
@@ -154,17 +157,22 @@ class StoredVerdicts:
                             tuple(d["conflicts"]), d["rule"], tuple(map(evidence_from_dict, d["evidence"])))
                 for j, d in zip(judgements, decoded)]
 
-    @collector_paused()
-    def assessments(self) -> tuple[list[Assessment], dict[Group, list[Group]]]:
-        """The stored assessments, in order (kept in ``assessments_read``, so that their lines are written again);
-        and mirror group -> the groups whose stored assessment read it."""
-        self.assessments_read = []
+    def assessments(self) -> tuple[list[Group], dict[Group, list[Group]]]:
+        """The stored assessments' groups, in order; and mirror group -> the groups whose stored assessment read it."""
+        claims, sources = self.groups[:, 0].tolist(), self.groups[:, 1].tolist()
         dependents: dict[Group, list[Group]] = {}
-        for claim, source, verdict, probability, rule, pair_ids, mirror in _decoded(self.assessment_lines, _DECODER):
-            self.assessments_read.append(Assessment(claim, source, verdict, probability, rule, tuple(pair_ids)))
-            if mirror is not None:
-                dependents.setdefault((mirror[0], mirror[1]), []).append((claim, source))
-        return self.assessments_read, dependents
+        for n in np.nonzero(self.groups[:, 2] != "")[0].tolist():
+            dependents.setdefault((str(self.groups[n, 2]), str(self.groups[n, 3])), []).append((claims[n], sources[n]))
+        return list(zip(claims, sources)), dependents
+
+    @collector_paused()
+    def read_assessments(self, positions: Sequence[int]) -> list[Assessment]:
+        """The stored assessments at these positions, decoded from their report lines."""
+        lines = [self.assessment_lines[n] for n in positions]
+        decoded = (d for start in range(0, len(lines), DECODE_LINES)
+                   for d in json.loads(b"[" + b",".join(lines[start : start + DECODE_LINES]) + b"]"))
+        return [Assessment(d["claim"], d["outlet"], d["verdict"], d["probability"], d["rule"], tuple(d["pairs"]))
+                for d in decoded]
 
     def removed(self, match: np.ndarray) -> np.ndarray:
         """The stored pairs no current pair matches."""
@@ -203,11 +211,12 @@ def _decoded(lines: Sequence[str], decoder: json.JSONDecoder) -> Iterator[Any]:
 
 
 def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgement], verdicts: VerdictTable,
-                   assessments: Sequence[Assessment], old: StoredVerdicts | None, match: np.ndarray,
-                   rewritten: set[int], mirror: Callable[[Assessment], Group | None]) -> None:
+                   assessments: AssessmentTable, old: StoredVerdicts | None, match: np.ndarray,
+                   rewritten: set[int], kept: np.ndarray, mirror: Callable[[Assessment], Group | None]) -> None:
     """The verdict files of a generation (see StoredVerdicts). ``match[p]``: pair p's record in ``old`` (-1: none),
-    whose scores are written again as they were. The report lines are the table's (made where it has none, and
-    kept in it for the report)."""
+    whose scores are written again as they were; ``kept[n]``: assessment n's record in ``old`` (-1: none), whose
+    mirror group is written again. The report lines are the tables' (made where they have none, and kept in them
+    for the report)."""
     pairs = verdicts.pairs
     labels = list(judgements[0].forward) if judgements else (old.labels if old else ["entailment", "neutral",
                                                                                     "contradiction"])
@@ -218,7 +227,8 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
     for p in np.nonzero(~held)[0].tolist():
         j = judgements[p]
         probs[p] = [j.forward[k] for k in labels] + [j.backward[k] for k in labels]
-    segments, where = write_lines(folder, verdicts.json_lines(pair_line), old, match, rewritten)
+    segments, where = write_lines(folder, verdicts.json_lines(lambda v, n: pair_line(v, verdicts.ids[n])), old, match,
+                                  rewritten)
     with open(folder / "verdicts.npz", "wb") as handle:
         np.savez(handle, slots=slots.reshape(-1, 2), similarity=np.array([p.similarity for p in pairs]), probs=probs,
                  labels=np.array(labels, dtype=str), names=np.array(verdicts.names, dtype=str),
@@ -228,10 +238,19 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
     heads = [old.head_lines[m] if old is not None and m >= 0 and p not in rewritten else
              json.dumps([pair.via, list(pair.shared)]) for p, (pair, m) in enumerate(zip(pairs, np.asarray(match).tolist()))]
     write(folder / "heads.jsonl", ("\n".join(heads) + "\n").encode())
-    stored = {id(x): line for x, line in zip(old.assessments_read, old.assessment_lines)} if old else {}
-    rows = [stored.get(id(x)) or json.dumps([x.claim_id, x.source, x.verdict, x.probability, x.rule, list(x.pair_ids),
-                                             list(m) if (m := mirror(x)) else None]) for x in assessments]
-    write(folder / "assessments.jsonl", ("\n".join(rows) + "\n").encode())
+    kept = np.asarray(kept, dtype=np.int64)
+    groups = np.zeros((len(assessments), 4), dtype=object)
+    groups[:, :2] = assessments.groups if len(assessments) else np.zeros((0, 2))
+    if old is not None and (kept >= 0).any():
+        groups[kept >= 0, 2:] = old.groups[kept[kept >= 0], 2:]
+    fresh = np.nonzero(kept < 0)[0].tolist()
+    for n, x in zip(fresh, assessments.read(fresh)):
+        groups[n, 2:] = mirror(x) or ("", "")
+    with open(folder / "assessments.npz", "wb") as handle:
+        np.savez(handle, groups=groups.astype(str).reshape(-1, 4))
+        sync(handle)
+    lines = assessments.json_lines(lambda x, n: assessment_line(x))
+    write(folder / "assessments.jsonl", b"".join(line + b"\n" for line in lines))
 
 
 def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None, match: np.ndarray,

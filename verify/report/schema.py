@@ -34,7 +34,7 @@ from verify.records import (
     evidence_from_dict,
 )
 from verify.report.view import created_at, report_order, sorted_with_ids
-from verify.verdict.table import VerdictTable
+from verify.verdict.table import AssessmentTable, VerdictTable
 
 # The declared version of this module's output, record by record: bump it when a record is written otherwise (the
 # stored pairing states keep pairs' records as written; tests/pipeline/test_versions.py fails until you do).
@@ -288,14 +288,23 @@ def _record_json(record: dict[str, Any] | bytes) -> str | bytes:
 
 def pair_line(verdict: PairVerdict, pair_id: str) -> bytes:
     """A pair's record in ``report.json`` as ``write_reports`` writes it (inert, UTF-8)."""
-    return inert_json(to_json(_pair_json(verdict, pair_id), inf_nan_mode="null").decode("utf-8")).encode("utf-8")
+    return _line(_pair_json(verdict, pair_id))
+
+
+def assessment_line(assessment: Assessment) -> bytes:
+    """An assessment's record in ``report.json`` as ``write_reports`` writes it (inert, UTF-8)."""
+    return _line(_assessment_json(assessment))
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    return inert_json(to_json(record, inf_nan_mode="null").decode("utf-8")).encode("utf-8")
 
 
 def _pairs(verdicts: Sequence[PairVerdict]) -> Iterator[dict[str, Any] | bytes]:
     """The pairs' records in report order; a ``VerdictTable``'s as the lines it holds (made where missing)."""
     if isinstance(verdicts, VerdictTable):
         order, _ = report_order(verdicts)
-        lines = verdicts.json_lines(pair_line)
+        lines = verdicts.json_lines(lambda verdict, n: pair_line(verdict, verdicts.ids[n]))
         return (lines[n] for n in order)
     return (_pair_json(verdict, pair_id) for pair_id, verdict in sorted_with_ids(verdicts))
 
@@ -321,7 +330,9 @@ def _records(report: Report) -> dict[str, Iterator[dict[str, Any] | bytes]]:
         "pairs": _pairs(report.verdicts),
         "clusters": (_cluster_json(cluster) for cluster in report.clusters),
         "facts": (_fact_json(fact) for fact in report.facts),
-        "assessments": (_assessment_json(x) for x in report.assessments),
+        "assessments": (iter(report.assessments.json_lines(lambda x, n: assessment_line(x)))
+                        if isinstance(report.assessments, AssessmentTable)
+                        else (_assessment_json(x) for x in report.assessments)),
     }
 
 

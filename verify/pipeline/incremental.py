@@ -54,7 +54,6 @@ from verify.pipeline.state_files import (
     file_sum,
     load_index,
     read_vectors,
-    sync,
     write,
     write_vectors,
     write_verdicts,
@@ -377,7 +376,6 @@ class Incremental:
         write(folder / "meta.json", json.dumps(meta).encode())
         with open(folder / "pairing.npz", "wb") as handle:
             np.savez(handle, **self.state.arrays())
-            sync(handle)
         if self.state.approximate:
             self.state.index.save(str(folder / "index.usearch"))
         index = self.index

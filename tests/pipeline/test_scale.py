@@ -4,13 +4,14 @@ incremental store, lazy model loading, the `verify store` and `verify bench` com
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import unicodedata
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +22,13 @@ from typer.testing import CliRunner
 
 from verify import pairing as pair_mod
 from verify.errors import ConfigError
+from verify.extract.values import Quantity
 from verify.models.fakes import CountingEmbedder, CountingJudge, KeywordNLI
 from verify.models.nli import judge_pairs, token_batches
 from verify.pairing import Pairer, PairState, cross_source_pairs, exact_neighbours
 from verify.pipeline.caches import CachedEmbedder, CachedJudge, LazyJudge
 from verify.pipeline.core import Pipeline
-from verify.pipeline.store import MIGRATIONS, Store, claim_from_dict
+from verify.pipeline.store import MIGRATIONS, Store, claim_from_dict, claim_from_row, claim_row
 from verify.records import Claim, TimeSpan
 
 from ..conftest import SEEDS
@@ -173,10 +175,17 @@ def test_claims_survive_the_store_unchanged(tmp_path):
     claim = Claim("c:1", "a:1", "Yonhap", "In 1945 it fell.", "In 1945 Seoul fell.", (3, 19), "KCNA",
                   ("Seoul",), ("1945",), ("1945",), 4, "c:0", TimeSpan("1945-01-01", "1945-12-31", "in 1945", "year"))
     assert claim_from_dict(json.loads(json.dumps(asdict(claim)))) == claim
+    quantified = replace(claim, id="c:2", quantities=(Quantity(72.0, 88.0, "people", True, "about 80 people", "count"),
+                                                      Quantity(1000.0, math.inf, "", True, "more than 1,000", "count")),
+                         time=None, entity_types=("GPE",))
+    assert claim_from_row(json.loads(json.dumps(claim_row(quantified)))) == quantified
     store = Store(tmp_path / "s.sqlite")
-    store.put_claims("v1", [("k", [claim])])
-    assert store.get_claims("v1", ["k", "missing"]) == {"k": [claim]}
+    store.put_claims("v1", [("k", [claim, quantified])])
+    assert store.get_claims("v1", ["k", "missing"]) == {"k": [claim, quantified]}
     assert store.get_claims("v2", ["k"]) == {}  # other rules, other claims
+    with store.db:  # claims stored as objects by an earlier verify read back alike
+        store.db.execute("UPDATE claims SET claims = ?", (json.dumps([asdict(claim), asdict(quantified)]),))
+    assert store.get_claims("v1", ["k"]) == {"k": [claim, quantified]}
 
 
 def test_store_records_runs_and_migrations(tmp_path):

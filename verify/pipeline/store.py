@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import socket
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from verify.errors import ConfigError
+from verify.extract.values import Quantity
 from verify.records import Article, Claim, PairVerdict, TimeSpan, evidence_from_dict, evidence_to_dict, short_hash
 
 log = logging.getLogger(__name__)
@@ -148,13 +150,14 @@ class Store:
 
     def get_claims(self, extractor: str, keys: Sequence[str]) -> dict[str, list[Claim]]:
         rows = self._select("claims", "claims", "content_hash", extractor, keys, model_column="extractor")
-        return {key: [claim_from_dict(c) for c in json.loads(blob)] for key, blob in rows}
+        return {key: [claim_from_row(c) if isinstance(c, list) else claim_from_dict(c) for c in json.loads(blob)]
+                for key, blob in rows}
 
     def put_claims(self, extractor: str, items: Iterable[tuple[str, Sequence[Claim]]]) -> None:
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO claims (content_hash, extractor, claims) VALUES (?, ?, ?)",
-                [(key, extractor, json.dumps([asdict(c) for c in claims])) for key, claims in items],
+                [(key, extractor, json.dumps([claim_row(c) for c in claims])) for key, claims in items],
             )
 
     # ingest cache: one entry per input file (its layout and keys: verify.ingest.filecache) ---------------
@@ -304,6 +307,33 @@ def _decision_from_json(blob: str) -> tuple[tuple[str, ...], str, tuple]:
 def article_key(article: Article) -> str:
     """What a stored article's claims depend on: its text as read, outlet, date and cleaned text."""
     return short_hash(article.id, article.source, article.date or "", article.text, size=12)
+
+
+_CLAIM_FIELDS = tuple(f.name for f in fields(Claim))
+_FROM_ROW = {"span": tuple, "entities": tuple, "numbers": tuple, "dates": tuple, "entity_types": tuple,
+             "time": lambda t: TimeSpan(*t) if t else None,
+             "quantities": lambda qs: tuple(Quantity(low, math.inf if high is None else high, *rest)
+                                            for low, high, *rest in qs)}
+
+
+def claim_row(claim: Claim) -> list[Any]:
+    """A claim as a JSON row: its fields in order, records as rows (an open upper bound as null). Rows decode in
+    about half the time of ``asdict``'s objects; their layout is that of records.py, whose version (verify.extract)
+    is part of the key the claims are stored under, so a row is never read with other fields."""
+    row: list[Any] = []
+    for name in _CLAIM_FIELDS:
+        value = getattr(claim, name)
+        if name == "time":
+            value = [value.start, value.end, value.text, value.precision] if value else None
+        elif name == "quantities":
+            value = [[q.low, None if math.isinf(q.high) else q.high, q.unit, q.approx, q.text, q.kind] for q in value]
+        row.append(list(value) if isinstance(value, tuple) else value)
+    return row
+
+
+def claim_from_row(row: list[Any]) -> Claim:
+    """The claim of a ``claim_row``."""
+    return Claim(*[_FROM_ROW[name](value) if name in _FROM_ROW else value for name, value in zip(_CLAIM_FIELDS, row)])
 
 
 def claim_from_dict(d: dict[str, Any]) -> Claim:

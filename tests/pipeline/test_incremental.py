@@ -355,9 +355,8 @@ def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tm
     assert old.ids.tolist() == [v.pair.id for v in report.verdicts]
     assert old.lines == [pair_line(v, v.pair.id) for v in report.verdicts]
     assert any(v.evidence for v in report.verdicts)
-    groups, _ = old.assessments()
-    assert groups == [(x.claim_id, x.source) for x in report.assessments]
-    assert old.read_assessments(range(len(groups))) == list(report.assessments)
+    assert old.groups[:, :2].tolist() == [[x.claim_id, x.source] for x in report.assessments]
+    assert old.read_assessments(range(len(old.groups))) == list(report.assessments)
 
 
 def test_a_kept_verdict_is_read_only_when_asked_for(fake_settings, articles, tmp_path, monkeypatch):
@@ -483,11 +482,18 @@ def test_the_collector_is_paused_only_while_records_are_read_back():
 
 
 @pytest.mark.parametrize("n_fresh", [0, 1, 3, 40])
-def test_merged_assessments_are_in_group_order(n_fresh):
+def test_stored_assessments_without_some_groups_take_fresh_ones_in_group_order(n_fresh):
     rng = random.Random(n_fresh)
-    everything = [Assessment(f"c:{rng.randrange(10**6):06d}", f"Outlet {k}", "support", 0.9, "nli", ("p:1",))
-                  for k in range(2) for _ in range(100)]
+    everything = [Assessment(f"c:{rng.randrange(10**3):03d}", f"Outlet {rng.randrange(4)}", "support", 0.9, "nli",
+                             ("p:1",)) for _ in range(300)]
     everything = sorted({(x.claim_id, x.source): x for x in everything}.values(), key=lambda x: (x.claim_id, x.source))
-    fresh = rng.sample(everything, n_fresh)  # few go in by bisection, many by one sort
-    kept = [x for x in everything if x not in fresh]
-    assert incremental.merged(kept, fresh) == everything
+    stored = everything[::2]  # the state's; the other half are new groups
+    old = state_files.StoredVerdicts.__new__(state_files.StoredVerdicts)
+    old.groups = np.array([[x.claim_id, x.source, "", ""] for x in stored], dtype=str).reshape(-1, 4)
+    gone = {(x.claim_id, x.source) for x in rng.sample(stored, min(n_fresh, len(stored)))}  # decided again
+    fresh = [x for x in everything if (x.claim_id, x.source) in gone] + rng.sample(everything[1::2], n_fresh)
+    rng.shuffle(fresh)
+    refs = old.without(gone | {(x.claim_id, x.source) for x in fresh}, fresh).tolist()
+    made = [stored[r] if r >= 0 else fresh[-1 - r] for r in refs]
+    expected = [x for x in everything if x in stored or x in fresh]
+    assert made == expected and all((r >= 0) == (x not in fresh) for r, x in zip(refs, made))

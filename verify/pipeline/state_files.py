@@ -165,13 +165,30 @@ class StoredVerdicts:
                             tuple(d["conflicts"]), d["rule"], tuple(map(evidence_from_dict, d["evidence"])))
                 for j, d in zip(judgements, decoded)]
 
-    def assessments(self) -> tuple[list[Group], dict[Group, list[Group]]]:
-        """The stored assessments' groups, in order; and mirror group -> the groups whose stored assessment read it."""
-        claims, sources = self.groups[:, 0].tolist(), self.groups[:, 1].tolist()
-        dependents: dict[Group, list[Group]] = {}
-        for n in np.nonzero(self.groups[:, 2] != "")[0].tolist():
-            dependents.setdefault((str(self.groups[n, 2]), str(self.groups[n, 3])), []).append((claims[n], sources[n]))
-        return list(zip(claims, sources)), dependents
+    def dependents(self) -> dict[Group, list[Group]]:
+        """Mirror group -> the groups whose stored assessment read it."""
+        out: dict[Group, list[Group]] = {}
+        for claim, source, *mirror in self.groups[self.groups[:, 2] != ""].tolist():
+            out.setdefault((mirror[0], mirror[1]), []).append((claim, source))
+        return out
+
+    def without(self, groups: set[Group], fresh: list[Assessment]) -> np.ndarray:
+        """The stored assessments but those of ``groups``, with ``fresh`` ones (of other groups) put in, all in
+        group order: per position its stored record, or -1 - k for ``fresh[k]``. Found by array search, not by a
+        tuple per stored assessment."""
+        claims, sources = self.groups[:, 0], self.groups[:, 1]
+        maybe = np.nonzero(np.isin(claims, np.array(sorted({c for c, _ in groups}), dtype=str)))[0].tolist()
+        keep = np.ones(len(claims), dtype=bool)
+        keep[[n for n, g in zip(maybe, self.groups[maybe, :2].tolist()) if tuple(g) in groups]] = False
+        kept = np.nonzero(keep)[0]
+        order = sorted(range(len(fresh)), key=lambda k: (fresh[k].claim_id, fresh[k].source))
+        at = []
+        for k in order:  # kept rows before fresh[k]: those of a smaller claim, and of its claim with a smaller outlet
+            claim, source = fresh[k].claim_id, fresh[k].source
+            lo, hi = np.searchsorted(claims[kept], [claim, claim], side="left")[0], np.searchsorted(
+                claims[kept], claim, side="right")
+            at.append(lo + int((sources[kept[lo:hi]] < source).sum()))
+        return np.insert(kept, np.array(at, dtype=np.int64), -1 - np.array(order, dtype=np.int64))
 
     @collector_paused()
     def read_assessments(self, positions: Sequence[int]) -> list[Assessment]:

@@ -102,12 +102,12 @@ class VerdictTable(RecordTable[PairVerdict]):
 
 
 class AssessmentTable(RecordTable[Assessment]):
-    """``groups[n]``: the group (claim id, other outlet) of assessment n."""
+    """``groups[n]``: the group (claim id, other outlet) of assessment n (an array of two columns)."""
 
-    def __init__(self, groups: list[Group], read: Callable[[Sequence[int]], list[Assessment]],
+    def __init__(self, groups: Sequence[Group] | np.ndarray, read: Callable[[Sequence[int]], list[Assessment]],
                  lines: list[bytes | None] | None = None) -> None:
         super().__init__(len(groups), read, lines)
-        self.groups = groups
+        self.groups = np.asarray(groups, dtype=object).reshape(-1, 2)
 
     @classmethod
     def of(cls, assessments: Sequence[Assessment]) -> AssessmentTable:

@@ -78,7 +78,8 @@ class NLP:
         """Sentences of each text; texts already seen come from the cache. A text longer than ``MAX_CHARS``
         (a paragraph of a scraped page with no line breaks) is analysed in pieces cut at sentence ends or
         spaces, so memory stays bounded and spaCy's length limit is never hit."""
-        todo = list(dict.fromkeys(t for t in texts if _cached(t) is None))
+        found = {t: s for t in dict.fromkeys(texts) if (s := _cached(t)) is not None}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
         if todo:
             pieces = [(t, start, piece) for t in todo for start, piece in _pieces(t)]
             parts: dict[str, list[Sentence]] = {t: [] for t in todo}
@@ -86,10 +87,11 @@ class NLP:
             for (text, start, _), doc in zip(pieces, docs):
                 parts[text] += [_shifted(s, start) for s in _sentences(doc)]
             for text in todo:
-                _CACHE[text] = tuple(parts[text])
+                found[text] = _CACHE[text] = tuple(parts[text])
                 if len(_CACHE) > CACHE_SIZE:
                     _CACHE.pop(next(iter(_CACHE)))
-        return [_cached(t) or () for t in texts]
+        # from this call's own results: with more than CACHE_SIZE texts at once, the first ones have left the cache
+        return [found[t] for t in texts]
 
     def sentences(self, text: str) -> tuple[Sentence, ...]:
         return self.analyse([text])[0]

@@ -31,3 +31,16 @@ def test_a_word_longer_than_a_piece_does_not_break_the_offsets():
 
 def test_empty_and_blank_texts():
     assert NLP().analyse(["", "   "]) == [(), ()]
+
+
+def test_more_texts_at_once_than_the_cache_holds_are_all_analysed(monkeypatch):
+    """The cache keeps CACHE_SIZE texts; one call with more must still give every text its sentences (it gave the
+    first ones none: a 100k-claim corpus lost a fifth of its claims)."""
+    from verify import nlp
+
+    monkeypatch.setattr(nlp, "CACHE_SIZE", 3)
+    texts = [f"Acme Corp hired {n} engineers in Berlin." for n in range(10, 20)]
+    nlp.NLP().analyse(texts[:2])  # two already cached, then pushed out by the call below
+    results = nlp.NLP().analyse(texts)
+    assert [len(r) for r in results] == [1] * len(texts)
+    assert [r[0].text for r in results] == texts

@@ -8,8 +8,9 @@ folder per generation, registered in the store's ``pair_states`` table with ever
 of slots as they were added), ``index.usearch`` (the HNSW index, approximate mode),
 ``verdicts.npz`` + ``heads.jsonl`` + ``pairs-*.jsonl`` (per candidate pair: its claims' slots, similarity, NLI
 scores both ways, verdict name, confidence and pair id; its rebuttal link and shared keys; its record in
-``report.json``, which holds the rest of its verdict) and ``assessments.jsonl`` (every outlet assessment). The
-records lie in segments: a generation links the segments of the one before that still hold records it keeps and
+``report.json``, which holds the rest of its verdict) and ``assessments.npz`` + ``assessments.jsonl`` (per outlet
+assessment its group and the mirror group it read; its record in ``report.json``). The pairs' records lie in
+segments: a generation links the segments of the one before that still hold records it keeps and
 writes one more with its new records, so adding an article does not copy 300k records; when dead records make up
 more than half of the bytes, or there are more than MAX_SEGMENTS, one segment holds all.
 
@@ -19,10 +20,11 @@ fresh one; moves its pairing to the run's claims (``PairState.update``); scores 
 not hold as they are (same claims in the same order, same similarity and rebuttal link); re-runs the verdict
 logic on the groups the changed pairs can reach (``Incremental.aggregate``), taking every other verdict and
 assessment from the state; then writes the next generation and drops the one it read. What the state holds is read
-back as it is - similarities and shared keys for the pairing, scores for the NLI, assessment lines (decoded in one
-pass, DECODE_LINES at a time) for what is kept - and only what changed is worked out afresh. The kept verdicts are
-not decoded at all: the run's verdicts are a ``VerdictTable`` of names, confidences, ids and report lines, whose
-records are made only for the pairs a view shows.
+back as it is - vectors, similarities and shared keys for the pairing, scores for the NLI (made into judgements
+only for the pairs the verdict logic reads) - and only what changed is worked out afresh. The kept verdicts and
+assessments are not decoded at all: the run's are a ``VerdictTable`` of names, confidences, ids and report lines and
+an ``AssessmentTable`` of groups and report lines (``verify.verdict.table``), whose records are made only for what a
+view shows.
 
 A state that cannot be trusted - a file missing or of another size or checksum, arrays that do not fit, an index of
 another size or dimension - is ignored and the corpus paired afresh from its vectors: never a wrong answer, at

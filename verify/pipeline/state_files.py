@@ -1,6 +1,6 @@
 """The files of a stored pairing state (see ``verify.pipeline.incremental``): the verdict part read back
 (``StoredVerdicts``) and written (``write_verdicts``, ``write_lines``), the claim vectors by slot
-(``read_vectors``), and the file-level helpers - checksums, synced writes, hard links.
+(``write_vectors``, ``read_vectors``), and the file-level helpers - checksums, writes, hard links.
 """
 
 from __future__ import annotations

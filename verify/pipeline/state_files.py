@@ -181,12 +181,13 @@ class StoredVerdicts:
         keep = np.ones(len(claims), dtype=bool)
         keep[[n for n, g in zip(maybe, self.groups[maybe, :2].tolist()) if tuple(g) in groups]] = False
         kept = np.nonzero(keep)[0]
+        kept_claims = claims[kept]  # once: a copy per fresh assessment took 6 s at 100k claims
         order = sorted(range(len(fresh)), key=lambda k: (fresh[k].claim_id, fresh[k].source))
         at = []
         for k in order:  # kept rows before fresh[k]: those of a smaller claim, and of its claim with a smaller outlet
             claim, source = fresh[k].claim_id, fresh[k].source
-            lo, hi = np.searchsorted(claims[kept], [claim, claim], side="left")[0], np.searchsorted(
-                claims[kept], claim, side="right")
+            lo = int(np.searchsorted(kept_claims, claim, side="left"))
+            hi = int(np.searchsorted(kept_claims, claim, side="right"))
             at.append(lo + int((sources[kept[lo:hi]] < source).sum()))
         return np.insert(kept, np.array(at, dtype=np.int64), -1 - np.array(order, dtype=np.int64))
 

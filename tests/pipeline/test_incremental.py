@@ -37,7 +37,7 @@ from verify.records import (
     TimeGap,
 )
 from verify.report import render_json
-from verify.report.schema import pair_line
+from verify.report.schema import pair_line, to_json_model
 from verify.report.view import verdict_counts
 from verify.verdict.aggregate import Aggregator
 from verify.verdict.table import VerdictTable
@@ -390,6 +390,8 @@ def test_a_kept_verdict_is_read_only_when_asked_for(fake_settings, articles, tmp
     scratch = Pipeline(fake_settings, store=False).run(articles)
     tail = '\n  "pairs": ['  # from the pairs on, the documents are the same text
     assert render_json(report).split(tail)[1] == render_json(scratch).split(tail)[1]
+    assert to_json_model(report).pairs == to_json_model(scratch).pairs
+    assert to_json_model(report).assessments == to_json_model(scratch).assessments
 
 
 @pytest.mark.parametrize("max_segments", [2, state_files.MAX_SEGMENTS])

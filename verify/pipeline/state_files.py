@@ -158,9 +158,7 @@ class StoredVerdicts:
     def verdicts(self, judgements: Sequence[Judgement], records: np.ndarray) -> list[PairVerdict]:
         """The stored verdicts of these records for these judgements (of the same pairs), decoded from their report
         lines."""
-        lines = [self.lines[i] for i in np.asarray(records).tolist()]
-        decoded = (d for start in range(0, len(lines), DECODE_LINES)
-                   for d in json.loads(b"[" + b",".join(lines[start : start + DECODE_LINES]) + b"]"))
+        decoded = _decoded([self.lines[i] for i in np.asarray(records).tolist()])
         return [PairVerdict(j.pair, d["verdict"], d["confidence"], j.forward, j.backward, d["reason"],
                             tuple(d["conflicts"]), d["rule"], tuple(map(evidence_from_dict, d["evidence"])))
                 for j, d in zip(judgements, decoded)]
@@ -194,9 +192,7 @@ class StoredVerdicts:
     @collector_paused()
     def read_assessments(self, positions: Sequence[int]) -> list[Assessment]:
         """The stored assessments at these positions, decoded from their report lines."""
-        lines = [self.assessment_lines[n] for n in positions]
-        decoded = (d for start in range(0, len(lines), DECODE_LINES)
-                   for d in json.loads(b"[" + b",".join(lines[start : start + DECODE_LINES]) + b"]"))
+        decoded = _decoded([self.assessment_lines[n] for n in positions])
         return [Assessment(d["claim"], d["outlet"], d["verdict"], d["probability"], d["rule"], tuple(d["pairs"]))
                 for d in decoded]
 
@@ -230,10 +226,10 @@ def line_head(line: str) -> tuple[str | None, tuple[str, ...]]:
     return via, tuple(shared)
 
 
-def _decoded(lines: Sequence[str], decoder: json.JSONDecoder) -> Iterator[Any]:
+def _decoded(lines: Sequence[bytes]) -> Iterator[Any]:
     """Each JSON line decoded, DECODE_LINES at a time."""
     for start in range(0, len(lines), DECODE_LINES):
-        yield from decoder.decode("[" + ",".join(lines[start : start + DECODE_LINES]) + "]")
+        yield from json.loads(b"[" + b",".join(lines[start : start + DECODE_LINES]) + b"]")
 
 
 def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgement], verdicts: VerdictTable,

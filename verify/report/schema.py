@@ -252,7 +252,7 @@ def json_schema() -> dict[str, Any]:
 
 def to_json_model(report: Report) -> ReportJSON:
     """Convert a pipeline ``Report`` to its JSON model (validated: the check ``iter_json`` skips)."""
-    return ReportJSON(**_head(report), **{key: [json.loads(i) if isinstance(i, str) else i for i in items]
+    return ReportJSON(**_head(report), **{key: [json.loads(i) if isinstance(i, bytes) else i for i in items]
                                            for key, items in _records(report).items()})
 
 
@@ -297,7 +297,7 @@ def assessment_line(assessment: Assessment) -> bytes:
 
 
 def _line(record: dict[str, Any]) -> bytes:
-    return inert_json(to_json(record, inf_nan_mode="null").decode("utf-8")).encode("utf-8")
+    return inert_json(_record_json(record)).encode("utf-8")  # type: ignore[arg-type]  # a dict gives text
 
 
 def _pairs(verdicts: Sequence[PairVerdict]) -> Iterator[dict[str, Any] | bytes]:

@@ -83,7 +83,7 @@ def report_order(verdicts: Sequence[PairVerdict]) -> tuple[list[int], list[str]]
     positions, not records, keeps 300k pairs from leaving 300k long-lived tuples behind for the garbage collector
     to walk again and again; a ``VerdictTable`` is ordered from its columns, without a record made."""
     ids = pair_ids(verdicts, range(len(verdicts)))
-    return _verdict_order(verdicts, np.arange(len(verdicts)), ids), ids
+    return _verdict_order(*names_and_confidences(verdicts), np.arange(len(verdicts)), ids), ids
 
 
 def top_verdicts(verdicts: Sequence[PairVerdict], limit: int) -> dict[str, list[PairVerdict]]:
@@ -101,14 +101,14 @@ def top_verdicts(verdicts: Sequence[PairVerdict], limit: int) -> dict[str, list[
             floor = heapq.nlargest(limit, confidences[group].tolist())[-1]
             # ties at the floor: the id decides below; a NaN confidence (no order) is never dropped here
             group = group[~(confidences[group] < floor)]
-        top[name] = read(verdicts, _verdict_order(verdicts, group, pair_ids(verdicts, group))[:limit])
+        top[name] = read(verdicts, _verdict_order(names, confidences, group, pair_ids(verdicts, group))[:limit])
     return top
 
 
-def _verdict_order(verdicts: Sequence[PairVerdict], positions: np.ndarray, ids: Sequence[str]) -> list[int]:
-    """These positions of ``verdicts`` in report order; ``ids[i]``: the pair id of ``positions[i]``. A NaN
-    confidence goes after every other of its verdict."""
-    names, confidences = names_and_confidences(verdicts)
+def _verdict_order(names: np.ndarray, confidences: np.ndarray, positions: np.ndarray, ids: Sequence[str]) -> list[int]:
+    """These positions in report order, by the verdicts' ``names`` and ``confidences`` (``names_and_confidences``,
+    read once by the caller); ``ids[i]``: the pair id of ``positions[i]``. A NaN confidence goes after every other
+    of its verdict."""
     names = names[positions]
     ranks = np.full(len(positions), len(VERDICT_ORDER), dtype=np.int64)
     for verdict, rank in VERDICT_ORDER.items():

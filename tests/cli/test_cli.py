@@ -183,3 +183,20 @@ def test_help_into_a_closed_pipe_prints_no_traceback():
     run = subprocess.run(f"'{sys.executable}' -m verify claims --help | head -1", shell=True, capture_output=True,
                          text=True, timeout=120)
     assert "Traceback" not in run.stderr, run.stderr
+
+
+def test_the_command_runs_with_the_collector_thresholds_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify`` (the entry point, not the library) has the cyclic collector run rarely, while ``app`` runs."""
+    import gc
+    import importlib
+
+    app_module = importlib.import_module("verify.cli.app")
+
+    seen: list[tuple[int, ...]] = []
+    before = gc.get_threshold()
+    monkeypatch.setattr(app_module, "app", lambda: seen.append(gc.get_threshold()))
+    try:
+        app_module.main()
+    finally:
+        gc.set_threshold(*before)
+    assert seen == [app_module.GC_THRESHOLDS] and seen[0][0] > 10 * before[0]

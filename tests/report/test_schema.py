@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from verify.report import (
     json_schema,
     load_json,
     render_json,
+    schema,
     to_json_model,
     write_reports,
 )
+from verify.verdict.table import AssessmentTable, VerdictTable
 
 
 def test_json_round_trips(report: Report) -> None:
@@ -104,6 +107,20 @@ def test_json_is_byte_for_byte_what_the_models_write(make) -> None:
     """``iter_json`` skips the per-record models (speed); these are the bytes they would write, floats and
     escapes alike, every field in schema order."""
     report = make()
+    assert render_json(report) == _dumped_by_models(report)
+
+
+@pytest.mark.parametrize("block", [1, 2])
+@pytest.mark.parametrize("tables", [False, True])
+def test_json_written_a_block_at_a_time_is_the_same(monkeypatch: pytest.MonkeyPatch, block: int, tables: bool) -> None:
+    """Records go out joined a block at a time (and a table's stored lines as they are): block edges, the first
+    block of a list and the tables' lines leave the bytes as the models write them."""
+    monkeypatch.setattr(schema._Lines, "BLOCK", block)
+    report = sample_report()
+    assert len(report.verdicts) > block and len(report.claims) > block
+    if tables:
+        report = dataclasses.replace(report, verdicts=VerdictTable.of(report.verdicts),
+                                     assessments=AssessmentTable.of(report.assessments))
     assert render_json(report) == _dumped_by_models(report)
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_json, to_jsonable_python
@@ -36,9 +37,11 @@ from verify.records import (
 from verify.report.view import created_at, report_order, sorted_with_ids
 from verify.verdict.table import AssessmentTable, VerdictTable
 
+T = TypeVar("T")
+
 # The declared version of this module's output, record by record: bump it when a record is written otherwise (the
 # stored pairing states keep pairs' records as written; tests/pipeline/test_versions.py fails until you do).
-VERSION = "1"
+VERSION = "2"
 SCHEMA_VERSION = "2.0"  # 2.0: pairs.rule, pairs.evidence, assessments; pairs.conflicts holds value conflicts only
 
 
@@ -271,19 +274,29 @@ def iter_json(report: Report) -> Iterator[str]:
     for n, (key, items) in enumerate(lists):
         yield f"  {json.dumps(key)}: ["
         empty = True
-        for item in items:
-            record = _record_json(item)
-            separator = "\n    " if empty else ",\n    "
-            yield separator + record if isinstance(record, str) else separator.encode() + record
-            empty = False
+        if isinstance(items, _Lines):  # lines already written: joined a block at a time, not one by one
+            for block in items.blocks():
+                if block:
+                    yield (b"\n    " if empty else b",\n    ") + b",\n    ".join(block)
+                    empty = False
+        else:  # records written one by one, handed out a block at a time
+            for block in _batched(items, _Lines.BLOCK):
+                yield ("\n    " if empty else ",\n    ") + ",\n    ".join(map(_record_json, block))
+                empty = False
         yield ("]" if empty else "\n  ]") + (",\n" if n < len(lists) - 1 else "\n")
     yield "}\n"
 
 
-def _record_json(record: dict[str, Any] | bytes) -> str | bytes:
+def _record_json(record: dict[str, Any]) -> str:
     """One record of the report as compact JSON, written as ``model_dump_json`` writes its model (floats
-    alike, NaN and infinity as null); bytes are a record already written so (``pair_line``)."""
-    return record if isinstance(record, bytes) else to_json(record, inf_nan_mode="null").decode("utf-8")
+    alike, NaN and infinity as null)."""
+    return to_json(record, inf_nan_mode="null").decode("utf-8")
+
+
+def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while block := list(islice(iterator, size)):
+        yield block
 
 
 def pair_line(verdict: PairVerdict, pair_id: str) -> bytes:
@@ -297,15 +310,35 @@ def assessment_line(assessment: Assessment) -> bytes:
 
 
 def _line(record: dict[str, Any]) -> bytes:
-    return inert_json(_record_json(record)).encode("utf-8")  # type: ignore[arg-type]  # a dict gives text
+    return inert_json(_record_json(record)).encode("utf-8")
 
 
-def _pairs(verdicts: Sequence[PairVerdict]) -> Iterator[dict[str, Any] | bytes]:
+class _Lines:
+    """Records already written as lines (inert UTF-8 bytes), in ``order`` (positions into ``lines``) or as they are:
+    a table's report lines. ``blocks()`` hands them out a few thousand at a time."""
+
+    BLOCK = 4096
+
+    def __init__(self, lines: list[bytes], order: Sequence[int] | None = None) -> None:
+        self.lines, self.order = lines, order
+
+    def blocks(self) -> Iterator[list[bytes]]:
+        for start in range(0, len(self.lines), self.BLOCK):
+            if self.order is None:
+                yield self.lines[start : start + self.BLOCK]
+            else:
+                yield [self.lines[n] for n in self.order[start : start + self.BLOCK]]
+
+    def __iter__(self) -> Iterator[bytes]:
+        for block in self.blocks():
+            yield from block
+
+
+def _pairs(verdicts: Sequence[PairVerdict]) -> Iterable[dict[str, Any] | bytes]:
     """The pairs' records in report order; a ``VerdictTable``'s as the lines it holds (made where missing)."""
     if isinstance(verdicts, VerdictTable):
         order, _ = report_order(verdicts)
-        lines = verdicts.json_lines(lambda verdict, n: pair_line(verdict, verdicts.ids[n]))
-        return (lines[n] for n in order)
+        return _Lines(verdicts.json_lines(lambda verdict, n: pair_line(verdict, verdicts.ids[n])), order)
     return (_pair_json(verdict, pair_id) for pair_id, verdict in sorted_with_ids(verdicts))
 
 
@@ -321,7 +354,7 @@ def _head(report: Report) -> dict[str, Any]:
             "meta": to_jsonable_python(meta, fallback=str)}
 
 
-def _records(report: Report) -> dict[str, Iterator[dict[str, Any] | bytes]]:
+def _records(report: Report) -> dict[str, Iterable[dict[str, Any] | bytes]]:
     """The report's lists, in document order, each converted lazily one record at a time to the dict its
     model (``SourceJSON``, ``ClaimJSON``, ...) would dump: fields in schema order, floats as floats."""
     return {
@@ -330,7 +363,7 @@ def _records(report: Report) -> dict[str, Iterator[dict[str, Any] | bytes]]:
         "pairs": _pairs(report.verdicts),
         "clusters": (_cluster_json(cluster) for cluster in report.clusters),
         "facts": (_fact_json(fact) for fact in report.facts),
-        "assessments": (iter(report.assessments.json_lines(lambda x, n: assessment_line(x)))
+        "assessments": (_Lines(report.assessments.json_lines(lambda x, n: assessment_line(x)))
                         if isinstance(report.assessments, AssessmentTable)
                         else (_assessment_json(x) for x in report.assessments)),
     }

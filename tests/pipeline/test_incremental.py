@@ -407,6 +407,8 @@ def test_report_lines_are_kept_in_linked_segments(fake_settings, articles, tmp_p
         assert render_json(report).split(tail)[1] == render_json(scratch(fake_settings, articles[:n])).split(tail)[1]
         counts.append(len(list(_state_folder(store).glob("pairs-*.jsonl"))))
     assert max(counts) <= max_segments and (counts[-1] > 1 if max_segments > 4 else 1 in counts[1:])
+    (row,) = store.pair_states()  # a linked file is registered with the sum it was read with: the file's own
+    assert {f.name: state_files.file_sum(f) for f in _state_folder(store).iterdir()} == row["files"]
 
 
 def test_the_group_index_finds_what_a_scan_of_the_pairs_finds():
@@ -499,3 +501,4 @@ def test_stored_assessments_without_some_groups_take_fresh_ones_in_group_order(n
     made = [stored[r] if r >= 0 else fresh[-1 - r] for r in refs]
     expected = [x for x in everything if x in stored or x in fresh]
     assert made == expected and all((r >= 0) == (x not in fresh) for r, x in zip(refs, made))
+

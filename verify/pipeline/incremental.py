@@ -356,7 +356,7 @@ class Incremental:
         tmp = folder.with_name(generation + ".tmp")
         try:
             self._write(tmp)
-            files = {f.name: file_sum(f) for f in sorted(tmp.iterdir())}
+            files = {f.name: self._sum(f) for f in sorted(tmp.iterdir())}
             os.replace(tmp, folder)
         except OSError as exc:
             log.warning("could not keep the pairing state for the next run (%s)", exc)
@@ -366,6 +366,15 @@ class Incremental:
         if self.row and self.row["generation"] != generation:
             shutil.rmtree(self.root / state_id / self.row["generation"], ignore_errors=True)
         self._tidy()
+
+    def _sum(self, path: Path) -> list[int]:
+        """A written file's size and checksum; for a file linked from the generation read (the same file), the sum
+        that generation registered, which its read checked."""
+        if self.row and path.name in self.row["files"]:
+            read = self.root / self.row["id"] / self.row["generation"] / path.name  # type: ignore[operator]
+            if read.exists() and os.path.samefile(path, read):
+                return list(self.row["files"][path.name])
+        return file_sum(path)
 
     def _write(self, folder: Path) -> None:
         assert self.state is not None

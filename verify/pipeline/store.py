@@ -309,11 +309,7 @@ def article_key(article: Article) -> str:
     return short_hash(article.id, article.source, article.date or "", article.text, size=12)
 
 
-_CLAIM_FIELDS = tuple(f.name for f in fields(Claim))
-_FROM_ROW = {"span": tuple, "entities": tuple, "numbers": tuple, "dates": tuple, "entity_types": tuple,
-             "time": lambda t: TimeSpan(*t) if t else None,
-             "quantities": lambda qs: tuple(Quantity(low, math.inf if high is None else high, *rest)
-                                            for low, high, *rest in qs)}
+_CLAIM_FIELDS = tuple(f.name for f in fields(Claim))  # a row's layout (claim_from_row spells it out)
 
 
 def claim_row(claim: Claim) -> list[Any]:
@@ -332,8 +328,12 @@ def claim_row(claim: Claim) -> list[Any]:
 
 
 def claim_from_row(row: list[Any]) -> Claim:
-    """The claim of a ``claim_row``."""
-    return Claim(*[_FROM_ROW[name](value) if name in _FROM_ROW else value for name, value in zip(_CLAIM_FIELDS, row)])
+    """The claim of a ``claim_row``: the fields unpacked by name (a run at 100k claims decodes all of them)."""
+    (claim_id, article_id, source, text, standalone, span, attribution, entities, numbers, dates, index, rebuts, time,
+     entity_types, quantities) = row
+    return Claim(claim_id, article_id, source, text, standalone, (span[0], span[1]), attribution, tuple(entities),
+                 tuple(numbers), tuple(dates), index, rebuts, TimeSpan(*time) if time else None, tuple(entity_types),
+                 tuple(Quantity(low, math.inf if high is None else high, *rest) for low, high, *rest in quantities))
 
 
 def claim_from_dict(d: dict[str, Any]) -> Claim:

@@ -186,7 +186,8 @@ def test_help_into_a_closed_pipe_prints_no_traceback():
 
 
 def test_the_command_runs_with_the_collector_thresholds_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``verify`` (the entry point, not the library) has the cyclic collector run rarely, while ``app`` runs."""
+    """``verify`` (the entry point, not the library) has the cyclic collector run rarely while ``app`` runs, and
+    leaves what the run made to the process's exit (frozen: not walked and freed object by object)."""
     import gc
     import importlib
 
@@ -195,8 +196,11 @@ def test_the_command_runs_with_the_collector_thresholds_raised(monkeypatch: pyte
     seen: list[tuple[int, ...]] = []
     before = gc.get_threshold()
     monkeypatch.setattr(app_module, "app", lambda: seen.append(gc.get_threshold()))
+    frozen = gc.get_freeze_count()
     try:
         app_module.main()
+        assert gc.get_freeze_count() > frozen
     finally:
+        gc.unfreeze()
         gc.set_threshold(*before)
     assert seen == [app_module.GC_THRESHOLDS] and seen[0][0] > 10 * before[0]

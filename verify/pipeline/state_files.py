@@ -29,6 +29,7 @@ MAX_SEGMENTS = 16  # report-line and vector segments a generation may link befor
 DECODE_LINES = 128  # stored lines decoded together: few calls, and their lists freed before the collector keeps them
 
 Group = tuple[str, str]  # (claim id, other outlet): what one Assessment judges
+_CHAR = np.dtype("<U1").itemsize
 
 
 @contextmanager
@@ -261,17 +262,20 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
              json.dumps([pair.via, list(pair.shared)]) for p, (pair, m) in enumerate(zip(pairs, np.asarray(match).tolist()))]
     write(folder / "heads.jsonl", ("\n".join(heads) + "\n").encode())
     kept = np.asarray(kept, dtype=np.int64)
-    groups = np.zeros((len(assessments), 4), dtype=object)
-    groups[:, :2] = assessments.groups if len(assessments) else np.zeros((0, 2))
-    if old is not None and (kept >= 0).any():
-        groups[kept >= 0, 2:] = old.groups[kept[kept >= 0], 2:]
-    fresh = np.nonzero(kept < 0)[0].tolist()
-    for n, x in zip(fresh, assessments.read(fresh)):
-        groups[n, 2:] = mirror(x) or ("", "")
+    held = kept >= 0
+    fresh = np.nonzero(~held)[0].tolist()
+    rows = [(*group, *(mirror(x) or ("", ""))) for group, x in zip(assessments.groups[fresh].tolist(),
+                                                                      assessments.read(fresh))]
+    width = max([old.groups.dtype.itemsize // _CHAR if old is not None else 1, *(len(v) for row in rows for v in row)])
+    groups = np.zeros((len(assessments), 4), dtype=f"<U{width}")  # the kept rows copied as they are, not via objects
+    if old is not None and held.any():
+        groups[held] = old.groups[kept[held]]
+    if rows:
+        groups[fresh] = rows
     with open(folder / "assessments.npz", "wb") as handle:
-        np.savez(handle, groups=groups.astype(str).reshape(-1, 4))
+        np.savez(handle, groups=groups)
     lines = assessments.json_lines(lambda x, n: assessment_line(x))
-    write(folder / "assessments.jsonl", b"".join(line + b"\n" for line in lines))
+    write(folder / "assessments.jsonl", b"\n".join(lines) + b"\n" if lines else b"")
 
 
 def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None, match: np.ndarray,

@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import queue
 import signal
 import tempfile
 import threading
@@ -123,21 +124,59 @@ def _stage(target: Path, content: str | bytes | Iterable[str | bytes]) -> tuple[
     return it, its SHA-256 and its size. The temporary file is removed if anything goes wrong."""
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
-    digest = hashlib.sha256()
-    size = 0
     try:
         with os.fdopen(fd, "wb") as handle:
-            for data in _blocks([content] if isinstance(content, (str, bytes)) else content):
-                digest.update(data)
-                size += len(data)
-                handle.write(data)
+            sink = _Sink(handle)
+            try:
+                for data in _blocks([content] if isinstance(content, (str, bytes)) else content):
+                    sink.put(data)
+            finally:
+                sink.close()
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return tmp, digest.hexdigest(), size
+    return tmp, sink.digest.hexdigest(), sink.size
+
+
+class _Sink:
+    """Hashes (SHA-256) and writes blocks to ``handle`` on a thread of its own while the caller makes the next
+    ones: hashing and writing release the GIL, so a 500 MB report is written while it is rendered. ``put`` and
+    ``close`` raise what the thread met (a full disk); ``close`` always stops the thread."""
+
+    QUEUED = 4  # blocks (about 1 MB each) waiting at most
+
+    def __init__(self, handle: Any) -> None:
+        self.handle, self.digest, self.size = handle, hashlib.sha256(), 0
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED)
+        self.thread = threading.Thread(target=self._run, name="verify-report-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (data := self.queue.get()) is not None:
+            if self.error is None:  # after a failure the rest is drained, not written
+                try:
+                    self.digest.update(data)
+                    self.handle.write(data)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller by put/close
+                    self.error = exc
+
+    def put(self, data: bytes) -> None:
+        self._raise()
+        self.size += len(data)
+        self.queue.put(data)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 def _blocks(pieces: Iterable[str | bytes], size: int = 1 << 20) -> Iterator[bytes]:

@@ -14,7 +14,7 @@ by article (verify.pipeline.incremental keeps the state between runs)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -272,9 +272,75 @@ class Known:
         return np.where(codes[at] == asked, at, -1)
 
 
+class PairTable(Sequence[ClaimPair]):
+    """Candidate pairs as columns, each ``ClaimPair`` made when read: per pair the indices (i, j) of its claims in
+    ``claims`` (``rows``), its ``similarity``, ``shared`` keys and rebuttal link (``via``: the rebutted claim's id or
+    None). An incremental run at 100k claims holds 400k pairs and makes a record of only the few it judges or
+    shows; the rest are matched, grouped and written from the columns. Equal to a list of the same pairs."""
+
+    def __init__(self, claims: Sequence[Claim], rows: np.ndarray, similarity: np.ndarray,
+                 shared: Sequence[tuple[str, ...]], via: Sequence[str | None]) -> None:
+        self.claims, self.rows = claims, np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+        self.similarity = np.asarray(similarity, dtype=np.float64)
+        self.shared, self.via = list(shared), list(via)
+        if not len(self.rows) == len(self.similarity) == len(self.shared) == len(self.via):
+            raise ValueError("a pair table's columns differ in length")
+        self._a, self._b = self.rows[:, 0].tolist(), self.rows[:, 1].tolist()
+        self._s = self.similarity.tolist()
+
+    @classmethod
+    def of(cls, pairs: Sequence[ClaimPair]) -> PairTable:
+        """A table of these pairs (itself when ``pairs`` is one)."""
+        if isinstance(pairs, PairTable):
+            return pairs
+        n = len(pairs)
+        return cls([p.a for p in pairs] + [p.b for p in pairs], np.stack([np.arange(n), n + np.arange(n)], axis=1),
+                   [p.similarity for p in pairs], [p.shared for p in pairs], [p.via for p in pairs])
+
+    def plain(self) -> np.ndarray:
+        """Per pair: no rebuttal link and no shared keys."""
+        return np.array([v is None and not k for v, k in zip(self.via, self.shared)], dtype=bool)
+
+    def ends(self, positions: Iterable[int]) -> list[tuple[str, str, str, str]]:
+        """Per pair at these positions: its claim a's id and outlet, its claim b's id and outlet."""
+        claims, a, b = self.claims, self._a, self._b
+        return [(claims[a[p]].id, claims[a[p]].source, claims[b[p]].id, claims[b[p]].source) for p in positions]
+
+    def __len__(self) -> int:
+        return len(self._s)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[p] for p in range(len(self))[index]]
+        p = range(len(self))[index]  # negative positions, and IndexError past the end
+        return ClaimPair(self.claims[self._a[p]], self.claims[self._b[p]], self._s[p], self.shared[p], self.via[p])
+
+    def __iter__(self) -> Iterator[ClaimPair]:
+        claims = self.claims
+        for i, j, s, k, v in zip(self._a, self._b, self._s, self.shared, self.via):
+            yield ClaimPair(claims[i], claims[j], s, k, v)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # as a list of pairs
+
+    def __repr__(self) -> str:
+        return f"PairTable({len(self)} pairs)"
+
+
+def pair_ends(pairs: Sequence[ClaimPair], positions: Iterable[int]) -> list[tuple[str, str, str, str]]:
+    """``PairTable.ends`` for any sequence of pairs (a table's read from its columns)."""
+    if isinstance(pairs, PairTable):
+        return pairs.ends(positions)
+    return [(p.a.id, p.a.source, p.b.id, p.b.source) for p in (pairs[n] for n in positions)]
+
+
 def assemble(claims: Sequence[Claim], vectors: np.ndarray, rows: np.ndarray, via: np.ndarray | None = None,
-             generic: frozenset[str] = frozenset(), known: Known | None = None) -> tuple[list[ClaimPair], np.ndarray]:
-    """ClaimPairs for the candidate ``rows`` ((i, j) with i < j, distinct, in (i, j) order), a before b in input
+             generic: frozenset[str] = frozenset(), known: Known | None = None) -> tuple[PairTable, np.ndarray]:
+    """The pairs of the candidate ``rows`` ((i, j) with i < j, distinct, in (i, j) order), a before b in input
     order, best similarity first (then (i, j) order), and their rows in that order. ``via``: per row, the index of
     the rebutted claim of a rebuttal pair, else -1; ``known``: what is already worked out for some rows."""
     rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
@@ -288,11 +354,9 @@ def assemble(claims: Sequence[Claim], vectors: np.ndarray, rows: np.ndarray, via
         sims[todo] = np.round(dots(vectors, rows[todo, 0], rows[todo, 1]), 4)
     order = np.argsort(-sims, kind="stable")  # (i, j) order within a tie
     rows, at, via = rows[order], at[order], via[order]
-    pairs = []  # columns as flat lists: no list per pair for the garbage collector to track
-    for i, j, s, k, d in zip(rows[:, 0].tolist(), rows[:, 1].tolist(), sims[order].tolist(), at.tolist(), via.tolist()):
-        common = known.shared[k] if k >= 0 else shared_keys(claims[i], claims[j], generic)
-        pairs.append(ClaimPair(claims[i], claims[j], s, common, via=claims[d].id if d >= 0 else None))
-    return pairs, rows
+    shared = [known.shared[k] if k >= 0 else shared_keys(claims[i], claims[j], generic)
+              for i, j, k in zip(rows[:, 0].tolist(), rows[:, 1].tolist(), at.tolist())]
+    return PairTable(claims, rows, sims[order], shared, [claims[d].id if d >= 0 else None for d in via.tolist()]), rows
 
 
 class Pairer:
@@ -332,10 +396,10 @@ class Pairer:
         vectors = np.asarray(vectors, dtype=np.float32)
         state = PairState(self, vectors.shape[1] if vectors.ndim == 2 else 0, self.approximate(len(claims)))
         state.update(claims, vectors, unique_ids(c.id for c in claims))
-        return self.finish(claims, vectors, state.candidates(vectors), state.method)[0]
+        return list(self.finish(claims, vectors, state.candidates(vectors), state.method)[0])
 
     def finish(self, claims: Sequence[Claim], vectors: np.ndarray, pairs: np.ndarray, method: str,
-               known: Known | None = None) -> tuple[list[ClaimPair], np.ndarray]:
+               known: Known | None = None) -> tuple[PairTable, np.ndarray]:
         """The rebuttal pairs added to ``pairs`` (rows (i, j), i < j), then ClaimPairs and their rows (see
         ``assemble``); counts in ``stats``."""
         chosen = unique_rows(pairs)

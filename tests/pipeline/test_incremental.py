@@ -332,6 +332,33 @@ def test_pairs_assembled_from_known_similarities_and_keys_are_the_pairs_worked_o
     assert pairer.finish(claims, vectors, chosen, "exact", marked)[0][0].shared == ("from the state",)  # read, not redone
 
 
+def test_a_pair_table_reads_as_the_list_of_its_pairs():
+    """Pairs as columns (``PairTable``): indexing, slices, iteration, equality and the columns the pipeline reads
+    in place of records (ends, similarity, plain) agree with the records themselves."""
+    claims, vectors = _clustered()
+    pairer = Pairer(top_k=3, min_similarity=0.55, shared_min_similarity=0.3)
+    table, _ = pairer.finish(claims, vectors, _candidates(pairer, claims, vectors), "exact")
+    records = [ClaimPair(p.a, p.b, p.similarity, p.shared, p.via) for p in table]
+    records[-1] = replace(records[-1], via=records[0].a.id)  # a rebuttal link, as a table of records holds it
+    for pairs in (table, pairing.PairTable.of(records)):
+        expected = list(pairs)
+        assert len(expected) > 4 and pairs == expected and pairs[-1] == expected[-1] and pairs[1:4] == expected[1:4]
+        assert pairing.pair_ends(pairs, [0, 2]) == [(p.a.id, p.a.source, p.b.id, p.b.source) for p in expected[0:3:2]]
+        assert pairing.PairTable.of(pairs).similarity.tolist() == [p.similarity for p in expected]
+        assert pairing.PairTable.of(pairs).plain().tolist() == [p.via is None and not p.shared for p in expected]
+        with pytest.raises(IndexError):
+            pairs[len(expected)]
+    assert pairing.PairTable.of(records) == records and pairing.PairTable.of(table) is table
+    assert pairing.pair_ends(records, [1]) == pairing.pair_ends(pairing.PairTable.of(records), [1])
+    assert any(not p.shared for p in table) and any(p.shared for p in table)  # both kinds of pair were compared
+
+
+def _candidates(pairer: Pairer, claims, vectors) -> np.ndarray:
+    state = PairState(pairer, vectors.shape[1], approximate=False)
+    state.update(claims, vectors, unique_ids(c.id for c in claims))
+    return state.candidates(vectors)
+
+
 @pytest.mark.parametrize("via, shared", [(None, []), (None, ["1945", 'a "quoted", name [x]']), ("c:1", []),
                                          ('c:"x", [y]', ["\u00dcber", "b"])])
 def test_a_line_head_is_the_first_two_items_of_the_line(via, shared):

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from verify.pairing import Pairer, PairState, unique_ids
+from verify.pairing import Pairer, PairState, PairTable, unique_ids
 from verify.pipeline.state_files import (
     Group,
     StoredVerdicts,
@@ -106,7 +106,7 @@ class Incremental:
         self.old: StoredVerdicts | None = None
         self.articles: list[str] = []
         self.claims: Sequence[Claim] = ()
-        self.pairs: list[ClaimPair] = []
+        self.pairs: Sequence[ClaimPair] = []  # a PairTable: records made when read
         self.rows = np.zeros((0, 2), dtype=np.int64)  # per pair: the indices of a and b in ``claims``
         self.slots = np.zeros((0, 2), dtype=np.int64)  # per pair: the slots of a and b
         self.match = np.zeros(0, dtype=np.int64)  # per pair: its record in ``old``, -1 when new or changed
@@ -125,7 +125,7 @@ class Incremental:
 
     # -- pairing -----------------------------------------------------------------------------------------
     def pair(self, claims: Sequence[Claim], embed: Callable[[Sequence[int]], np.ndarray], article_keys: Sequence[str]
-             ) -> list[ClaimPair]:
+             ) -> Sequence[ClaimPair]:
         """The corpus's candidate pairs, from the best stored state moved to this corpus (or a fresh one).
         ``embed(positions)`` gives the vectors of those claims; it is asked only for claims the state holds no
         vector of (the same claim of the same article, under the same embedding model: the state key)."""
@@ -432,7 +432,7 @@ class GroupIndex:
         order = np.lexsort((owners, ends))  # by claim, then by pair
         self.owners = owners[order]
         self.offsets = np.searchsorted(ends[order], np.arange(len(self.code) + 1))
-        self.rebuttals = [p for p, pair in enumerate(pairs) if pair.via is not None]
+        self.rebuttals = [p for p, link in enumerate(PairTable.of(pairs).via) if link is not None]
 
     def touching(self, claim_id: str) -> list[int]:
         """The pairs (across outlets) of this claim, in order."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from verify.pairing import Known, PairState
+from verify.pairing import Known, PairState, PairTable
 from verify.records import Assessment, ClaimPair, Judgement, PairVerdict, evidence_from_dict
 from verify.report.schema import VERSION as REPORT_VERSION
 from verify.report.schema import assessment_line, pair_line
@@ -141,10 +141,11 @@ class StoredVerdicts:
         turned[same >= 0] = -1
         if len(self.similarity) == 0:  # a state without pairs holds none of them
             return same, turned
-        similar = np.array([p.similarity for p in pairs], dtype=np.float64) == self.similarity[np.maximum(same, 0)]
-        candidates = np.nonzero((same >= 0) & similar)[0]
+        table = PairTable.of(pairs)
+        via = table.via
+        candidates = np.nonzero((same >= 0) & (table.similarity == self.similarity[np.maximum(same, 0)]))[0]
         linked = np.zeros(len(same), dtype=bool)
-        linked[candidates] = [pairs[p].via is None if plain else self.head(r)[0] == pairs[p].via
+        linked[candidates] = [via[p] is None if plain else self.head(r)[0] == via[p]
                               for p, r, plain in zip(candidates.tolist(), same[candidates].tolist(),
                                                      self.plain[same[candidates]].tolist())]
         return np.where(linked, same, -1), turned
@@ -252,14 +253,15 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
         probs[p] = [j.forward[k] for k in labels] + [j.backward[k] for k in labels]
     segments, where = write_lines(folder, verdicts.json_lines(lambda v, n: pair_line(v, verdicts.ids[n])), old, match,
                                   rewritten)
+    pairs = PairTable.of(pairs)
     with open(folder / "verdicts.npz", "wb") as handle:
-        np.savez(handle, slots=slots.reshape(-1, 2), similarity=np.array([p.similarity for p in pairs]), probs=probs,
+        np.savez(handle, slots=slots.reshape(-1, 2), similarity=pairs.similarity, probs=probs,
                  labels=np.array(labels, dtype=str), names=np.array(verdicts.names, dtype=str),
                  confidence=np.array(verdicts.confidences, dtype=np.float64), ids=np.array(verdicts.ids, dtype=str),
-                 segments=np.array(segments, dtype=str), where=where,
-                 plain=np.array([pair.via is None and not pair.shared for pair in pairs], dtype=bool))
+                 segments=np.array(segments, dtype=str), where=where, plain=pairs.plain())
     heads = [old.head_lines[m] if old is not None and m >= 0 and p not in rewritten else
-             json.dumps([pair.via, list(pair.shared)]) for p, (pair, m) in enumerate(zip(pairs, np.asarray(match).tolist()))]
+             json.dumps([via, list(shared)]) for p, (via, shared, m) in enumerate(zip(pairs.via, pairs.shared,
+                                                                                     np.asarray(match).tolist()))]
     write(folder / "heads.jsonl", ("\n".join(heads) + "\n").encode())
     kept = np.asarray(kept, dtype=np.int64)
     held = kept >= 0

@@ -44,11 +44,11 @@ import numpy as np
 from verify.errors import ConfigError
 from verify.extract.values import number_keys
 from verify.knowledge import default_knowledge
+from verify.pairing import pair_ends
 from verify.records import (
     CONFLICTING,
     Assessment,
     Claim,
-    ClaimPair,
     Cluster,
     Conflict,
     Judgement,
@@ -353,22 +353,22 @@ def clusters(verdicts: Sequence[PairVerdict]) -> list[Cluster]:
 
     claim_source: dict[str, str] = {}
     names, _ = names_and_confidences(verdicts)
-    pairs = pairs_of(verdicts)
-    edges = [(pairs[n], names[n]) for n in np.nonzero(np.isin(names, ["support", *CONFLICTING]))[0].tolist()]
-    for pair, _ in edges:
-        claim_source[pair.a.id], claim_source[pair.b.id] = pair.a.source, pair.b.source
-        parent[find(pair.a.id)] = find(pair.b.id)
+    positions = np.nonzero(np.isin(names, ["support", *CONFLICTING]))[0].tolist()
+    edges = list(zip(pair_ends(pairs_of(verdicts), positions), names[positions].tolist()))
+    for (a, a_source, b, b_source), _ in edges:
+        claim_source[a], claim_source[b] = a_source, b_source
+        parent[find(a)] = find(b)
     groups: dict[str, list[str]] = {}
     for claim_id in claim_source:
         groups.setdefault(find(claim_id), []).append(claim_id)
-    edge_groups: dict[str, list[tuple[ClaimPair, str]]] = {}
+    edge_groups: dict[str, list[tuple[tuple[str, str, str, str], str]]] = {}
     for edge in edges:
-        edge_groups.setdefault(find(edge[0].a.id), []).append(edge)
+        edge_groups.setdefault(find(edge[0][0]), []).append(edge)
     out = []
     for root, members in groups.items():
         agree, disagree = set(), set()
-        for pair, name in edge_groups.get(root, []):
-            key = tuple(sorted((pair.a.source, pair.b.source)))
+        for (_, a_source, _, b_source), name in edge_groups.get(root, []):
+            key = tuple(sorted((a_source, b_source)))
             (agree if name == "support" else disagree).add(key)  # disputes count as disagreement
         ids = tuple(sorted(members))
         out.append(Cluster(id="k:" + short_hash(*ids), claim_ids=ids, sources=tuple(sorted({claim_source[c] for c in members})),

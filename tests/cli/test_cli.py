@@ -204,3 +204,20 @@ def test_the_command_runs_with_the_collector_thresholds_raised(monkeypatch: pyte
         gc.unfreeze()
         gc.set_threshold(*before)
     assert seen == [app_module.GC_THRESHOLDS] and seen[0][0] > 10 * before[0]
+
+
+def test_the_store_is_closed_whole_when_the_command_exits(fake_env, tmp_path):
+    """The command leaves its objects to the process's exit (``gc.freeze``), but the store is closed first: its WAL
+    is written back, so the database file alone holds the run (a copy of it, a backup, another reader)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    store = tmp_path / "store.sqlite"
+    subprocess.run([sys.executable, "-m", "verify", "claims", str(SEEDS), "--store", str(store), "--format", "json",
+                    "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300, check=True)
+    assert not (tmp_path / "store.sqlite-wal").exists()
+    alone = tmp_path / "copy.sqlite"
+    shutil.copyfile(store, alone)
+    runs = sqlite3.connect(alone).execute("SELECT status FROM runs").fetchall()
+    assert runs == [("ok",)]

@@ -15,6 +15,7 @@ import math
 import os
 import socket
 import sqlite3
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -88,6 +89,9 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(str(path), timeout=30)
+            # closed (its WAL written back into the file) when the store is freed or, at the latest, as the process
+            # exits - also where the CLI leaves the run's objects to the exit unfreed (verify.cli.app.main)
+            self._closer = weakref.finalize(self, self.db.close)
             if str(path) != ":memory:":
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, never corrupt
@@ -269,7 +273,7 @@ class Store:
         return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in TABLES}
 
     def close(self) -> None:
-        self.db.close()
+        self._closer()
 
 
 def _sql_text(value: str | None) -> str | None:

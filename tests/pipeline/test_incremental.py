@@ -359,13 +359,17 @@ def _candidates(pairer: Pairer, claims, vectors) -> np.ndarray:
     return state.candidates(vectors)
 
 
-@pytest.mark.parametrize("via, shared", [(None, []), (None, ["1945", 'a "quoted", name [x]']), ("c:1", []),
-                                         ('c:"x", [y]', ["\u00dcber", "b"])])
-def test_a_line_head_is_the_first_two_items_of_the_line(via, shared):
-    evidence = [["nli", "entailment", 0.5, 0.25, 0.65], ["distinct_entities", "FAC", ["A, B"], ["C"]]]
-    line = json.dumps([via, shared, "support", 0.5, "a reason, with [brackets] and \"quotes\"", [], "restatement",
-                       evidence])
-    assert state_files.line_head(line) == (via, tuple(shared))
+def test_head_lines_are_decoded_together_and_once():
+    heads = [(None, ()), (None, ("1945", 'a "quoted", name [x]')), ("c:1", ()), ('c:"x", [y]', ("\u00dcber", "b")),
+             (None, ())]
+    old = state_files.StoredVerdicts.__new__(state_files.StoredVerdicts)
+    old.head_lines = [json.dumps([via, list(shared)]) for via, shared in heads]
+    old.plain_list = [via is None and not shared for via, shared in heads]
+    old.heads = {}
+    assert old.heads_of([3, 0, 1, 3, 2, 4]) == [heads[i] for i in [3, 0, 1, 3, 2, 4]]
+    assert sorted(old.heads) == [1, 2, 3]  # the plain ones are never read
+    old.head_lines = []  # what was decoded is not decoded again
+    assert [old.head(i) for i in range(len(heads))] == heads
 
 
 def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tmp_path, monkeypatch):
@@ -529,3 +533,15 @@ def test_stored_assessments_without_some_groups_take_fresh_ones_in_group_order(n
     expected = [x for x in everything if x in stored or x in fresh]
     assert made == expected and all((r >= 0) == (x not in fresh) for r, x in zip(refs, made))
 
+
+
+def test_stored_lines_are_gathered_by_segment_and_number(tmp_path):
+    (tmp_path / "one.jsonl").write_bytes(b'{"a":1}\n{"b":"x\\\\ny"}\n')
+    (tmp_path / "two.jsonl").write_bytes(b'["c"]\n')
+    where = np.array([[1, 0, 5], [0, 1, 12], [0, 0, 7], [0, 1, 12]])
+    assert state_files._gather_lines(tmp_path, ["one.jsonl", "two.jsonl"], where) == [
+        b'["c"]', b'{"b":"x\\\\ny"}', b'{"a":1}', b'{"b":"x\\\\ny"}']
+    assert state_files._gather_lines(tmp_path, ["one.jsonl"], where[2:3]) == [b'{"a":1}']
+    for wrong in ([[1, 1, 5]], [[0, -1, 7]]):  # past its segment's end, or before its start
+        with pytest.raises(ValueError, match="do not fit"):
+            state_files._gather_lines(tmp_path, ["one.jsonl", "two.jsonl"], np.array(wrong))

@@ -76,7 +76,7 @@ from verify.verdict.table import AssessmentTable, VerdictTable
 
 log = logging.getLogger(__name__)
 
-FORMAT = "3"  # of the state files (3: verdicts as report lines in segments); part of every state key
+FORMAT = "4"  # of the state files (3: verdicts as report lines in segments, 4: lines found by number); in every state key
 STATES_KEPT = 4  # states (corpora) kept per store, least recently used dropped first
 KEEP_SHARE = 0.5  # a state sharing less than this share of a run's articles is not worth updating
 FULL_SHARE = 0.5  # when the verdict logic must look at more than this share of the pairs, it looks at all

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import gc
 import json
+import operator
 import os
-import re
 import shutil
 import time
 import zlib
@@ -81,14 +81,14 @@ class StoredVerdicts:
             self.confidences = data["confidence"]
             self.ids = data["ids"].astype(object)
             self.segments: list[str] = data["segments"].tolist()
-            self.where = data["where"]  # per pair: its line's segment, offset and length
+            self.where = data["where"]  # per pair: its line's segment, number (in the segment) and length
             self.plain = data["plain"]  # per pair: no rebuttal link, no shared keys (its head line says nothing)
+        self.plain_list: list[bool] = self.plain.tolist()
         self.head_lines = (folder / "heads.jsonl").read_text(encoding="utf-8").splitlines()
         if self.where.shape != (len(self.names), 3) or (len(self.where) and not 0 <= self.where[:, 0].min()
                                                          <= self.where[:, 0].max() < len(self.segments)):
             raise ValueError("the stored report lines do not fit together")
-        blobs = [(folder / name).read_bytes() for name in self.segments]
-        self.lines = [blobs[s][o : o + n] for s, o, n in self.where.tolist()]
+        self.lines = _gather_lines(folder, self.segments, self.where)
         self.assessment_lines = (folder / "assessments.jsonl").read_bytes().split(b"\n")[:-1]
         with np.load(folder / "assessments.npz", allow_pickle=False) as data:
             self.groups = data["groups"]  # per assessment: claim, outlet, mirror claim, mirror outlet
@@ -112,12 +112,18 @@ class StoredVerdicts:
         return np.where(hit, self.order[pos] if len(self.codes) else -1, -1)
 
     def head(self, i: int) -> tuple[str | None, tuple[str, ...]]:
-        """Record i's rebuttal link and shared keys (decoded once; most records have neither: ``plain``)."""
-        if self.plain[i]:
-            return None, ()
-        if i not in self.heads:
-            self.heads[i] = line_head(self.head_lines[i])
-        return self.heads[i]
+        """Record i's rebuttal link and shared keys."""
+        return self.heads_of([i])[0]
+
+    def heads_of(self, records: Sequence[int]) -> list[tuple[str | None, tuple[str, ...]]]:
+        """These records' rebuttal links and shared keys, decoded once and together (a JSON document of the lines
+        not read yet); most records have neither (``plain``) and are not read at all."""
+        plain = self.plain_list
+        todo = [i for i in dict.fromkeys(records) if not plain[i] and i not in self.heads]
+        if todo:
+            decoded = json.loads("[" + ",".join([self.head_lines[i] for i in todo]) + "]")
+            self.heads.update((i, (via, tuple(shared))) for i, (via, shared) in zip(todo, decoded))
+        return [(None, ()) if plain[i] else self.heads[i] for i in records]
 
     @collector_paused()
     def known(self, chosen: np.ndarray, slot_of: np.ndarray) -> Known:
@@ -126,10 +132,7 @@ class StoredVerdicts:
         a, b = slot_of[chosen[:, 0]], slot_of[chosen[:, 1]]
         found = np.maximum(self.find(a, b), self.find(b, a))
         held = found >= 0
-        rows = found[held].tolist()
-        shared: list[tuple[str, ...]] = [()] * len(rows)
-        for k in np.nonzero(~self.plain[found[held]])[0].tolist():
-            shared[k] = self.head(rows[k])[1]
+        shared = [keys for _, keys in self.heads_of(found[held].tolist())]
         return Known(chosen[held], self.similarity[found[held]], shared)
 
     def match(self, slots: np.ndarray, pairs: Sequence[ClaimPair]) -> tuple[np.ndarray, np.ndarray]:
@@ -145,9 +148,8 @@ class StoredVerdicts:
         via = table.via
         candidates = np.nonzero((same >= 0) & (table.similarity == self.similarity[np.maximum(same, 0)]))[0]
         linked = np.zeros(len(same), dtype=bool)
-        linked[candidates] = [via[p] is None if plain else self.head(r)[0] == via[p]
-                              for p, r, plain in zip(candidates.tolist(), same[candidates].tolist(),
-                                                     self.plain[same[candidates]].tolist())]
+        heads = self.heads_of(same[candidates].tolist())
+        linked[candidates] = [via[p] == link for p, (link, _) in zip(candidates.tolist(), heads)]
         return np.where(linked, same, -1), turned
 
     def judgements(self, pairs: Sequence[ClaimPair], records: np.ndarray, turned: np.ndarray,
@@ -214,18 +216,21 @@ class StoredVerdicts:
         return out
 
 
-_DECODER = json.JSONDecoder()
-_PLAIN = '[null, []'  # how most head lines start (write_verdicts): no rebuttal link, no shared keys
-_SEPARATOR = re.compile(r"\s*,\s*")
-
-
-def line_head(line: str) -> tuple[str | None, tuple[str, ...]]:
-    """The first two items of a JSON list line (rebuttal link, shared keys), decoded without the rest."""
-    if line.startswith(_PLAIN):
-        return None, ()
-    via, end = _DECODER.raw_decode(line, 1)
-    shared, _ = _DECODER.raw_decode(line, _SEPARATOR.match(line, end).end())  # type: ignore[union-attr]
-    return via, tuple(shared)
+def _gather_lines(folder: Path, segments: Sequence[str], where: np.ndarray) -> list[bytes]:
+    """The lines at ``where`` (per line: segment, number, length), each segment split once and the lines picked in
+    one gather, not sliced one by one."""
+    pool: list[bytes] = []
+    first = np.zeros(len(segments) + 1, dtype=np.int64)
+    for s, name in enumerate(segments):
+        pool.extend((folder / name).read_bytes().split(b"\n")[:-1])  # every line ends with a newline
+        first[s + 1] = len(pool)
+    if len(where) == 0:
+        return []
+    at = first[where[:, 0]] + where[:, 1]
+    if (where[:, 1] < 0).any() or (at >= first[where[:, 0] + 1]).any():
+        raise ValueError("the stored report lines do not fit their segments")
+    picked = operator.itemgetter(*at.tolist())(pool)
+    return list(picked) if len(at) > 1 else [picked]
 
 
 def _decoded(lines: Sequence[bytes]) -> Iterator[Any]:
@@ -259,10 +264,15 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
                  labels=np.array(labels, dtype=str), names=np.array(verdicts.names, dtype=str),
                  confidence=np.array(verdicts.confidences, dtype=np.float64), ids=np.array(verdicts.ids, dtype=str),
                  segments=np.array(segments, dtype=str), where=where, plain=pairs.plain())
-    heads = [old.head_lines[m] if old is not None and m >= 0 and p not in rewritten else
-             json.dumps([via, list(shared)]) for p, (via, shared, m) in enumerate(zip(pairs.via, pairs.shared,
-                                                                                     np.asarray(match).tolist()))]
-    write(folder / "heads.jsonl", ("\n".join(heads) + "\n").encode())
+    match = np.asarray(match, dtype=np.int64)
+    heads = np.empty(len(pairs), dtype=object)  # the kept records' lines as they are, the others written
+    same = match >= 0 if old is not None else np.zeros(len(pairs), dtype=bool)
+    same[list(rewritten)] = False
+    if same.any():
+        heads[same] = np.asarray(old.head_lines, dtype=object)[match[same]]  # type: ignore[union-attr]
+    for p in np.nonzero(~same)[0].tolist():
+        heads[p] = json.dumps([pairs.via[p], list(pairs.shared[p])])
+    write(folder / "heads.jsonl", ("\n".join(heads.tolist()) + "\n").encode())
     kept = np.asarray(kept, dtype=np.int64)
     held = kept >= 0
     fresh = np.nonzero(~held)[0].tolist()
@@ -310,14 +320,9 @@ def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None
     fresh = np.nonzero(~kept)[0].tolist()
     if fresh or not names:
         name = f"pairs-{time.time_ns():x}-{os.getpid()}.jsonl"
-        offset, chunks = 0, []
-        for p in fresh:
-            line = lines[p]
-            where[p] = (len(names), offset, len(line))
-            chunks.append(line)
-            chunks.append(b"\n")
-            offset += len(line) + 1
-        write(folder / name, b"".join(chunks))
+        chunks = [lines[p] for p in fresh]
+        where[fresh, 0], where[fresh, 1], where[fresh, 2] = len(names), np.arange(len(fresh)), [len(c) for c in chunks]
+        write(folder / name, b"\n".join(chunks) + b"\n" if chunks else b"")
         names.append(name)
     return names, where
 

@@ -400,8 +400,8 @@ class Pairer:
 
     def finish(self, claims: Sequence[Claim], vectors: np.ndarray, pairs: np.ndarray, method: str,
                known: Known | None = None) -> tuple[PairTable, np.ndarray]:
-        """The rebuttal pairs added to ``pairs`` (rows (i, j), i < j), then ClaimPairs and their rows (see
-        ``assemble``); counts in ``stats``."""
+        """The rebuttal pairs added to ``pairs`` (rows (i, j), i < j), then the pairs (a ``PairTable``) and their
+        rows (see ``assemble``); counts in ``stats``."""
         chosen = unique_rows(pairs)
         linked = rebuttal_pairs(claims, chosen)
         added = np.array(list(linked), dtype=np.int64).reshape(-1, 2)

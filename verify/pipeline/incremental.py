@@ -52,7 +52,7 @@ from verify.pipeline.state_files import (
     StoredVerdicts,
     check_files,
     collector_paused,
-    file_sum,
+    file_sums,
     load_index,
     read_vectors,
     write,
@@ -356,7 +356,7 @@ class Incremental:
         tmp = folder.with_name(generation + ".tmp")
         try:
             self._write(tmp)
-            files = {f.name: self._sum(f) for f in sorted(tmp.iterdir())}
+            files = self._sums(sorted(tmp.iterdir()))
             os.replace(tmp, folder)
         except OSError as exc:
             log.warning("could not keep the pairing state for the next run (%s)", exc)
@@ -367,14 +367,18 @@ class Incremental:
             shutil.rmtree(self.root / state_id / self.row["generation"], ignore_errors=True)
         self._tidy()
 
-    def _sum(self, path: Path) -> list[int]:
-        """A written file's size and checksum; for a file linked from the generation read (the same file), the sum
-        that generation registered, which its read checked."""
-        if self.row and path.name in self.row["files"]:
-            read = self.root / self.row["id"] / self.row["generation"] / path.name  # type: ignore[operator]
-            if read.exists() and os.path.samefile(path, read):
-                return list(self.row["files"][path.name])
-        return file_sum(path)
+    def _sums(self, paths: list[Path]) -> dict[str, list[int]]:
+        """The written files' sizes and checksums; for a file linked from the generation read (the same file), the
+        sum that generation registered, which its read checked."""
+        out: dict[str, list[int]] = {}
+        for path in paths:
+            if self.row and path.name in self.row["files"]:
+                read = self.root / self.row["id"] / self.row["generation"] / path.name  # type: ignore[operator]
+                if read.exists() and os.path.samefile(path, read):
+                    out[path.name] = list(self.row["files"][path.name])
+        todo = [path for path in paths if path.name not in out]
+        out.update(zip((path.name for path in todo), file_sums(todo)))
+        return {path.name: out[path.name] for path in paths}
 
     def _write(self, folder: Path) -> None:
         assert self.state is not None

@@ -383,9 +383,11 @@ def shared_facts(claims: Sequence[Claim], knowledge: Any = None) -> list[SharedF
     generic = getattr(knowledge, "generic", frozenset())
     groups: dict[tuple[str, str], list[Claim]] = {}
     for c in claims:
-        specific = [e for e, t in typed(c, knowledge) if t in DISTINCT_TYPES and e not in generic]
-        for entity in specific:
-            for value in (*c.dates, *number_keys(q for q in c.quantities if q.unit)):
+        values = (*c.dates, *number_keys(q for q in c.quantities if q.unit)) if c.dates or c.quantities else ()
+        if not values:  # most claims: no date, no number with a unit
+            continue
+        for entity in [e for e, t in typed(c, knowledge) if t in DISTINCT_TYPES and e not in generic]:
+            for value in values:
                 groups.setdefault((entity, value), []).append(c)
     out = []
     for (entity, value), members in groups.items():

@@ -87,33 +87,3 @@ def test_write_atomic_leaves_the_old_file_when_the_content_fails(tmp_path: Path)
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left
 
-
-def test_a_full_disk_while_writing_keeps_the_old_reports(report: Report, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """Blocks are written on the writer's thread; its failure reaches the caller as one error, nothing replaced."""
-    import errno
-
-    from verify.report import io
-
-    (tmp_path / "report.json").write_text("previous", encoding="utf-8")
-    opened = os.fdopen
-
-    class Full:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(io.os, "fdopen", lambda fd, mode: Full(opened(fd, mode)))
-    with pytest.raises(io.ReportWriteError, match="No space left on device.*previous reports are intact"):
-        write_reports(report, tmp_path, ["json", "md"])
-    monkeypatch.undo()
-    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
-    assert (tmp_path / "report.json").read_text(encoding="utf-8") == "previous"

@@ -369,7 +369,7 @@ def test_head_lines_are_decoded_together_and_once():
     assert old.heads_of([3, 0, 1, 3, 2, 4]) == [heads[i] for i in [3, 0, 1, 3, 2, 4]]
     assert sorted(old.heads) == [1, 2, 3]  # the plain ones are never read
     old.head_lines = []  # what was decoded is not decoded again
-    assert [old.head(i) for i in range(len(heads))] == heads
+    assert old.heads_of(range(len(heads))) == heads
 
 
 def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tmp_path, monkeypatch):
@@ -378,7 +378,7 @@ def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tm
     report = Pipeline(fake_settings, store=store).run(articles)
     old = state_files.StoredVerdicts(_state_folder(store), "")
     heads = [json.loads(line) for line in old.head_lines]  # written in the order of the run's pairs
-    assert [old.head(i) for i in range(len(heads))] == [(r[0], tuple(r[1])) for r in heads]
+    assert old.heads_of(range(len(heads))) == [(r[0], tuple(r[1])) for r in heads]
     assert [(h[0], tuple(h[1])) for h in heads] == [(v.pair.via, v.pair.shared) for v in report.verdicts]
     judgements = [Judgement(v.pair, v.forward, v.backward) for v in report.verdicts]
     assert old.verdicts(judgements, np.arange(len(judgements))) == list(report.verdicts)

@@ -113,10 +113,6 @@ class StoredVerdicts:
         hit = (self.codes[pos] == codes) if len(self.codes) else np.zeros(len(codes), dtype=bool)
         return np.where(hit, self.order[pos] if len(self.codes) else -1, -1)
 
-    def head(self, i: int) -> tuple[str | None, tuple[str, ...]]:
-        """Record i's rebuttal link and shared keys."""
-        return self.heads_of([i])[0]
-
     def heads_of(self, records: Sequence[int]) -> list[tuple[str | None, tuple[str, ...]]]:
         """These records' rebuttal links and shared keys, decoded once and together (a JSON document of the lines
         not read yet); most records have neither (``plain``) and are not read at all."""

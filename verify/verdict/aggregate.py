@@ -383,7 +383,7 @@ def shared_facts(claims: Sequence[Claim], knowledge: Any = None) -> list[SharedF
     generic = getattr(knowledge, "generic", frozenset())
     groups: dict[tuple[str, str], list[Claim]] = {}
     for c in claims:
-        values = (*c.dates, *number_keys(q for q in c.quantities if q.unit)) if c.dates or c.quantities else ()
+        values = (*c.dates, *number_keys(q for q in c.quantities if q.unit))
         if not values:  # most claims: no date, no number with a unit
             continue
         for entity in [e for e, t in typed(c, knowledge) if t in DISTINCT_TYPES and e not in generic]:

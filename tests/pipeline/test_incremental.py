@@ -545,3 +545,23 @@ def test_stored_lines_are_gathered_by_segment_and_number(tmp_path):
     for wrong in ([[1, 1, 5]], [[0, -1, 7]]):  # past its segment's end, or before its start
         with pytest.raises(ValueError, match="do not fit"):
             state_files._gather_lines(tmp_path, ["one.jsonl", "two.jsonl"], np.array(wrong))
+
+
+def test_in_sorted_is_np_isin_for_a_sorted_reference():
+    rng = np.random.default_rng(1)
+    for values, reference in ((rng.integers(0, 40, 200), np.unique(rng.integers(0, 40, 30))),
+                              (rng.integers(0, 1 << 62, 50), np.zeros(0, np.int64)),
+                              (np.zeros(0, np.int64), np.arange(5)), (np.array([9, -1, 3]), np.array([3]))):
+        assert np.array_equal(pairing.in_sorted(values, reference), np.isin(values, reference))
+
+
+def test_a_state_finds_the_slots_of_the_claims_it_holds():
+    claims, vectors = _clustered()
+    state = PairState(Pairer(top_k=3, min_similarity=0.55, shared_min_similarity=0.3), vectors.shape[1], False)
+    uids = unique_ids(c.id for c in claims)
+    state.update(claims[:-2], vectors[:-2], uids[:-2])
+    held = state.held(uids)
+    assert held[:-2].tolist() == state.slot_of.tolist() and held[-2:].tolist() == [-1, -1]
+    state.update(claims[2:], vectors[2:], uids[2:], held[2:])  # the caller's look-up, passed on
+    assert state.slot_of[:-2].tolist() == held[2:-2].tolist() and sorted(state.slot_of[-2:].tolist()) == [
+        len(claims) - 2, len(claims) - 1]

@@ -87,3 +87,28 @@ def test_write_atomic_leaves_the_old_file_when_the_content_fails(tmp_path: Path)
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left
 
+
+
+def test_a_long_report_is_handed_to_the_disk_while_it_is_written(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """Every WRITEBACK bytes the writer asks the kernel to start writing them back (so the final fsync waits for
+    little); the asks cover the file in order, and the file and its digest are what was given."""
+    if not hasattr(os, "posix_fadvise"):
+        pytest.skip("no posix_fadvise on this platform")
+    import hashlib
+
+    from verify.report import io
+
+    asked: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+    monkeypatch.setattr(io._Sink, "WRITEBACK", 10)
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, offset, length, advice: (asked.append((offset, length)),
+                                                                                   real(fd, offset, length, advice)))
+    pieces = [f"block {n:03d} ".encode() * 2 for n in range(20)]  # 20 bytes each
+    target = tmp_path / "report.json"
+    tmp, digest, size = io._stage(target, iter(pieces))
+    data = b"".join(pieces)
+    assert tmp.read_bytes() == data and size == len(data) and digest == hashlib.sha256(data).hexdigest()
+    assert asked and asked[0][0] == 0
+    assert all(offset == prev + length for (prev, length), (offset, _) in zip(asked, asked[1:]))
+    assert sum(length for _, length in asked) <= len(data)

@@ -149,3 +149,20 @@ def test_inert_json_leaves_harmless_text_alone(text: str) -> None:
 def test_inert_json_escapes_del_in_ascii_text_too() -> None:
     assert inert_json('{"a":"x\x7f"}') == '{"a":"x\\u007f"}'
     assert inert_json('{"a":"\x9b\u2028\u202e"}') == '{"a":"\\u009b\\u2028\\u202e"}'
+
+
+def test_a_table_renders_its_missing_lines_once() -> None:
+    """The state writer and the JSON writer both ask a table for its lines: each missing one is rendered once, and
+    a table whose lines are all there is not looked through again."""
+    report = sample_report()
+    table = VerdictTable.of(report.verdicts)
+    table.lines[0] = b"kept"
+    rendered: list[int] = []
+
+    def render(verdict, n):
+        rendered.append(n)
+        return f"line {n}".encode()
+
+    lines = table.json_lines(render)
+    assert lines[0] == b"kept" and lines[1:] == [f"line {n}".encode() for n in range(1, len(table))]
+    assert table.json_lines(render) is lines and rendered == list(range(1, len(table)))

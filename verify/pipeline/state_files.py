@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from verify.pairing import Known, PairState, PairTable
+from verify.pairing import Known, PairState, PairTable, sorted_unique
 from verify.records import Assessment, ClaimPair, Judgement, PairVerdict, evidence_from_dict
 from verify.report.schema import VERSION as REPORT_VERSION
 from verify.report.schema import assessment_line, pair_line
@@ -176,8 +176,10 @@ class StoredVerdicts:
         """The stored assessments but those of ``groups``, with ``fresh`` ones (of other groups) put in, all in
         group order: per position its stored record, or -1 - k for ``fresh[k]``. Found by array search, not by a
         tuple per stored assessment."""
-        claims, sources = self.groups[:, 0], self.groups[:, 1]
-        maybe = np.nonzero(np.isin(claims, np.array(sorted({c for c, _ in groups}), dtype=str)))[0].tolist()
+        claims, sources = self.groups[:, 0], self.groups[:, 1]  # in group order: sorted by claim
+        wanted = np.array(sorted({c for c, _ in groups}), dtype=str)
+        bounds = np.stack([np.searchsorted(claims, wanted, side="left"), np.searchsorted(claims, wanted, side="right")])
+        maybe = [n for lo, hi in bounds.T.tolist() for n in range(lo, hi)]
         keep = np.ones(len(claims), dtype=bool)
         keep[[n for n, g in zip(maybe, self.groups[maybe, :2].tolist()) if tuple(g) in groups]] = False
         kept = np.nonzero(keep)[0]
@@ -304,7 +306,7 @@ def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None
     names: list[str] = []
     if kept.any():
         where[kept] = old.where[match[kept]]  # type: ignore[union-attr]
-        used = np.unique(where[kept, 0])
+        used = sorted_unique(where[kept, 0])
         sizes = [(old.folder / old.segments[s]).stat().st_size for s in used.tolist()]  # type: ignore[union-attr]
         if len(used) >= MAX_SEGMENTS or sum(sizes) > 2 * int(where[kept, 2].sum()):
             kept[:] = False  # written again, all in one

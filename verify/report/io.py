@@ -146,10 +146,12 @@ class _Sink:
     ones: hashing and writing release the GIL, so a 500 MB report is written while it is rendered. ``put`` and
     ``close`` raise what the thread met (a full disk); ``close`` always stops the thread."""
 
-    QUEUED = 4  # blocks (about 1 MB each) waiting at most
+    QUEUED = 16  # blocks (about 1 MB each) waiting at most
+    WRITEBACK = 32 << 20  # bytes after which the disk is asked to start writing them (see ``_written``)
 
     def __init__(self, handle: Any) -> None:
         self.handle, self.digest, self.size = handle, hashlib.sha256(), 0
+        self.flushed = 0  # bytes the disk was asked to write
         self.error: BaseException | None = None
         self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED)
         self.thread = threading.Thread(target=self._run, name="verify-report-writer", daemon=True)
@@ -161,8 +163,19 @@ class _Sink:
                 try:
                     self.digest.update(data)
                     self.handle.write(data)
+                    self._written()
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller by put/close
                     self.error = exc
+
+    def _written(self) -> None:
+        """Every WRITEBACK bytes, ask the kernel to start writing what is written so far to disk, without waiting
+        (Linux starts writeback on ``POSIX_FADV_DONTNEED``): the file's final ``fsync`` then waits for the last
+        few megabytes instead of the whole file (0.8 s for a 440 MB report here, after it was all rendered)."""
+        done = self.handle.tell()
+        if done - self.flushed >= self.WRITEBACK and hasattr(os, "posix_fadvise"):
+            self.handle.flush()
+            os.posix_fadvise(self.handle.fileno(), self.flushed, done - self.flushed, os.POSIX_FADV_DONTNEED)
+            self.flushed = done
 
     def put(self, data: bytes) -> None:
         self._raise()

@@ -34,6 +34,7 @@ class RecordTable(Sequence[T]):
         if len(self.lines) != size:
             raise ValueError("a record table's columns differ in length")
         self._size, self._read = size, read
+        self._rendered = False  # every line made (``json_lines``)
 
     def read(self, positions: Iterable[int]) -> list[T]:
         """The records at these positions, in this order."""
@@ -42,11 +43,14 @@ class RecordTable(Sequence[T]):
 
     def json_lines(self, render: Callable[[T, int], bytes]) -> list[bytes]:
         """Every record's line; the missing ones are made by ``render(record, position)`` (and kept)."""
-        missing = [n for n, line in enumerate(self.lines) if line is None]
+        if self._rendered:  # the state writer and the report both ask: 400k lines looked through once
+            return self.lines  # type: ignore[return-value]
+        missing = np.flatnonzero(np.equal(np.array(self.lines, dtype=object), None)).tolist() if self.lines else []
         for start in range(0, len(missing), READ_CHUNK):
             chunk = missing[start : start + READ_CHUNK]
             for n, record in zip(chunk, self.read(chunk)):
                 self.lines[n] = render(record, n)
+        self._rendered = True
         return self.lines  # type: ignore[return-value]
 
     def __len__(self) -> int:

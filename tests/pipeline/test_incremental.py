@@ -40,7 +40,7 @@ from verify.report import render_json
 from verify.report.schema import pair_line, to_json_model
 from verify.report.view import verdict_counts
 from verify.verdict.aggregate import Aggregator
-from verify.verdict.table import VerdictTable
+from verify.verdict.table import SEPARATOR, StoredLines, VerdictTable
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTLETS = ("Wire One", "Daily Two", "Herald Three", "Post Four", "Ledger Five")
@@ -384,7 +384,7 @@ def test_stored_verdicts_decode_as_the_run_gave_them(fake_settings, articles, tm
     assert old.verdicts(judgements, np.arange(len(judgements))) == list(report.verdicts)
     assert old.names.tolist() == [v.verdict for v in report.verdicts]
     assert old.ids.tolist() == [v.pair.id for v in report.verdicts]
-    assert old.lines == [pair_line(v, v.pair.id) for v in report.verdicts]
+    assert [old.lines.line(n) for n in range(len(old.lines))] == [pair_line(v, v.pair.id) for v in report.verdicts]
     assert any(v.evidence for v in report.verdicts)
     assert old.groups[:, :2].tolist() == [[x.claim_id, x.source] for x in report.assessments]
     assert old.read_assessments(range(len(old.groups))) == list(report.assessments)
@@ -492,7 +492,8 @@ def test_evidence_is_stored_in_the_report_line_and_read_back_as_it_was(item, tmp
     verdict = PairVerdict(ClaimPair(a, b, 0.75), "contradict", 0.7, scores, scores, "a reason", ("x",), "value-conflict",
                           (item,))
     old = state_files.StoredVerdicts.__new__(state_files.StoredVerdicts)
-    old.lines = [pair_line(verdict, verdict.pair.id)]
+    line = pair_line(verdict, verdict.pair.id)
+    old.lines = StoredLines([line + SEPARATOR], np.array([[0, 0, len(line)]]))
     (again,) = old.verdicts([Judgement(verdict.pair, scores, scores)], np.array([0]))
     assert again == verdict
 
@@ -535,16 +536,30 @@ def test_stored_assessments_without_some_groups_take_fresh_ones_in_group_order(n
 
 
 
-def test_stored_lines_are_gathered_by_segment_and_number(tmp_path):
-    (tmp_path / "one.jsonl").write_bytes(b'{"a":1}\n{"b":"x\\\\ny"}\n')
-    (tmp_path / "two.jsonl").write_bytes(b'["c"]\n')
-    where = np.array([[1, 0, 5], [0, 1, 12], [0, 0, 7], [0, 1, 12]])
-    assert state_files._gather_lines(tmp_path, ["one.jsonl", "two.jsonl"], where) == [
-        b'["c"]', b'{"b":"x\\\\ny"}', b'{"a":1}', b'{"b":"x\\\\ny"}']
-    assert state_files._gather_lines(tmp_path, ["one.jsonl"], where[2:3]) == [b'{"a":1}']
-    for wrong in ([[1, 1, 5]], [[0, -1, 7]]):  # past its segment's end, or before its start
+def test_stored_lines_are_found_by_segment_and_offset(tmp_path):
+    one, two = b'{"a":1}' + SEPARATOR + b'{"b":"x\\ny"}' + SEPARATOR, b'["c"]' + SEPARATOR
+    (tmp_path / "one.jsonl").write_bytes(one)
+    (tmp_path / "two.jsonl").write_bytes(two)
+    (tmp_path / "none.jsonl").write_bytes(b"")
+    buffers = [state_files.mapped(tmp_path / name) for name in ("one.jsonl", "two.jsonl", "none.jsonl")]
+    assert [bytes(b) for b in buffers] == [one, two, b""]
+    where = np.array([[1, 0, 5], [0, 13, 12], [0, 0, 7], [0, 13, 12]])
+    stored = StoredLines(buffers, where)
+    assert [stored.line(n) for n in range(4)] == [b'["c"]', b'{"b":"x\\ny"}', b'{"a":1}', b'{"b":"x\\ny"}']
+    for wrong in ([[1, 8, 5]], [[0, -1, 7]], [[3, 0, 1]]):  # past its segment's end, before its start, no segment
         with pytest.raises(ValueError, match="do not fit"):
-            state_files._gather_lines(tmp_path, ["one.jsonl", "two.jsonl"], np.array(wrong))
+            StoredLines(buffers, np.array(wrong))
+
+
+def test_stored_lines_go_out_as_runs_of_what_lies_back_to_back():
+    lines = [f'{{"n":{n}}}'.encode() for n in range(6)]
+    buffer = SEPARATOR.join(lines[:5]) + SEPARATOR
+    starts = [buffer.index(line) for line in lines[:5]]
+    where = np.array([[0, starts[n], len(lines[n])] for n in range(5)] + [[-1, -1, -1]])  # the last not stored
+    stored = StoredLines([buffer], where)
+    runs = [bytes(run) for run in stored.runs([0, 1, 2, 5, 3, 4, 4, 1], lambda n: lines[n])]
+    assert runs == [SEPARATOR.join(lines[:3]), lines[5], SEPARATOR.join(lines[3:5]), lines[4], lines[1]]
+    assert list(stored.runs([], lambda n: lines[n])) == []
 
 
 def test_in_sorted_is_np_isin_for_a_sorted_reference():
@@ -565,3 +580,17 @@ def test_a_state_finds_the_slots_of_the_claims_it_holds():
     state.update(claims[2:], vectors[2:], uids[2:], held[2:])  # the caller's look-up, passed on
     assert state.slot_of[:-2].tolist() == held[2:-2].tolist() and sorted(state.slot_of[-2:].tolist()) == [
         len(claims) - 2, len(claims) - 1]
+
+
+def test_assessments_naming_a_longer_outlet_than_any_stored_are_kept_whole(fake_settings, articles, tmp_path):
+    """The stored groups are copied as an array of fixed width: a fresh outlet name longer than every stored one
+    widens it instead of being cut, in the run that adds it and in the run that reads it back."""
+    store = Store(tmp_path / "s.sqlite")
+    Pipeline(fake_settings, store=store).run(articles[:-1])
+    longer = [*articles[:-1], replace(articles[-1], source="An Outlet Whose Name Is Longer Than Any Other " * 3)]
+    expected = document(scratch(fake_settings, longer))
+    assert document(Pipeline(fake_settings, store=store).run(longer)) == expected
+    moved = [*longer[1:], longer[0]]  # the same articles in another order: read back from the state
+    again = Pipeline(fake_settings, store=store)
+    assert document(again.run(moved)) == document(scratch(fake_settings, moved))
+    assert again.last_pairing["incremental"]["state"] == "updated"

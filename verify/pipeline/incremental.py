@@ -72,11 +72,12 @@ from verify.records import (
 )
 from verify.report.schema import VERSION as REPORT_VERSION
 from verify.verdict.aggregate import Aggregator, clusters
-from verify.verdict.table import AssessmentTable, VerdictTable
+from verify.verdict.table import AssessmentTable, StoredLines, VerdictTable
 
 log = logging.getLogger(__name__)
 
-FORMAT = "4"  # of the state files (3: verdicts as report lines in segments, 4: lines found by number); in every state key
+FORMAT = "5"  # of the state files (3: verdicts as report lines in segments, 4: lines found by number, 5: segments in
+# report order, lines found by byte offset); in every state key
 STATES_KEPT = 4  # states (corpora) kept per store, least recently used dropped first
 KEEP_SHARE = 0.5  # a state sharing less than this share of a run's articles is not worth updating
 FULL_SHARE = 0.5  # when the verdict logic must look at more than this share of the pairs, it looks at all
@@ -263,16 +264,16 @@ class Incremental:
         line as stored, its record decoded from that line only when read."""
         records = self.match  # every pair without a fresh verdict is held as it is (match >= 0)
         names, confidences, ids = old.names[records], old.confidences[records], old.ids[records]
-        lines: list[bytes | None] = [old.lines[m] for m in records.tolist()]
+        where = old.where[records]  # its report line: where the state holds it
         for p, v in fresh.items():
-            names[p], confidences[p], ids[p], lines[p] = v.verdict, v.confidence, v.pair.id, None
+            names[p], confidences[p], ids[p], where[p] = v.verdict, v.confidence, v.pair.id, -1
 
         def read(positions: Sequence[int]) -> list[PairVerdict]:
             rest = [p for p in positions if p not in fresh]
             stored = dict(zip(rest, old.verdicts([self.judgements[p] for p in rest], self.match[rest])))
             return [fresh[p] if p in fresh else stored[p] for p in positions]
 
-        return VerdictTable(self.pairs, names, confidences, ids, read, lines)
+        return VerdictTable(self.pairs, names, confidences, ids, read, stored=StoredLines(old.lines.buffers, where))
 
     def _everything(self, aggregator: Aggregator, decide: Decide
                     ) -> tuple[VerdictTable, list[Cluster], AssessmentTable]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 import json
-import operator
+import mmap
 import os
 import shutil
 import time
@@ -24,7 +24,8 @@ from verify.pairing import Known, PairState, PairTable, sorted_unique
 from verify.records import Assessment, ClaimPair, Judgement, PairVerdict, evidence_from_dict
 from verify.report.schema import VERSION as REPORT_VERSION
 from verify.report.schema import assessment_line, pair_line
-from verify.verdict.table import AssessmentTable, VerdictTable
+from verify.report.view import table_order
+from verify.verdict.table import SEPARATOR, AssessmentTable, RecordTable, StoredLines, VerdictTable
 
 MAX_SEGMENTS = 16  # report-line and vector segments a generation may link before they are written into one
 SUM_THREADS = 4  # files checksummed at once
@@ -87,10 +88,9 @@ class StoredVerdicts:
             self.plain = data["plain"]  # per pair: no rebuttal link, no shared keys (its head line says nothing)
         self.plain_list: list[bool] = self.plain.tolist()
         self.head_lines = (folder / "heads.jsonl").read_text(encoding="utf-8").splitlines()
-        if self.where.shape != (len(self.names), 3) or (len(self.where) and not 0 <= self.where[:, 0].min()
-                                                         <= self.where[:, 0].max() < len(self.segments)):
+        if self.where.shape != (len(self.names), 3) or (len(self.where) and self.where[:, 0].min() < 0):
             raise ValueError("the stored report lines do not fit together")
-        self.lines = _gather_lines(folder, self.segments, self.where)
+        self.lines = StoredLines([mapped(folder / name) for name in self.segments], self.where)
         self.assessment_lines = (folder / "assessments.jsonl").read_bytes().split(b"\n")[:-1]
         with np.load(folder / "assessments.npz", allow_pickle=False) as data:
             self.groups = data["groups"]  # per assessment: claim, outlet, mirror claim, mirror outlet
@@ -160,7 +160,7 @@ class StoredVerdicts:
     def verdicts(self, judgements: Sequence[Judgement], records: np.ndarray) -> list[PairVerdict]:
         """The stored verdicts of these records for these judgements (of the same pairs), decoded from their report
         lines."""
-        decoded = _decoded([self.lines[i] for i in np.asarray(records).tolist()])
+        decoded = _decoded([self.lines.line(i) for i in np.asarray(records).tolist()])
         return [PairVerdict(j.pair, d["verdict"], d["confidence"], j.forward, j.backward, d["reason"],
                             tuple(d["conflicts"]), d["rule"], tuple(map(evidence_from_dict, d["evidence"])))
                 for j, d in zip(judgements, decoded)]
@@ -216,21 +216,14 @@ class StoredVerdicts:
         return out
 
 
-def _gather_lines(folder: Path, segments: Sequence[str], where: np.ndarray) -> list[bytes]:
-    """The lines at ``where`` (per line: segment, number, length), each segment split once and the lines picked in
-    one gather, not sliced one by one."""
-    pool: list[bytes] = []
-    first = np.zeros(len(segments) + 1, dtype=np.int64)
-    for s, name in enumerate(segments):
-        pool.extend((folder / name).read_bytes().split(b"\n")[:-1])  # every line ends with a newline
-        first[s + 1] = len(pool)
-    if len(where) == 0:
-        return []
-    at = first[where[:, 0]] + where[:, 1]
-    if (where[:, 1] < 0).any() or (at >= first[where[:, 0] + 1]).any():
-        raise ValueError("the stored report lines do not fit their segments")
-    picked = operator.itemgetter(*at.tolist())(pool)
-    return list(picked) if len(at) > 1 else [picked]
+def mapped(path: Path) -> Any:
+    """The file's bytes, mapped into memory read-only (a segment of 300 MB is not copied; its records are read as
+    slices of it); an empty file as empty bytes. A generation's files are never changed once written, only
+    removed, which leaves a mapping whole."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _decoded(lines: Sequence[bytes]) -> Iterator[Any]:
@@ -256,8 +249,8 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
     for p in np.nonzero(~held)[0].tolist():
         j = judgements[p]
         probs[p] = [j.forward[k] for k in labels] + [j.backward[k] for k in labels]
-    segments, where = write_lines(folder, verdicts.json_lines(lambda v, n: pair_line(v, verdicts.ids[n])), old, match,
-                                  rewritten)
+    verdicts.json_lines(lambda v, n: pair_line(v, verdicts.ids[n]))
+    segments, where = write_lines(folder, verdicts, table_order(verdicts), old, match, rewritten)
     pairs = PairTable.of(pairs)
     with open(folder / "verdicts.npz", "wb") as handle:
         np.savez(handle, slots=slots.reshape(-1, 2), similarity=pairs.similarity, probs=probs,
@@ -279,9 +272,12 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
     rows = [(*group, *(mirror(x) or ("", ""))) for group, x in zip(assessments.groups[fresh].tolist(),
                                                                       assessments.read(fresh))]
     width = max([old.groups.dtype.itemsize // _CHAR if old is not None else 1, *(len(v) for row in rows for v in row)])
-    groups = np.zeros((len(assessments), 4), dtype=f"<U{width}")  # the kept rows copied as they are, not via objects
-    if old is not None and held.any():
-        groups[held] = old.groups[kept[held]]
+    if old is not None and held.any():  # the kept rows copied as they are (one gather), not via objects
+        groups = old.groups[np.maximum(kept, 0)]  # the fresh positions: overwritten below
+        if groups.dtype.itemsize // _CHAR < width:
+            groups = groups.astype(f"<U{width}")
+    else:
+        groups = np.zeros((len(assessments), 4), dtype=f"<U{width}")
     if rows:
         groups[fresh] = rows
     with open(folder / "assessments.npz", "wb") as handle:
@@ -290,19 +286,21 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
     write(folder / "assessments.jsonl", b"\n".join(lines) + b"\n" if lines else b"")
 
 
-def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None, match: np.ndarray,
-                rewritten: set[int]) -> tuple[list[str], np.ndarray]:
+def write_lines(folder: Path, table: RecordTable, order: Sequence[int], old: StoredVerdicts | None,
+                match: np.ndarray, rewritten: set[int]) -> tuple[list[str], np.ndarray]:
     """The report-line segments of a generation: ``old``'s segments that hold lines kept (``match[p]`` >= 0 and p
-    not ``rewritten``), linked, and a new one with the other lines; all in one new segment when that would leave
-    more dead bytes than live ones, or more than MAX_SEGMENTS. Returns the segment names and, per line, its
-    segment, offset and length."""
+    not ``rewritten``), linked, and a new one with the other lines of ``table`` (its lines made), in ``order`` (the
+    report's: kept lines keep their order from run to run, so a segment's lines go into the next report as long
+    runs); all in one new segment when that would leave more dead bytes than live ones, or more than MAX_SEGMENTS.
+    A segment holds its lines each followed by SEPARATOR. Returns the segment names and, per line, its segment,
+    byte offset and length."""
     match = np.asarray(match, dtype=np.int64)
     kept = match >= 0
     if rewritten:
         kept[list(rewritten)] = False
     if old is None:
         kept[:] = False
-    where = np.zeros((len(lines), 3), dtype=np.int64)
+    where = np.zeros((len(table), 3), dtype=np.int64)
     names: list[str] = []
     if kept.any():
         where[kept] = old.where[match[kept]]  # type: ignore[union-attr]
@@ -317,12 +315,15 @@ def write_lines(folder: Path, lines: Sequence[bytes], old: StoredVerdicts | None
             names = [old.segments[s] for s in used.tolist()]  # type: ignore[union-attr]
             for name in names:
                 link(old.folder / name, folder / name)  # type: ignore[union-attr]
-    fresh = np.nonzero(~kept)[0].tolist()
+    order = np.asarray(order, dtype=np.int64)
+    fresh = order[~kept[order]].tolist()
     if fresh or not names:
         name = f"pairs-{time.time_ns():x}-{os.getpid()}.jsonl"
-        chunks = [lines[p] for p in fresh]
-        where[fresh, 0], where[fresh, 1], where[fresh, 2] = len(names), np.arange(len(fresh)), [len(c) for c in chunks]
-        write(folder / name, b"\n".join(chunks) + b"\n" if chunks else b"")
+        chunks = [table.line(p) for p in fresh]
+        lengths = np.array([len(c) for c in chunks], dtype=np.int64)
+        where[fresh, 0], where[fresh, 2] = len(names), lengths
+        where[fresh, 1] = np.cumsum(lengths + len(SEPARATOR)) - (lengths + len(SEPARATOR))
+        write(folder / name, SEPARATOR.join(chunks) + SEPARATOR if chunks else b"")
         names.append(name)
     return names, where
 

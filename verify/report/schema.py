@@ -9,10 +9,9 @@ for ``verify show``), reading a ``report.json`` (``load_json``) and making JSON 
 from __future__ import annotations
 
 import json
-import operator
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
@@ -35,14 +34,15 @@ from verify.records import (
     TimeSpan,
     evidence_from_dict,
 )
-from verify.report.view import created_at, report_order, sorted_with_ids
-from verify.verdict.table import AssessmentTable, VerdictTable
+from verify.report.view import created_at, sorted_with_ids, table_order
+from verify.verdict.table import SEPARATOR, AssessmentTable, RecordTable, VerdictTable
 
 T = TypeVar("T")
 
 # The declared version of this module's output, record by record: bump it when a record is written otherwise (the
 # stored pairing states keep pairs' records as written; tests/pipeline/test_versions.py fails until you do).
-VERSION = "3"
+VERSION = "4"
+RUN_PIECE = 1 << 20  # bytes of a run of stored lines handed to the writer at a time
 SCHEMA_VERSION = "2.0"  # 2.0: pairs.rule, pairs.evidence, assessments; pairs.conflicts holds value conflicts only
 
 
@@ -275,10 +275,13 @@ def iter_json(report: Report) -> Iterator[str]:
     for n, (key, items) in enumerate(lists):
         yield f"  {json.dumps(key)}: ["
         empty = True
-        if isinstance(items, _Lines):  # lines already written: joined a block at a time, not one by one
-            for block in items.blocks():
-                if block:
-                    yield (b"\n    " if empty else b",\n    ") + b",\n    ".join(block)
+        if isinstance(items, _Lines):  # lines already written: runs of them as they are, not one by one
+            for run in items.runs():
+                if len(run):
+                    yield b"\n    " if empty else SEPARATOR
+                    view = memoryview(run)
+                    for start in range(0, len(view), RUN_PIECE):  # a stored run may be hundreds of megabytes
+                        yield view[start : start + RUN_PIECE]
                     empty = False
         else:  # records written one by one, handed out a block at a time
             for block in _batched(items, _Lines.BLOCK):
@@ -315,38 +318,39 @@ def _line(record: dict[str, Any]) -> bytes:
 
 
 class _Lines:
-    """Records already written as lines (inert UTF-8 bytes), in ``order`` (positions into ``lines``) or as they are:
-    a table's report lines. ``blocks()`` hands them out a few thousand at a time."""
+    """A table's records already written as lines (inert UTF-8 bytes), in ``order`` (positions into the table) or as
+    they are. ``runs()`` hands them out as runs of records joined by SEPARATOR: lines a stored state holds back to
+    back as one slice of it, the others a few thousand at a time (``RecordTable.runs``)."""
 
     BLOCK = 4096
 
-    def __init__(self, lines: list[bytes], order: Sequence[int] | None = None) -> None:
-        self.lines, self.order = lines, order
+    def __init__(self, table: RecordTable, order: Sequence[int] | None = None) -> None:
+        self.table, self.order = table, order
 
-    def blocks(self) -> Iterator[list[bytes]]:
-        for start in range(0, len(self.lines), self.BLOCK):
-            if self.order is None:
-                yield self.lines[start : start + self.BLOCK]
-            else:
-                block = self.order[start : start + self.BLOCK]
-                yield list(operator.itemgetter(*block)(self.lines)) if len(block) > 1 else [self.lines[n] for n in block]
+    def runs(self) -> Iterator[bytes | memoryview]:
+        return self.table.runs(range(len(self.table)) if self.order is None else self.order, self.BLOCK)
 
     def __iter__(self) -> Iterator[bytes]:
-        for block in self.blocks():
-            yield from block
+        for n in range(len(self.table)) if self.order is None else self.order:
+            yield self.table.line(n)
 
 
 def _pairs(verdicts: Sequence[PairVerdict]) -> Iterable[dict[str, Any] | bytes]:
     """The pairs' records in report order; a ``VerdictTable``'s as the lines it holds (made where missing)."""
     if isinstance(verdicts, VerdictTable):
-        order, _ = report_order(verdicts)
-        return _Lines(verdicts.json_lines(lambda verdict, n: pair_line(verdict, verdicts.ids[n])), order)
+        verdicts.json_lines(lambda verdict, n: pair_line(verdict, verdicts.ids[n]))
+        return _Lines(verdicts, table_order(verdicts))
     return (_pair_json(verdict, pair_id) for pair_id, verdict in sorted_with_ids(verdicts))
+
+
+def _rendered(table: RecordTable, render: Callable[[Any, int], bytes]) -> RecordTable:
+    table.json_lines(render)
+    return table
 
 
 def render_json(report: Report) -> str:
     """The JSON report as one string (``iter_json`` joined)."""
-    return "".join(piece if isinstance(piece, str) else piece.decode("utf-8") for piece in iter_json(report))
+    return "".join(piece if isinstance(piece, str) else bytes(piece).decode("utf-8") for piece in iter_json(report))
 
 
 def _head(report: Report) -> dict[str, Any]:
@@ -365,7 +369,7 @@ def _records(report: Report) -> dict[str, Iterable[dict[str, Any] | bytes]]:
         "pairs": _pairs(report.verdicts),
         "clusters": (_cluster_json(cluster) for cluster in report.clusters),
         "facts": (_fact_json(fact) for fact in report.facts),
-        "assessments": (_Lines(report.assessments.json_lines(lambda x, n: assessment_line(x)))
+        "assessments": (_Lines(_rendered(report.assessments, lambda x, n: assessment_line(x)))
                         if isinstance(report.assessments, AssessmentTable)
                         else (_assessment_json(x) for x in report.assessments)),
     }

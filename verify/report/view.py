@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from verify.records import Article, Claim, Cluster, PairVerdict, Report, SharedFact
-from verify.verdict.table import names_and_confidences, pair_ids, read
+from verify.verdict.table import VerdictTable, names_and_confidences, pair_ids, read
 
 # Characters no report view shows as they are: C0/C1 controls but tab and newline (ESC starts terminal
 # escape sequences, OSC sets window titles and hyperlinks) and, with bidi, the bidirectional controls
@@ -84,6 +84,14 @@ def report_order(verdicts: Sequence[PairVerdict]) -> tuple[list[int], list[str]]
     to walk again and again; a ``VerdictTable`` is ordered from its columns, without a record made."""
     ids = pair_ids(verdicts, range(len(verdicts)))
     return _verdict_order(*names_and_confidences(verdicts), np.arange(len(verdicts)), ids), ids
+
+
+def table_order(table: VerdictTable) -> list[int]:
+    """A table's positions in report order (``report_order``), worked out once: the state writer and the JSON
+    report both put its lines in that order."""
+    if table.order is None:
+        table.order = report_order(table)[0]
+    return table.order
 
 
 def top_verdicts(verdicts: Sequence[PairVerdict], limit: int) -> dict[str, list[PairVerdict]]:

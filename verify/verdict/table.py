@@ -13,45 +13,119 @@ a ``Report`` otherwise holds, and equal to a tuple of the same records.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
 from verify.records import Assessment, ClaimPair, PairVerdict
 
 READ_CHUNK = 4096  # records made together when a table is read through
+SEPARATOR = b",\n    "  # between two records of a list in ``report.json``
 
 T = TypeVar("T")
 Group = tuple[str, str]  # (claim id, other outlet): what one Assessment judges
 
 
+class StoredLines:
+    """Records of ``report.json`` as a stored state keeps them: ``buffers[s]`` (bytes, or a file mapped in memory)
+    holds records one after another, each followed by SEPARATOR; ``where[n]`` is record n's (buffer, byte offset,
+    length), buffer -1 where record n is not stored. A run of records stored back to back is handed on as one slice
+    (``runs``): 300k records kept from the run before go into the next report as a few hundred slices, not as 300k
+    lines split apart and joined again."""
+
+    def __init__(self, buffers: Sequence[Any], where: np.ndarray) -> None:
+        self.buffers, self.where = list(buffers), np.asarray(where, dtype=np.int64).reshape(-1, 3)
+        stored = self.where[self.where[:, 0] >= 0]
+        sizes = np.array([len(b) for b in self.buffers], dtype=np.int64)
+        if len(stored) and (stored[:, 0].max() >= len(self.buffers) or (stored[:, 1:] < 0).any()
+                            or (stored[:, 1] + stored[:, 2] > sizes[stored[:, 0]]).any()):
+            raise ValueError("the stored report lines do not fit their segments")
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+    def stored(self, n: int) -> bool:
+        return bool(self.where[n, 0] >= 0)
+
+    def line(self, n: int) -> bytes:
+        buffer, offset, length = self.where[n].tolist()
+        return bytes(self.buffers[buffer][offset : offset + length])
+
+    def runs(self, order: Sequence[int], line: Callable[[int], bytes]) -> Iterator[bytes | memoryview]:
+        """The records at positions ``order``, in that order, as runs: records separated by SEPARATOR, a SEPARATOR
+        between two runs left to the caller. Records stored back to back make one run (a slice of their buffer);
+        any other record is a run of its own, ``line(n)``."""
+        order = np.asarray(order, dtype=np.int64)
+        if not len(order):
+            return
+        buffer, offset, length = self.where[order].T
+        stored = buffer >= 0
+        end = offset + length
+        follows = np.zeros(len(order), dtype=bool)  # record i continues the run of record i - 1
+        follows[1:] = (stored[1:] & stored[:-1] & (buffer[1:] == buffer[:-1])
+                       & (offset[1:] == end[:-1] + len(SEPARATOR)))
+        starts = np.flatnonzero(~follows)
+        stops = np.append(starts[1:], len(order)) - 1
+        views = [memoryview(b) for b in self.buffers]
+        positions, buffers, offsets, ends = order.tolist(), buffer.tolist(), offset.tolist(), end.tolist()
+        for first, last in zip(starts.tolist(), stops.tolist()):
+            if buffers[first] >= 0:
+                yield views[buffers[first]][offsets[first] : ends[last]]
+            else:
+                yield line(positions[first])
+
+
 class RecordTable(Sequence[T]):
     """``size`` records, made by ``read(positions)`` when read; ``lines[n]``: record n as ``report.json`` holds it
-    (inert UTF-8), None until rendered."""
+    (inert UTF-8), None until rendered or where ``stored`` holds it."""
 
-    def __init__(self, size: int, read: Callable[[Sequence[int]], list[T]], lines: list[bytes | None] | None = None):
+    def __init__(self, size: int, read: Callable[[Sequence[int]], list[T]], lines: list[bytes | None] | None = None,
+                 stored: StoredLines | None = None):
         self.lines = [None] * size if lines is None else lines
-        if len(self.lines) != size:
+        if len(self.lines) != size or (stored is not None and len(stored) != size):
             raise ValueError("a record table's columns differ in length")
-        self._size, self._read = size, read
-        self._rendered = False  # every line made (``json_lines``)
+        self._size, self._read, self.stored = size, read, stored
+        self._rendered = False  # every line made or stored (``json_lines``)
 
     def read(self, positions: Iterable[int]) -> list[T]:
         """The records at these positions, in this order."""
         positions = list(positions)
         return self._read(positions) if positions else []
 
-    def json_lines(self, render: Callable[[T, int], bytes]) -> list[bytes]:
-        """Every record's line; the missing ones are made by ``render(record, position)`` (and kept)."""
+    def json_lines(self, render: Callable[[T, int], bytes]) -> list[bytes | None]:
+        """Every record's line, None where ``stored`` holds it; the missing ones are made by ``render(record,
+        position)`` (and kept)."""
         if self._rendered:  # the state writer and the report both ask: 400k lines looked through once
-            return self.lines  # type: ignore[return-value]
-        missing = np.flatnonzero(np.equal(np.array(self.lines, dtype=object), None)).tolist() if self.lines else []
-        for start in range(0, len(missing), READ_CHUNK):
-            chunk = missing[start : start + READ_CHUNK]
+            return self.lines
+        missing = np.equal(np.array(self.lines, dtype=object), None) if self.lines else np.zeros(0, dtype=bool)
+        if self.stored is not None:
+            missing &= self.stored.where[:, 0] < 0
+        todo = np.flatnonzero(missing).tolist()
+        for start in range(0, len(todo), READ_CHUNK):
+            chunk = todo[start : start + READ_CHUNK]
             for n, record in zip(chunk, self.read(chunk)):
                 self.lines[n] = render(record, n)
         self._rendered = True
-        return self.lines  # type: ignore[return-value]
+        return self.lines
+
+    def line(self, n: int) -> bytes:
+        """Record n's line, once ``json_lines`` has made the missing ones."""
+        line = self.lines[n]
+        if line is None:
+            if self.stored is None or not self.stored.stored(n):
+                raise ValueError(f"record {n} has no line yet (json_lines makes them)")
+            return self.stored.line(n)
+        return line
+
+    def runs(self, order: Sequence[int], block: int = READ_CHUNK) -> Iterator[bytes | memoryview]:
+        """The lines at positions ``order`` as runs (see ``StoredLines.runs``), once ``json_lines`` has made the
+        missing ones: records stored back to back as one slice of their buffer; without stored lines, ``block``
+        lines joined at a time."""
+        if self.stored is not None:
+            yield from self.stored.runs(order, self.line)
+            return
+        for start in range(0, len(order), block):
+            yield SEPARATOR.join([self.line(n) for n in order[start : start + block]])
 
     def __len__(self) -> int:
         return self._size
@@ -89,8 +163,9 @@ class VerdictTable(RecordTable[PairVerdict]):
 
     def __init__(self, pairs: Sequence[ClaimPair], names: Sequence[str], confidences: Sequence[float],
                  ids: Sequence[str], read: Callable[[Sequence[int]], list[PairVerdict]],
-                 lines: list[bytes | None] | None = None) -> None:
-        super().__init__(len(pairs), read, lines)
+                 lines: list[bytes | None] | None = None, stored: StoredLines | None = None) -> None:
+        super().__init__(len(pairs), read, lines, stored)
+        self.order: list[int] | None = None  # positions in report order, once worked out (verify.report.view)
         if not len(pairs) == len(names) == len(confidences) == len(ids):
             raise ValueError("a verdict table's columns differ in length")
         self.pairs = pairs

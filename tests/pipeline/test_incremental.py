@@ -40,7 +40,7 @@ from verify.report import render_json
 from verify.report.schema import pair_line, to_json_model
 from verify.report.view import verdict_counts
 from verify.verdict.aggregate import Aggregator
-from verify.verdict.table import SEPARATOR, StoredLines, VerdictTable
+from verify.verdict.table import SEPARATOR, AssessmentTable, StoredLines, VerdictTable
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTLETS = ("Wire One", "Daily Two", "Herald Three", "Post Four", "Ledger Five")
@@ -594,3 +594,17 @@ def test_assessments_naming_a_longer_outlet_than_any_stored_are_kept_whole(fake_
     again = Pipeline(fake_settings, store=store)
     assert document(again.run(moved)) == document(scratch(fake_settings, moved))
     assert again.last_pairing["incremental"]["state"] == "updated"
+
+
+def test_a_table_is_written_as_runs_and_read_back_line_by_line(tmp_path):
+    """``write_runs``: stored lines copied as the runs they lie in, fresh ones as made, each followed by the separator;
+    the spans it returns find every line again."""
+    lines = [f'{{"n":{n},"x":"{"é" * n}"}}'.encode() for n in range(5)]
+    buffer = SEPARATOR.join(lines[:3]) + SEPARATOR
+    where = np.array([[0, buffer.index(lines[n]), len(lines[n])] for n in range(3)] + [[-1, -1, -1]] * 2)
+    table = AssessmentTable([("c", "o")] * 5, lambda positions: [], [None, None, None, lines[3], lines[4]],
+                            StoredLines([buffer], where))
+    spans = state_files.write_runs(tmp_path / "lines", table)
+    again = StoredLines([state_files.mapped(tmp_path / "lines")], np.column_stack([np.zeros(5, np.int64), spans]))
+    assert [again.line(n) for n in range(5)] == lines
+    assert (tmp_path / "lines").read_bytes() == SEPARATOR.join(lines) + SEPARATOR

@@ -12,7 +12,10 @@ scores both ways, verdict name, confidence and pair id; its rebuttal link and sh
 assessment its group and the mirror group it read; its record in ``report.json``). The pairs' records lie in
 segments: a generation links the segments of the one before that still hold records it keeps and
 writes one more with its new records, so adding an article does not copy 300k records; when dead records make up
-more than half of the bytes, or there are more than MAX_SEGMENTS, one segment holds all.
+more than half of the bytes, or there are more than MAX_SEGMENTS, one segment holds all. A segment holds its records
+in report order and ``assessments.jsonl`` in assessment order, each record followed by the report's separator
+(``verify.verdict.table.SEPARATOR``), so the next report copies the kept records in runs, as slices of the files
+mapped into memory (``StoredLines``), never split into 700k lines and joined again.
 
 A run (``Incremental``): picks the state of the same key (embedding model, extraction rules, pairing settings)
 whose articles overlap the run's most - none, or one sharing less than KEEP_SHARE of the run's articles, means a
@@ -76,8 +79,8 @@ from verify.verdict.table import AssessmentTable, StoredLines, VerdictTable
 
 log = logging.getLogger(__name__)
 
-FORMAT = "5"  # of the state files (3: verdicts as report lines in segments, 4: lines found by number, 5: segments in
-# report order, lines found by byte offset); in every state key
+FORMAT = "6"  # of the state files (3: verdicts as report lines in segments, 4: lines found by number, 5: segments in
+# report order, lines found by byte offset, 6: assessment lines too); in every state key
 STATES_KEPT = 4  # states (corpora) kept per store, least recently used dropped first
 KEEP_SHARE = 0.5  # a state sharing less than this share of a run's articles is not worth updating
 FULL_SHARE = 0.5  # when the verdict logic must look at more than this share of the pairs, it looks at all
@@ -256,8 +259,10 @@ class Incremental:
             stored = iter(old.read_assessments([ref_list[n] for n in positions if ref_list[n] >= 0]))
             return [next(stored) if ref_list[n] >= 0 else made[-1 - ref_list[n]] for n in positions]
 
-        lines = [old.assessment_lines[ref] if ref >= 0 else None for ref in ref_list]
-        return AssessmentTable(groups, read, lines)
+        stored = old.assessment_lines.where  # its report line: where the state holds it
+        where = stored[np.maximum(refs, 0)] if len(stored) else np.zeros((len(refs), 3), dtype=np.int64)
+        where[refs < 0] = -1
+        return AssessmentTable(groups, read, stored=StoredLines(old.assessment_lines.buffers, where))
 
     def _with_stored(self, fresh: dict[int, PairVerdict], old: StoredVerdicts) -> VerdictTable:
         """Every pair's verdict: ``fresh`` where it has one, else the state's - its name, confidence, id and report

@@ -73,7 +73,8 @@ class StoredVerdicts:
     ways (``probs``, in ``labels`` order), verdict name, confidence and pair id; a JSON line [rebuttal link, shared
     keys] (its head, for the pairing); and its record in ``report.json`` (``lines``), from which the rest of its
     verdict is decoded when asked for. Per assessment its group (claim, outlet), the mirror group it read ("", ""
-    when none) and its record in ``report.json`` (``assessment_lines``), decoded when asked for."""
+    when none) and its record in ``report.json`` (``assessment_lines``, in assessment order), decoded when asked
+    for."""
 
     def __init__(self, folder: Path, verdict_key: str, report_version: str = REPORT_VERSION) -> None:
         self.folder, self.verdict_key, self.report_version = folder, verdict_key, report_version
@@ -91,11 +92,13 @@ class StoredVerdicts:
         if self.where.shape != (len(self.names), 3) or (len(self.where) and self.where[:, 0].min() < 0):
             raise ValueError("the stored report lines do not fit together")
         self.lines = StoredLines([mapped(folder / name) for name in self.segments], self.where)
-        self.assessment_lines = (folder / "assessments.jsonl").read_bytes().split(b"\n")[:-1]
         with np.load(folder / "assessments.npz", allow_pickle=False) as data:
             self.groups = data["groups"]  # per assessment: claim, outlet, mirror claim, mirror outlet
-        if self.groups.shape != (len(self.assessment_lines), 4):
+            spans = data["lines"]  # per assessment: its line's byte offset and length
+        if self.groups.shape != (len(spans), 4) or spans.shape[1:] != (2,):
             raise ValueError("the stored assessments do not fit together")
+        self.assessment_lines = StoredLines([mapped(folder / "assessments.jsonl")],
+                                            np.column_stack([np.zeros(len(spans), dtype=np.int64), spans]))
         self.heads: dict[int, tuple[str | None, tuple[str, ...]]] = {}
         if (not len(self.slots) == len(self.similarity) == len(probs) == len(self.names) == len(self.confidences)
                 == len(self.ids) == len(self.head_lines) == len(self.lines) == len(self.plain)
@@ -196,7 +199,7 @@ class StoredVerdicts:
     @collector_paused()
     def read_assessments(self, positions: Sequence[int]) -> list[Assessment]:
         """The stored assessments at these positions, decoded from their report lines."""
-        decoded = _decoded([self.assessment_lines[n] for n in positions])
+        decoded = _decoded([self.assessment_lines.line(n) for n in positions])
         return [Assessment(d["claim"], d["outlet"], d["verdict"], d["probability"], d["rule"], tuple(d["pairs"]))
                 for d in decoded]
 
@@ -280,10 +283,25 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
         groups = np.zeros((len(assessments), 4), dtype=f"<U{width}")
     if rows:
         groups[fresh] = rows
+    assessments.json_lines(lambda x, n: assessment_line(x))
+    spans = write_runs(folder / "assessments.jsonl", assessments)
     with open(folder / "assessments.npz", "wb") as handle:
-        np.savez(handle, groups=groups)
-    lines = assessments.json_lines(lambda x, n: assessment_line(x))
-    write(folder / "assessments.jsonl", b"\n".join(lines) + b"\n" if lines else b"")
+        np.savez(handle, groups=groups, lines=spans)
+
+
+def write_runs(path: Path, table: RecordTable) -> np.ndarray:
+    """The table's lines (made) into a new file, in table order, each followed by SEPARATOR: stored ones copied as
+    the runs they lie in. Returns per line its byte offset and length."""
+    lengths = np.array([len(line) if line is not None else 0 for line in table.lines], dtype=np.int64)
+    if table.stored is not None:
+        held = table.stored.where[:, 0] >= 0
+        lengths[held] = table.stored.where[held, 2]
+    with open(path, "wb") as handle:
+        for run in table.runs(range(len(table))):
+            handle.write(run)
+            handle.write(SEPARATOR)
+    steps = lengths + len(SEPARATOR)
+    return np.column_stack([np.cumsum(steps) - steps, lengths])
 
 
 def write_lines(folder: Path, table: RecordTable, order: Sequence[int], old: StoredVerdicts | None,

@@ -184,8 +184,8 @@ class AssessmentTable(RecordTable[Assessment]):
     """``groups[n]``: the group (claim id, other outlet) of assessment n (an array of two columns)."""
 
     def __init__(self, groups: Sequence[Group] | np.ndarray, read: Callable[[Sequence[int]], list[Assessment]],
-                 lines: list[bytes | None] | None = None) -> None:
-        super().__init__(len(groups), read, lines)
+                 lines: list[bytes | None] | None = None, stored: StoredLines | None = None) -> None:
+        super().__init__(len(groups), read, lines, stored)
         self.groups = np.asarray(groups, dtype=object).reshape(-1, 2)
 
     @classmethod

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from verify import pairing as pair_mod
+from verify.config import Settings
 from verify.errors import ConfigError
 from verify.extract.values import Quantity
 from verify.models.fakes import CountingEmbedder, CountingJudge, KeywordNLI
@@ -186,6 +187,34 @@ def test_claims_survive_the_store_unchanged(tmp_path):
     with store.db:  # claims stored as objects by an earlier verify read back alike
         store.db.execute("UPDATE claims SET claims = ?", (json.dumps([asdict(claim), asdict(quantified)]),))
     assert store.get_claims("v1", ["k"]) == {"k": [claim, quantified]}
+
+
+def test_claims_report_lines_are_kept_per_extractor_and_report_schema(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    store.put_claim_lines("v1", "2", [("k", b"a,\n    bc,\n    ", np.array([1, 2]))])
+    ((lines, lengths),) = store.get_claim_lines("v1", "2", ["k", "missing"]).values()
+    assert lines == b"a,\n    bc,\n    " and lengths.tolist() == [1, 2]
+    assert store.get_claim_lines("v2", "2", ["k"]) == {} and store.get_claim_lines("v1", "3", ["k"]) == {}
+
+
+def test_a_run_writes_the_stored_claims_lines_and_the_next_reuses_them(fake_settings, tmp_path, monkeypatch):
+    """The claims section of ``report.json`` is the stored lines copied (a run per article), made once per article;
+    the bytes are the ones rendered claim by claim."""
+    from verify.report import render_json, schema
+
+    made: list[str] = []
+    real = schema.claim_line
+    monkeypatch.setattr(schema, "claim_line", lambda claim: made.append(claim.id) or real(claim))
+    settings = fake_settings.model_copy(update={"store": tmp_path / "s.sqlite"})
+    first = Pipeline(settings).run_paths([SEEDS])
+    assert sorted(made) == sorted(c.id for c in first.claims)
+    made.clear()
+    again = Pipeline(settings).run_paths([SEEDS])
+    assert made == [] and type(again.claims).__name__ == "StoredClaims"
+    plain = Pipeline(fake_settings.model_copy(update={"store": None}), store=False).run_paths([SEEDS])
+    assert json.loads(render_json(again))["claims"] == json.loads(render_json(plain))["claims"]
+    assert render_json(again).split('"claims": [')[1].split('"pairs"')[0] == \
+        render_json(plain).split('"claims": [')[1].split('"pairs"')[0]
 
 
 def test_store_records_runs_and_migrations(tmp_path):
@@ -487,3 +516,15 @@ def test_ann_pairs_are_the_same_on_every_run():
     first, _ = _ann_neighbours(vectors, groups, 5)
     again, _ = _ann_neighbours(vectors, groups, 5)
     assert (first == again).all()
+
+
+def test_claims_lines_are_found_for_articles_in_any_order_repeated_or_empty(tmp_path):
+    from verify.report.schema import claim_line
+
+    pipeline = Pipeline(Settings(embed_model="hash", nli_model="keyword"), store=Store(tmp_path / "s.sqlite"))
+    claim = Claim("c:0", "a:1", "Wire", "It fell in 1945 é.", "It fell in 1945 é.", (0, 18))
+    known = {"k1": [claim, replace(claim, id="c:1")], "k2": [], "k3": [replace(claim, id="c:3", article_id="a:3")]}
+    for keys in (["k1", "k2", "k3"], ["k2", "k1", "k3", "k1", "k2"], ["k2"]):
+        claims = pipeline._with_lines("v1", keys, known)
+        assert list(claims) == [c for k in keys for c in known[k]]
+        assert [claims.line(n) for n in range(len(claims))] == [claim_line(c) for c in claims]

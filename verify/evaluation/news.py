@@ -53,7 +53,7 @@ class TitleClaimPipeline(Pipeline):
     as its one claim (``title_claims="fallback"``). Headlines are fragments the check-worthiness filter
     drops, so without this the claim outlet of a headline item has nothing to verify."""
 
-    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
+    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> Sequence[Claim]:
         from verify.extract.claims import claim_from_text
 
         claims = super().extract(articles, on_batch)
@@ -61,7 +61,7 @@ class TitleClaimPipeline(Pipeline):
         extra = [claim_from_text(a.title, article_id=a.id, source=a.source, article_date=a.date)
                  for a in articles if a.id not in have and a.title and a.title.strip()]
         self.title_claim_ids = {c.id for c in extra}
-        return claims + extra
+        return [*claims, *extra] if extra else claims
 
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])")

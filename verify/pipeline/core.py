@@ -43,7 +43,7 @@ from verify.registry import EMBEDDERS, NLI_JUDGES
 from verify.verdict.aggregate import Aggregator, decision_key, shared_facts
 from verify.verdict.params import load_params
 from verify.verdict.rules import Thresholds
-from verify.verdict.table import AssessmentTable, VerdictTable
+from verify.verdict.table import SEPARATOR, AssessmentTable, StoredClaims, StoredLines, VerdictTable
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,8 @@ class Pipeline:
         }
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
         verdicts = verdicts if isinstance(verdicts, VerdictTable) else tuple(verdicts)  # a table: records made when read
-        return Report(tuple(articles), tuple(claims), verdicts, tuple(clusters), meta,
+        claims = claims if isinstance(claims, StoredClaims) else tuple(claims)  # its report lines kept
+        return Report(tuple(articles), claims, verdicts, tuple(clusters), meta,
                       tuple(shared_facts(claims, self.knowledge)),
                       assessments if isinstance(assessments, AssessmentTable) else tuple(assessments))
 
@@ -296,8 +297,9 @@ class Pipeline:
             return incremental.aggregate(aggregator, decide, short_hash(model, rules))
         return aggregator.aggregate(judgements, decide(judgements))
 
-    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> list[Claim]:
-        """Claims of every article; an article already in the store (same content, same rules) is not re-read."""
+    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> Sequence[Claim]:
+        """Claims of every article; an article already in the store (same content, same rules) is not re-read. With a
+        store, a ``StoredClaims`` (the claims' report lines as the store keeps them ride along)."""
         if self.store is None:
             return self._extract(articles, on_batch)
         version = extractor_version(self.knowledge, self.nlp)
@@ -315,7 +317,35 @@ class Pipeline:
             self.store.put_articles(todo)
             self.store.put_claims(version, new.items())
             known |= new
-        return [c for k in keys for c in known[k]]
+        return self._with_lines(version, keys, known)
+
+    def _with_lines(self, version: str, keys: Sequence[str], known: dict[str, list[Claim]]) -> StoredClaims:
+        """The claims of these articles in order, with their lines of ``report.json`` as the store keeps them (made
+        and stored for the articles it has none for): the JSON report copies them a run per article."""
+        from verify.report.schema import VERSION as REPORT_VERSION
+        from verify.report.schema import claim_line
+
+        assert self.store is not None
+        wanted = list(dict.fromkeys(keys))
+        lines = self.store.get_claim_lines(version, REPORT_VERSION, wanted)
+        made = []
+        for key in wanted:
+            if key not in lines or len(lines[key][1]) != len(known[key]):
+                rendered = [claim_line(c) for c in known[key]]
+                lines[key] = (SEPARATOR.join(rendered) + SEPARATOR if rendered else b"",
+                              np.array([len(line) for line in rendered], dtype=np.int64))
+                made.append((key, *lines[key]))
+        if made:
+            self.store.put_claim_lines(version, REPORT_VERSION, made)
+        buffer_of = {key: n for n, key in enumerate(wanted)}
+        counts = np.array([len(lines[key][1]) for key in keys], dtype=np.int64)
+        lengths = np.concatenate([np.zeros(0, dtype=np.int64), *(lines[key][1] for key in keys)])
+        steps = lengths + len(SEPARATOR)
+        starts = np.concatenate([[0], np.cumsum(steps)])  # as if the articles' lines lay back to back
+        firsts = np.repeat(starts[np.cumsum(counts) - counts], counts)  # where each claim's article starts
+        where = np.column_stack([np.repeat([buffer_of[key] for key in keys], counts), starts[:-1] - firsts, lengths])
+        stored = StoredLines([lines[key][0] for key in wanted], where)
+        return StoredClaims((c for k in keys for c in known[k]), stored)
 
     def _extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None) -> list[Claim]:
         if self.settings.engine == "ray":

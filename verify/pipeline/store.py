@@ -77,9 +77,15 @@ MIGRATIONS: list[tuple[str, str]] = [
          " stored TEXT DEFAULT CURRENT_TIMESTAMP)"),
     ),
     ("012_ingest_files_by_file", "CREATE INDEX ingest_files_by_file ON ingest_files (file)"),
+    (
+        "013_claim_lines",
+        ("CREATE TABLE claim_lines (content_hash TEXT NOT NULL, extractor TEXT NOT NULL, report TEXT NOT NULL,"
+         " lines BLOB NOT NULL, lengths BLOB NOT NULL, PRIMARY KEY (content_hash, extractor, report))"),
+    ),
 ]
 STALE_AFTER_HOURS = 24  # a run of another machine still "running" after this long is marked stale
-TABLES = ("articles", "claims", "embeddings", "nli_scores", "verdicts", "runs", "pair_states", "ingest_files")
+TABLES = ("articles", "claims", "claim_lines", "embeddings", "nli_scores", "verdicts", "runs", "pair_states",
+          "ingest_files")
 
 
 class Store:
@@ -163,6 +169,25 @@ class Store:
                 "INSERT OR REPLACE INTO claims (content_hash, extractor, claims) VALUES (?, ?, ?)",
                 [(key, extractor, json.dumps([claim_row(c) for c in claims])) for key, claims in items],
             )
+
+    def get_claim_lines(self, extractor: str, report: str, keys: Sequence[str]) -> dict[str, tuple[bytes, np.ndarray]]:
+        """Per article key, its claims' records in ``report.json`` (schema ``report``) as ``put_claim_lines`` stored
+        them: the lines, each followed by the report's separator, and each line's length."""
+        rows = self._select("lines, lengths", "claim_lines", "content_hash", f"{extractor}\x00{report}", keys,
+                            model_column="extractor || char(0) || report")
+        return {key: (lines, np.frombuffer(lengths, dtype=np.int64)) for key, lines, lengths in rows}
+
+    def put_claim_lines(self, extractor: str, report: str, items: Iterable[tuple[str, bytes, np.ndarray]]) -> None:
+        """Store (article key, lines, lengths) items (see ``get_claim_lines``); a store that cannot be written to
+        keeps what it has (the lines are made again next time)."""
+        try:
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO claim_lines (content_hash, extractor, report, lines, lengths) VALUES (?, ?, ?, ?, ?)",
+                    [(key, extractor, report, lines, np.asarray(lengths, dtype=np.int64).tobytes())
+                     for key, lines, lengths in items])
+        except sqlite3.DatabaseError as exc:
+            log.warning("%s: claims' report lines not stored (%s)", self.path, exc)
 
     # ingest cache: one entry per input file (its layout and keys: verify.ingest.filecache) ---------------
     def get_ingest(self, key: str) -> bytes | None:

@@ -35,13 +35,13 @@ from verify.records import (
     evidence_from_dict,
 )
 from verify.report.view import created_at, sorted_with_ids, table_order
-from verify.verdict.table import SEPARATOR, AssessmentTable, RecordTable, VerdictTable
+from verify.verdict.table import SEPARATOR, AssessmentTable, RecordTable, StoredClaims, VerdictTable
 
 T = TypeVar("T")
 
 # The declared version of this module's output, record by record: bump it when a record is written otherwise (the
 # stored pairing states keep pairs' records as written; tests/pipeline/test_versions.py fails until you do).
-VERSION = "4"
+VERSION = "5"
 RUN_PIECE = 1 << 20  # bytes of a run of stored lines handed to the writer at a time
 SCHEMA_VERSION = "2.0"  # 2.0: pairs.rule, pairs.evidence, assessments; pairs.conflicts holds value conflicts only
 
@@ -308,6 +308,11 @@ def pair_line(verdict: PairVerdict, pair_id: str) -> bytes:
     return _line(_pair_json(verdict, pair_id))
 
 
+def claim_line(claim: Claim) -> bytes:
+    """A claim's record in ``report.json`` as ``write_reports`` writes it (inert, UTF-8)."""
+    return _line(_claim_json(claim))
+
+
 def assessment_line(assessment: Assessment) -> bytes:
     """An assessment's record in ``report.json`` as ``write_reports`` writes it (inert, UTF-8)."""
     return _line(_assessment_json(assessment))
@@ -324,7 +329,7 @@ class _Lines:
 
     BLOCK = 4096
 
-    def __init__(self, table: RecordTable, order: Sequence[int] | None = None) -> None:
+    def __init__(self, table: RecordTable | StoredClaims, order: Sequence[int] | None = None) -> None:
         self.table, self.order = table, order
 
     def runs(self) -> Iterator[bytes | memoryview]:
@@ -365,7 +370,8 @@ def _records(report: Report) -> dict[str, Iterable[dict[str, Any] | bytes]]:
     model (``SourceJSON``, ``ClaimJSON``, ...) would dump: fields in schema order, floats as floats."""
     return {
         "sources": (_source_json(article) for article in report.articles),
-        "claims": (_claim_json(claim) for claim in report.claims),
+        "claims": (_Lines(report.claims) if isinstance(report.claims, StoredClaims)  # as the store keeps them
+                   else (_claim_json(claim) for claim in report.claims)),
         "pairs": _pairs(report.verdicts),
         "clusters": (_cluster_json(cluster) for cluster in report.clusters),
         "facts": (_fact_json(fact) for fact in report.facts),

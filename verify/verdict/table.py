@@ -13,7 +13,7 @@ a ``Report`` otherwise holds, and equal to a tuple of the same records.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, Self, TypeVar, overload
 
 import numpy as np
 
@@ -73,6 +73,27 @@ class StoredLines:
                 yield views[buffers[first]][offsets[first] : ends[last]]
             else:
                 yield line(positions[first])
+
+
+class StoredClaims(tuple):
+    """A run's claims: a tuple (the pairing indexes it at tuple speed) with each claim's line of ``report.json`` as
+    the store keeps it (``stored``, one per claim), which the JSON report copies instead of writing 100k claims
+    again."""
+
+    stored: StoredLines
+
+    def __new__(cls, claims: Iterable[Any] = (), stored: StoredLines | None = None) -> Self:
+        out = super().__new__(cls, claims)
+        out.stored = stored if stored is not None else StoredLines([], np.full((len(out), 3), -1))
+        if len(out.stored) != len(out):
+            raise ValueError("claims and their stored lines differ in length")
+        return out
+
+    def line(self, n: int) -> bytes:
+        return self.stored.line(n)
+
+    def runs(self, order: Sequence[int], block: int = READ_CHUNK) -> Iterator[bytes | memoryview]:
+        return self.stored.runs(order, self.line)
 
 
 class RecordTable(Sequence[T]):

@@ -608,3 +608,14 @@ def test_a_table_is_written_as_runs_and_read_back_line_by_line(tmp_path):
     again = StoredLines([state_files.mapped(tmp_path / "lines")], np.column_stack([np.zeros(5, np.int64), spans]))
     assert [again.line(n) for n in range(5)] == lines
     assert (tmp_path / "lines").read_bytes() == SEPARATOR.join(lines) + SEPARATOR
+
+
+def test_the_generation_read_is_gone_when_the_run_returns(fake_settings, articles, tmp_path):
+    """``save`` removes the generation it read on a thread; the run waits for it before it returns."""
+    store = Store(tmp_path / "s.sqlite")
+    Pipeline(fake_settings, store=store).run(articles[:-1])
+    (row,) = store.pair_states()
+    Pipeline(fake_settings, store=store).run(articles)
+    (again,) = store.pair_states()
+    assert again["generation"] != row["generation"]
+    assert [p.name for p in (store.state_root() / row["id"]).iterdir()] == [again["generation"]]

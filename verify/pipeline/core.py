@@ -264,8 +264,10 @@ class Pipeline:
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
         verdicts = verdicts if isinstance(verdicts, VerdictTable) else tuple(verdicts)  # a table: records made when read
         claims = claims if isinstance(claims, StoredClaims) else tuple(claims)  # its report lines kept
-        return Report(tuple(articles), claims, verdicts, tuple(clusters), meta,
-                      tuple(shared_facts(claims, self.knowledge)),
+        facts = tuple(shared_facts(claims, self.knowledge))
+        if incremental is not None:
+            incremental.wait()  # the generation it read is removed meanwhile
+        return Report(tuple(articles), claims, verdicts, tuple(clusters), meta, facts,
                       assessments if isinstance(assessments, AssessmentTable) else tuple(assessments))
 
     def _incremental(self, pairer: Pairer) -> Incremental | None:

@@ -42,6 +42,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -126,6 +127,7 @@ class Incremental:
         self.vectors = np.zeros((0, 0), dtype=np.float32)  # per claim of the run
         self.stored_vectors = np.zeros((0, 0), dtype=np.float32)  # per slot of the state read
         self.vector_segments: list[tuple[str, int, int]] = []  # its vector files: name, first slot, slots
+        self._removal: threading.Thread | None = None  # removing the generation read, after ``save``
 
     # -- pairing -----------------------------------------------------------------------------------------
     def pair(self, claims: Sequence[Claim], embed: Callable[[Sequence[int]], np.ndarray], article_keys: Sequence[str]
@@ -369,9 +371,18 @@ class Incremental:
             shutil.rmtree(tmp, ignore_errors=True)
             return
         self.store.put_pair_state(state_id, self.key, generation, self.articles, len(self.state.slot_of), files)
-        if self.row and self.row["generation"] != generation:
-            shutil.rmtree(self.root / state_id / self.row["generation"], ignore_errors=True)
         self._tidy()
+        if self.row and self.row["generation"] != generation:  # removed while the run goes on (``wait``): freeing
+            # its gigabyte of files takes the file system a few tenths of a second at 100k claims
+            self._removal = threading.Thread(target=shutil.rmtree, args=(self.root / state_id / self.row["generation"],),
+                                             kwargs={"ignore_errors": True}, name="verify-state-removal")
+            self._removal.start()
+
+    def wait(self) -> None:
+        """Until the generation read is removed (``save`` starts that and returns)."""
+        if self._removal is not None:
+            self._removal.join()
+            self._removal = None
 
     def _sums(self, paths: list[Path]) -> dict[str, list[int]]:
         """The written files' sizes and checksums; for a file linked from the generation read (the same file), the
@@ -418,7 +429,7 @@ class Incremental:
         named = {(r["id"], r["generation"]) for r in rows[:STATES_KEPT]}
         for state_dir in self.root.iterdir():
             for gen in state_dir.iterdir() if state_dir.is_dir() else ():
-                if (state_dir.name, gen.name) not in named and time.time() - gen.stat().st_mtime > ORPHAN_AGE_S:
+                if (state_dir.name, gen.name) not in named and time.time() - _mtime(gen) > ORPHAN_AGE_S:
                     shutil.rmtree(gen, ignore_errors=True)
             if state_dir.is_dir() and not any(state_dir.iterdir()) and state_dir.name not in {r[0] for r in named}:
                 state_dir.rmdir()
@@ -478,6 +489,14 @@ class GroupIndex:
                 other = pair.b if pair.a.rebuts == pair.via else pair.a
                 out |= {q for q in self.touching(other.id) if _other(self.pairs[q], other.id).id == pair.via}
         return out
+
+
+def _mtime(path: Path) -> float:
+    """When ``path`` last changed; now when it is gone (another run removing it meanwhile)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return time.time()
 
 
 def _closure(start: set[Group], dependents: dict[Group, list[Group]]) -> set[Group]:

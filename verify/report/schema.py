@@ -260,10 +260,11 @@ def to_json_model(report: Report) -> ReportJSON:
                                            for key, items in _records(report).items()})
 
 
-def iter_json(report: Report) -> Iterator[str]:
+def iter_json(report: Report) -> Iterator[str | bytes | memoryview]:
     """The JSON report in pieces, one record at a time: the document ``ReportJSON`` describes, without
     holding it (or a model of every pair) in memory at once - 300k pairs took gigabytes that way. A piece is
-    text, or UTF-8 bytes already inert (``inert_json``): the lines a ``VerdictTable`` holds.
+    text, or UTF-8 bytes already inert (``inert_json``): the lines a table or ``StoredClaims`` holds, slices of a
+    stored state's files among them (memoryviews).
 
     The records are plain dicts built to the schema and serialized by pydantic's own JSON writer, without
     a model per record (validating 300k pairs took seconds): the bytes are those of ``model_dump_json``,

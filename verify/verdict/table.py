@@ -8,6 +8,10 @@ its pair, verdict name, confidence and pair id; for an assessment its group - an
 known, and makes records on demand: the views count and order pairs from the columns (``verify.report.view``) and
 read only the few they show; the JSON writer takes the lines as they are. A table is a ``Sequence`` like the tuple
 a ``Report`` otherwise holds, and equal to a tuple of the same records.
+
+Lines kept from an earlier run stay where the store keeps them (``StoredLines``: files of the pairing state mapped
+into memory, or the store's claim lines) and go into the report as runs - slices of what lies back to back - not
+one by one; ``StoredClaims`` is a run's claims with their lines.
 """
 
 from __future__ import annotations

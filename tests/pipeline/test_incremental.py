@@ -40,7 +40,7 @@ from verify.report import render_json
 from verify.report.schema import pair_line, to_json_model
 from verify.report.view import verdict_counts
 from verify.verdict.aggregate import Aggregator
-from verify.verdict.table import SEPARATOR, AssessmentTable, StoredLines, VerdictTable
+from verify.verdict.table import SEPARATOR, AssessmentTable, StoredLines, VerdictTable, offsets, packed
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTLETS = ("Wire One", "Daily Two", "Herald Three", "Post Four", "Ledger Five")
@@ -619,3 +619,15 @@ def test_the_generation_read_is_gone_when_the_run_returns(fake_settings, article
     (again,) = store.pair_states()
     assert again["generation"] != row["generation"]
     assert [p.name for p in (store.state_root() / row["id"]).iterdir()] == [again["generation"]]
+
+
+def test_packed_lines_are_found_by_their_offsets_and_taken_by_record():
+    lines = [b'{"a":1}', b'{"b":"\xc3\xa9"}', b"[]"]
+    data, lengths = packed(lines)
+    assert data == SEPARATOR.join(lines) + SEPARATOR and lengths.tolist() == [7, 10, 2]
+    empty, none = packed([])
+    assert empty == b"" and none.tolist() == []
+    stored = StoredLines([data], np.column_stack([np.zeros(3, np.int64), offsets(lengths), lengths]))
+    taken = stored.take(np.array([2, -1, 0]))
+    assert [taken.line(0), taken.line(2)] == [b"[]", b'{"a":1}'] and not taken.stored(1)
+    assert StoredLines([], np.zeros((0, 3))).take(np.array([-1, -1])).where.tolist() == [[-1, -1, -1]] * 2

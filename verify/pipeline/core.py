@@ -43,7 +43,7 @@ from verify.registry import EMBEDDERS, NLI_JUDGES
 from verify.verdict.aggregate import Aggregator, decision_key, shared_facts
 from verify.verdict.params import load_params
 from verify.verdict.rules import Thresholds
-from verify.verdict.table import SEPARATOR, AssessmentTable, StoredClaims, StoredLines, VerdictTable
+from verify.verdict.table import SEPARATOR, AssessmentTable, StoredClaims, StoredLines, VerdictTable, packed
 
 log = logging.getLogger(__name__)
 
@@ -333,9 +333,7 @@ class Pipeline:
         made = []
         for key in wanted:
             if key not in lines or len(lines[key][1]) != len(known[key]):
-                rendered = [claim_line(c) for c in known[key]]
-                lines[key] = (SEPARATOR.join(rendered) + SEPARATOR if rendered else b"",
-                              np.array([len(line) for line in rendered], dtype=np.int64))
+                lines[key] = packed([claim_line(c) for c in known[key]])
                 made.append((key, *lines[key]))
         if made:
             self.store.put_claim_lines(version, REPORT_VERSION, made)

@@ -76,7 +76,7 @@ from verify.records import (
 )
 from verify.report.schema import VERSION as REPORT_VERSION
 from verify.verdict.aggregate import Aggregator, clusters
-from verify.verdict.table import AssessmentTable, StoredLines, VerdictTable
+from verify.verdict.table import AssessmentTable, VerdictTable
 
 log = logging.getLogger(__name__)
 
@@ -261,26 +261,22 @@ class Incremental:
             stored = iter(old.read_assessments([ref_list[n] for n in positions if ref_list[n] >= 0]))
             return [next(stored) if ref_list[n] >= 0 else made[-1 - ref_list[n]] for n in positions]
 
-        stored = old.assessment_lines.where  # its report line: where the state holds it
-        where = stored[np.maximum(refs, 0)] if len(stored) else np.zeros((len(refs), 3), dtype=np.int64)
-        where[refs < 0] = -1
-        return AssessmentTable(groups, read, stored=StoredLines(old.assessment_lines.buffers, where))
+        return AssessmentTable(groups, read, stored=old.assessment_lines.take(refs))  # kept lines: where they lie
 
     def _with_stored(self, fresh: dict[int, PairVerdict], old: StoredVerdicts) -> VerdictTable:
         """Every pair's verdict: ``fresh`` where it has one, else the state's - its name, confidence, id and report
         line as stored, its record decoded from that line only when read."""
-        records = self.match  # every pair without a fresh verdict is held as it is (match >= 0)
+        records = self.match.copy()  # every pair without a fresh verdict is held as it is (match >= 0)
         names, confidences, ids = old.names[records], old.confidences[records], old.ids[records]
-        where = old.where[records]  # its report line: where the state holds it
         for p, v in fresh.items():
-            names[p], confidences[p], ids[p], where[p] = v.verdict, v.confidence, v.pair.id, -1
+            names[p], confidences[p], ids[p], records[p] = v.verdict, v.confidence, v.pair.id, -1
 
         def read(positions: Sequence[int]) -> list[PairVerdict]:
             rest = [p for p in positions if p not in fresh]
             stored = dict(zip(rest, old.verdicts([self.judgements[p] for p in rest], self.match[rest])))
             return [fresh[p] if p in fresh else stored[p] for p in positions]
 
-        return VerdictTable(self.pairs, names, confidences, ids, read, stored=StoredLines(old.lines.buffers, where))
+        return VerdictTable(self.pairs, names, confidences, ids, read, stored=old.lines.take(records))
 
     def _everything(self, aggregator: Aggregator, decide: Decide
                     ) -> tuple[VerdictTable, list[Cluster], AssessmentTable]:

@@ -25,7 +25,7 @@ from verify.records import Assessment, ClaimPair, Judgement, PairVerdict, eviden
 from verify.report.schema import VERSION as REPORT_VERSION
 from verify.report.schema import assessment_line, pair_line
 from verify.report.view import table_order
-from verify.verdict.table import SEPARATOR, AssessmentTable, RecordTable, StoredLines, VerdictTable
+from verify.verdict.table import SEPARATOR, AssessmentTable, RecordTable, StoredLines, VerdictTable, offsets, packed
 
 MAX_SEGMENTS = 16  # report-line and vector segments a generation may link before they are written into one
 SUM_THREADS = 4  # files checksummed at once
@@ -85,7 +85,7 @@ class StoredVerdicts:
             self.confidences = data["confidence"]
             self.ids = data["ids"].astype(object)
             self.segments: list[str] = data["segments"].tolist()
-            self.where = data["where"]  # per pair: its line's segment, number (in the segment) and length
+            self.where = data["where"]  # per pair: its line's segment, byte offset (in the segment) and length
             self.plain = data["plain"]  # per pair: no rebuttal link, no shared keys (its head line says nothing)
         self.plain_list: list[bool] = self.plain.tolist()
         self.head_lines = (folder / "heads.jsonl").read_text(encoding="utf-8").splitlines()
@@ -300,8 +300,7 @@ def write_runs(path: Path, table: RecordTable) -> np.ndarray:
         for run in table.runs(range(len(table))):
             handle.write(run)
             handle.write(SEPARATOR)
-    steps = lengths + len(SEPARATOR)
-    return np.column_stack([np.cumsum(steps) - steps, lengths])
+    return np.column_stack([offsets(lengths), lengths])
 
 
 def write_lines(folder: Path, table: RecordTable, order: Sequence[int], old: StoredVerdicts | None,
@@ -337,11 +336,9 @@ def write_lines(folder: Path, table: RecordTable, order: Sequence[int], old: Sto
     fresh = order[~kept[order]].tolist()
     if fresh or not names:
         name = f"pairs-{time.time_ns():x}-{os.getpid()}.jsonl"
-        chunks = [table.line(p) for p in fresh]
-        lengths = np.array([len(c) for c in chunks], dtype=np.int64)
-        where[fresh, 0], where[fresh, 2] = len(names), lengths
-        where[fresh, 1] = np.cumsum(lengths + len(SEPARATOR)) - (lengths + len(SEPARATOR))
-        write(folder / name, SEPARATOR.join(chunks) + SEPARATOR if chunks else b"")
+        data, lengths = packed([table.line(p) for p in fresh])
+        where[fresh, 0], where[fresh, 1], where[fresh, 2] = len(names), offsets(lengths), lengths
+        write(folder / name, data)
         names.append(name)
     return names, where
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 # The declared version of the verdict code (rules, aggregate, calibrate): bump it when they change
 # (tests/pipeline/test_versions.py fails until you do).
-VERSION = "8"
+VERSION = "9"
 
 # every rule a verdict can name: the pair rules in the order they are tried (verify.verdict.rules.RULES), then the
 # set-level rules of verify.verdict.aggregate (whose docstring gives the order they apply in)

@@ -30,6 +30,18 @@ T = TypeVar("T")
 Group = tuple[str, str]  # (claim id, other outlet): what one Assessment judges
 
 
+def packed(lines: Sequence[bytes]) -> tuple[bytes, np.ndarray]:
+    """Lines laid back to back as a ``StoredLines`` buffer holds them (each followed by SEPARATOR), and their
+    lengths."""
+    return (SEPARATOR.join(lines) + SEPARATOR if lines else b""), np.array([len(line) for line in lines], dtype=np.int64)
+
+
+def offsets(lengths: np.ndarray) -> np.ndarray:
+    """The byte offset of each line of these lengths, laid back to back as ``packed`` lays them."""
+    steps = np.asarray(lengths, dtype=np.int64) + len(SEPARATOR)
+    return np.cumsum(steps) - steps
+
+
 class StoredLines:
     """Records of ``report.json`` as a stored state keeps them: ``buffers[s]`` (bytes, or a file mapped in memory)
     holds records one after another, each followed by SEPARATOR; ``where[n]`` is record n's (buffer, byte offset,
@@ -47,6 +59,13 @@ class StoredLines:
 
     def __len__(self) -> int:
         return len(self.where)
+
+    def take(self, records: np.ndarray) -> StoredLines:
+        """The lines of these records, over the same buffers; a record -1 is not stored."""
+        records = np.asarray(records, dtype=np.int64)
+        where = self.where[np.maximum(records, 0)] if len(self.where) else np.zeros((len(records), 3), dtype=np.int64)
+        where[records < 0] = -1
+        return StoredLines(self.buffers, where)
 
     def stored(self, n: int) -> bool:
         return bool(self.where[n, 0] >= 0)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from verify.columns import claim_columns
 from verify.knowledge import Knowledge
 from verify.records import Claim, ClaimPair
 
@@ -66,8 +67,8 @@ def cross_source_pairs(claims: Sequence[Claim], within_source: bool = False) -> 
     if within_source:
         return n * (n - 1) // 2
     sizes: dict[str, int] = {}
-    for c in claims:
-        sizes[c.article_id] = sizes.get(c.article_id, 0) + 1
+    for article in claim_columns(claims).articles:
+        sizes[article] = sizes.get(article, 0) + 1
     return (n * n - sum(v * v for v in sizes.values())) // 2
 
 
@@ -206,11 +207,16 @@ def rebuttal_pairs(claims: Sequence[Claim], chosen: np.ndarray) -> dict[tuple[in
     """If X (another article) is paired with D and R rebuts D ("In fact, ..."), pair X with R too:
     {(min, max) index of X and R: index of D}, the first D in (pair, direction) order when several.
     ``chosen``: the pairs as rows (i, j)."""
-    index = {c.id: i for i, c in enumerate(claims)}
+    columns = claim_columns(claims)
+    rebutting = [(r, link) for r, link in enumerate(columns.rebuts) if link is not None]
     rebutters: dict[int, list[int]] = {}
-    for r, c in enumerate(claims):
-        if c.rebuts in index:
-            rebutters.setdefault(index[c.rebuts], []).append(r)
+    if not rebutting:
+        return {}
+    index = {i: n for n, i in enumerate(columns.ids)}
+    articles = columns.articles
+    for r, link in rebutting:
+        if link in index:
+            rebutters.setdefault(index[link], []).append(r)
     out: dict[tuple[int, int], int] = {}
     if not rebutters:
         return out
@@ -219,7 +225,7 @@ def rebuttal_pairs(claims: Sequence[Claim], chosen: np.ndarray) -> dict[tuple[in
     for i, j in sorted(map(tuple, rows[involved].tolist())):
         for x, d in ((i, j), (j, i)):
             for r in rebutters.get(d, []):
-                if claims[x].article_id != claims[r].article_id:  # always across articles
+                if articles[x] != articles[r]:  # always across articles
                     out.setdefault((min(x, r), max(x, r)), d)
     return out
 
@@ -313,8 +319,9 @@ class PairTable(Sequence[ClaimPair]):
 
     def ends(self, positions: Iterable[int]) -> list[tuple[str, str, str, str]]:
         """Per pair at these positions: its claim a's id and outlet, its claim b's id and outlet."""
-        claims, a, b = self.claims, self._a, self._b
-        return [(claims[a[p]].id, claims[a[p]].source, claims[b[p]].id, claims[b[p]].source) for p in positions]
+        columns, a, b = claim_columns(self.claims), self._a, self._b
+        ids, sources = columns.ids, columns.sources
+        return [(ids[a[p]], sources[a[p]], ids[b[p]], sources[b[p]]) for p in positions]
 
     def __len__(self) -> int:
         return len(self._s)
@@ -405,7 +412,7 @@ class Pairer:
             raise ValueError(f"{len(claims)} claims but {len(vectors)} vectors")
         vectors = np.asarray(vectors, dtype=np.float32)
         state = PairState(self, vectors.shape[1] if vectors.ndim == 2 else 0, self.approximate(len(claims)))
-        state.update(claims, vectors, unique_ids(c.id for c in claims))
+        state.update(claims, vectors, unique_ids(claim_columns(claims).ids))
         return list(self.finish(claims, vectors, state.candidates(vectors), state.method)[0])
 
     def finish(self, claims: Sequence[Claim], vectors: np.ndarray, pairs: np.ndarray, method: str,
@@ -538,7 +545,7 @@ class PairState:
         self.slot_of = slot_of
         cur = np.full(len(self.uid), -1, dtype=np.int64)
         cur[slot_of] = np.arange(n)
-        codes = np.unique(np.array([c.article_id for c in claims]), return_inverse=True)[1].ravel() if n else slot_of
+        codes = np.unique(np.array(claim_columns(claims).articles), return_inverse=True)[1].ravel() if n else slot_of
         ranks = self.rank[slot_of]
         old = np.nonzero(slot_of < first_new)[0]
         lists = self.knn[slot_of[old]]

@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import re
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -631,3 +632,53 @@ def test_packed_lines_are_found_by_their_offsets_and_taken_by_record():
     taken = stored.take(np.array([2, -1, 0]))
     assert [taken.line(0), taken.line(2)] == [b"[]", b'{"a":1}'] and not taken.stored(1)
     assert StoredLines([], np.zeros((0, 3))).take(np.array([-1, -1])).where.tolist() == [[-1, -1, -1]] * 2
+
+
+def test_the_state_is_read_on_a_thread_while_the_claims_are_extracted(fake_settings, articles, tmp_path, monkeypatch):
+    """``prefetch`` starts reading the state before extraction; the pairing takes what that thread read."""
+    store = Store(tmp_path / "s.sqlite")
+    Pipeline(fake_settings, store=store).run(articles[:-1])
+    events: list[tuple[str, str]] = []
+    read, extract = incremental.read_state, Pipeline.extract
+
+    def reading(*args):
+        events.append(("read", threading.current_thread().name))
+        return read(*args)
+
+    def extracting(self, arts, on_batch=None):
+        events.append(("extract", threading.current_thread().name))
+        return extract(self, arts, on_batch)
+
+    monkeypatch.setattr(incremental, "read_state", reading)
+    monkeypatch.setattr(Pipeline, "extract", extracting)
+    pipeline = Pipeline(fake_settings, store=store)
+    report = pipeline.run(articles)
+    assert sorted(events) == [("extract", "MainThread"), ("read", "verify-state-read")]
+    assert pipeline.last_pairing["incremental"]["state"] == "updated"
+    assert document(report) == document(scratch(fake_settings, articles))
+
+
+def test_a_state_moved_on_while_it_was_read_ahead_is_read_again(fake_settings, articles, tmp_path, monkeypatch):
+    """Another run moves the state on (and removes the generation being read ahead) while this one extracts its
+    claims: the pairing reads the new generation, and the report is the one from scratch."""
+    store = Store(tmp_path / "s.sqlite")
+    Pipeline(fake_settings, store=store).run(articles[:-2])
+    extract, read, nested, readers = Pipeline.extract, incremental.read_state, [], []
+
+    def reading(*args):
+        readers.append(threading.current_thread().name)
+        return read(*args)
+
+    def extracting(self, arts, on_batch=None):
+        if not nested:
+            nested.append(self)
+            Pipeline(fake_settings, store=store).run(articles[:-1])
+        return extract(self, arts, on_batch)
+
+    monkeypatch.setattr(Pipeline, "extract", extracting)
+    monkeypatch.setattr(incremental, "read_state", reading)
+    pipeline = Pipeline(fake_settings, store=store)
+    report = pipeline.run(articles)
+    assert readers == ["verify-state-read"] * 2 + ["MainThread"]  # ahead for both runs, then again for this one
+    assert nested and pipeline.last_pairing["incremental"]["state"] == "updated"
+    assert document(report) == document(scratch(fake_settings, articles))

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from verify import pairing as pair_mod
+from verify.columns import claim_columns
 from verify.config import Settings
 from verify.errors import ConfigError
 from verify.extract.values import Quantity
@@ -29,10 +30,22 @@ from verify.models.nli import judge_pairs, token_batches
 from verify.pairing import Pairer, PairState, cross_source_pairs, exact_neighbours
 from verify.pipeline.caches import CachedEmbedder, CachedJudge, LazyJudge
 from verify.pipeline.core import Pipeline
-from verify.pipeline.store import MIGRATIONS, Store, claim_from_dict, claim_from_row, claim_row
-from verify.records import Claim, TimeSpan
+from verify.pipeline.store import (
+    MIGRATIONS,
+    ClaimLines,
+    Store,
+    claim_from_dict,
+    claim_from_row,
+    claim_row,
+    claims_from_json,
+)
+from verify.records import Article, Claim, TimeSpan
+from verify.verdict.aggregate import facts_of, shared_facts
+from verify.verdict.table import StoredClaims
 
 from ..conftest import SEEDS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # -- NLI batching and backends ------------------------------------------------------------------------
 
@@ -191,9 +204,12 @@ def test_claims_survive_the_store_unchanged(tmp_path):
 
 def test_claims_report_lines_are_kept_per_extractor_and_report_schema(tmp_path):
     store = Store(tmp_path / "s.sqlite")
-    store.put_claim_lines("v1", "2", [("k", b"a,\n    bc,\n    ", np.array([1, 2]))])
-    ((lines, lengths),) = store.get_claim_lines("v1", "2", ["k", "missing"]).values()
-    assert lines == b"a,\n    bc,\n    " and lengths.tolist() == [1, 2]
+    kept = ClaimLines(b"a,\n    bc,\n    ", np.array([1, 2]), ["c:1", "c:2"], {1: "c:0"}, [("Expo 2030", "2030", 1)])
+    store.put_claim_lines("v1", "2", [("k", kept), ("none", ClaimLines(b"", np.zeros(0), [], {}, []))])
+    (back, empty) = store.get_claim_lines("v1", "2", ["k", "missing", "none"]).values()
+    assert back.lines == kept.lines and back.lengths.tolist() == [1, 2]
+    assert (back.ids, back.rebuts, back.facts) == (kept.ids, kept.rebuts, kept.facts)
+    assert (empty.ids, empty.lengths.tolist()) == ([], [])
     assert store.get_claim_lines("v2", "2", ["k"]) == {} and store.get_claim_lines("v1", "3", ["k"]) == {}
 
 
@@ -523,8 +539,51 @@ def test_claims_lines_are_found_for_articles_in_any_order_repeated_or_empty(tmp_
 
     pipeline = Pipeline(Settings(embed_model="hash", nli_model="keyword"), store=Store(tmp_path / "s.sqlite"))
     claim = Claim("c:0", "a:1", "Wire", "It fell in 1945 é.", "It fell in 1945 é.", (0, 18))
-    known = {"k1": [claim, replace(claim, id="c:1")], "k2": [], "k3": [replace(claim, id="c:3", article_id="a:3")]}
+    known = {"k1": [claim, replace(claim, id="c:1", rebuts="c:0")], "k2": [],
+             "k3": [replace(claim, id="c:3", article_id="a:3", source="Post")]}
+    article = {k: Article(f"a:{k[1]}", "", "Post" if k == "k3" else "Wire", None, None, None, "", "", (0,)) for k in known}
     for keys in (["k1", "k2", "k3"], ["k2", "k1", "k3", "k1", "k2"], ["k2"]):
-        claims = pipeline._with_lines("v1", keys, known)
+        claims = pipeline._with_lines("v1", [article[k] for k in keys], keys, dict(known))
         assert list(claims) == [c for k in keys for c in known[k]]
         assert [claims.line(n) for n in range(len(claims))] == [claim_line(c) for c in claims]
+        assert claim_columns(claims) == claim_columns(list(claims))  # the columns kept: those of the records
+
+
+def test_stored_claims_are_decoded_an_article_at_a_time_when_read(fake_settings, tmp_path, monkeypatch):
+    """A second run over the same articles reads the stored claims' columns, lines and facts' entries, and decodes
+    an article's claims only when one of them is read; what it reads is what the first run extracted."""
+    from verify.pipeline import core
+
+    settings = fake_settings.model_copy(update={"store": tmp_path / "s.sqlite"})
+    pipeline = Pipeline(settings)
+    articles = pipeline.ingest([SEEDS, ROOT / "tests" / "fixtures" / "topics"])
+    first = list(pipeline.extract(articles))
+    decoded: list[int] = []
+    monkeypatch.setattr(core, "claims_from_json", lambda blob: decoded.append(1) or claims_from_json(blob))
+    again = Pipeline(settings).extract(articles)
+    assert isinstance(again, StoredClaims) and decoded == []
+    assert claim_columns(again) == claim_columns(first) and len(again) == len(first)
+    assert facts_of(again.facts) == shared_facts(first, pipeline.knowledge)
+    assert again[-1] == first[-1] and decoded == [1]  # the last article's claims only
+    assert again == first and again[1:3] == first[1:3] and len(decoded) == len({c.article_id for c in first})
+
+
+def test_a_store_can_be_closed_on_another_thread(tmp_path):
+    """The collector may free a store on whichever thread allocates (a run's state reader): closing it there works."""
+    import threading
+
+    store = Store(tmp_path / "s.sqlite")
+    store.put_claims("v1", [("k", [])])
+    errors: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            store._closer()
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=close)
+    thread.start()
+    thread.join()
+    assert errors == [] and not store._closer.alive
+    assert Store(tmp_path / "s.sqlite").get_claims("v1", ["k"]) == {"k": []}

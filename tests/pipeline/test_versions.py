@@ -26,7 +26,7 @@ UPDATE = "python -m tests.pipeline.test_versions --update"
 COVERS: dict[str, tuple[str, ...]] = {
     "verify.ingest": ("verify/ingest/",),
     "verify.extract": ("verify/extract/", "verify/nlp.py", "verify/knowledge/__init__.py", "verify/records.py"),
-    "verify.pipeline": ("verify/pipeline/core.py", "verify/pipeline/store.py", "verify/pairing.py"),
+    "verify.pipeline": ("verify/pipeline/core.py", "verify/pipeline/store.py", "verify/pairing.py", "verify/columns.py"),
     "verify.models": ("verify/models/embed.py", "verify/models/nli.py", "verify/models/runtime.py",
                       "verify/models/fakes.py"),
     "verify.verdict": ("verify/verdict/",),

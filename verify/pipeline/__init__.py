@@ -3,4 +3,4 @@ under which keys (caches) and the store (store)."""
 
 # The declared version of the flow (core), pairing and the store: bump it when they change
 # (tests/pipeline/test_versions.py fails until you do).
-VERSION = "14"
+VERSION = "15"

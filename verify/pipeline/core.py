@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from verify import __version__
+from verify.columns import ClaimColumns, claim_columns
 from verify.config import Settings
 from verify.errors import InputError
 from verify.extract.claims import ClaimExtractor, extractor_version
@@ -37,10 +38,10 @@ from verify.pipeline.caches import (
 )
 from verify.pipeline.engine_local import import_spacy, local_embedder, local_judge
 from verify.pipeline.incremental import Incremental, state_key
-from verify.pipeline.store import Store, article_key
+from verify.pipeline.store import ClaimLines, Store, article_key, claims_from_json
 from verify.records import Article, Claim, Judgement, PairVerdict, Report, short_hash
 from verify.registry import EMBEDDERS, NLI_JUDGES
-from verify.verdict.aggregate import Aggregator, decision_key, shared_facts
+from verify.verdict.aggregate import Aggregator, decision_key, fact_keys, facts_of, shared_facts
 from verify.verdict.params import load_params
 from verify.verdict.rules import Thresholds
 from verify.verdict.table import SEPARATOR, AssessmentTable, StoredClaims, StoredLines, VerdictTable, packed
@@ -215,6 +216,11 @@ class Pipeline:
     def _run(self, articles: Sequence[Article], progress: ProgressFactory, timings: dict[str, float],
              run_id: int) -> Report:
         s = self.settings
+        pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
+        incremental = self._incremental(pairer)
+        keys = {a.id: article_key(a) for a in articles}
+        if incremental is not None:  # the stored state read on a thread while the claims are extracted
+            incremental.prefetch(list(keys.values()))
         with _timed(timings, "claims"):
             claims = self.extract(articles, progress("claims", len(articles)))
         on_embed = progress("embed", len(claims))
@@ -229,13 +235,10 @@ class Pipeline:
 
         timings["embed"] = 0.0
         with _timed(timings, "pair"):
-            pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
-            incremental = self._incremental(pairer)
             if incremental is None:
                 pairs = pairer.pair(claims, embed(range(len(claims))))
             else:  # pairs among claims the store has seen come from its pairing state, and their vectors
-                keys = {a.id: article_key(a) for a in articles}
-                pairs = incremental.pair(claims, embed, [keys[c.article_id] for c in claims])
+                pairs = incremental.pair(claims, embed, [keys[a] for a in claim_columns(claims).articles])
             self.last_pairing = dict(pairer.stats) | ({"incremental": incremental.stats} if incremental else {})
         timings["pair"] -= timings["embed"]
         with _timed(timings, "nli"):
@@ -264,7 +267,8 @@ class Pipeline:
         log.info("%d articles, %d claims, %d pairs", len(articles), len(claims), len(pairs))
         verdicts = verdicts if isinstance(verdicts, VerdictTable) else tuple(verdicts)  # a table: records made when read
         claims = claims if isinstance(claims, StoredClaims) else tuple(claims)  # its report lines kept
-        facts = tuple(shared_facts(claims, self.knowledge))
+        facts = tuple(facts_of(claims.facts) if isinstance(claims, StoredClaims) and claims.facts is not None
+                      else shared_facts(claims, self.knowledge))
         if incremental is not None:
             incremental.wait()  # the generation it read is removed meanwhile
         return Report(tuple(articles), claims, verdicts, tuple(clusters), meta, facts,
@@ -301,12 +305,13 @@ class Pipeline:
 
     def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> Sequence[Claim]:
         """Claims of every article; an article already in the store (same content, same rules) is not re-read. With a
-        store, a ``StoredClaims`` (the claims' report lines as the store keeps them ride along)."""
+        store, a ``StoredClaims``: the stored ones decoded only where read, their report lines, columns and shared
+        facts' entries as the store keeps them riding along."""
         if self.store is None:
             return self._extract(articles, on_batch)
         version = extractor_version(self.knowledge, self.nlp)
         keys = [article_key(a) for a in articles]
-        known = self.store.get_claims(version, list(dict.fromkeys(keys)))
+        known: dict[str, Any] = self.store.get_claim_rows(version, list(dict.fromkeys(keys)))
         todo = [a for a, k in zip(articles, keys) if k not in known]
         if on_batch and len(articles) > len(todo):
             on_batch(len(articles) - len(todo))
@@ -319,33 +324,46 @@ class Pipeline:
             self.store.put_articles(todo)
             self.store.put_claims(version, new.items())
             known |= new
-        return self._with_lines(version, keys, known)
+        return self._with_lines(version, articles, keys, known)
 
-    def _with_lines(self, version: str, keys: Sequence[str], known: dict[str, list[Claim]]) -> StoredClaims:
-        """The claims of these articles in order, with their lines of ``report.json`` as the store keeps them (made
-        and stored for the articles it has none for): the JSON report copies them a run per article."""
+    def _with_lines(self, version: str, articles: Sequence[Article], keys: Sequence[str], known: dict[str, Any]
+                    ) -> StoredClaims:
+        """The claims of these articles in order (``known``: per key, its claims or their stored JSON), with what the
+        store keeps per article (``ClaimLines``: made and stored for the articles it has none for): the JSON report
+        copies their lines a run per article, the pairing reads their columns, the shared facts their entries."""
         from verify.report.schema import VERSION as REPORT_VERSION
         from verify.report.schema import claim_line
+        from verify.verdict import VERSION as VERDICT_VERSION
 
         assert self.store is not None
+        derived = f"{REPORT_VERSION}/{VERDICT_VERSION}"  # the lines' schema, the facts' rules
         wanted = list(dict.fromkeys(keys))
-        lines = self.store.get_claim_lines(version, REPORT_VERSION, wanted)
+        lines = self.store.get_claim_lines(version, derived, wanted)
         made = []
         for key in wanted:
-            if key not in lines or len(lines[key][1]) != len(known[key]):
-                lines[key] = packed([claim_line(c) for c in known[key]])
-                made.append((key, *lines[key]))
+            if key not in lines:
+                claims = known[key] = known[key] if isinstance(known[key], list) else claims_from_json(known[key])
+                data, lengths = packed([claim_line(c) for c in claims])
+                lines[key] = ClaimLines(data, lengths, [c.id for c in claims],
+                                        {n: c.rebuts for n, c in enumerate(claims) if c.rebuts is not None},
+                                        [(e, v, n) for n, c in enumerate(claims) for e, v in fact_keys(c, self.knowledge)])
+                made.append((key, lines[key]))
         if made:
-            self.store.put_claim_lines(version, REPORT_VERSION, made)
+            self.store.put_claim_lines(version, derived, made)
         buffer_of = {key: n for n, key in enumerate(wanted)}
-        counts = np.array([len(lines[key][1]) for key in keys], dtype=np.int64)
-        lengths = np.concatenate([np.zeros(0, dtype=np.int64), *(lines[key][1] for key in keys)])
+        counts = np.array([len(lines[key].ids) for key in keys], dtype=np.int64)
+        lengths = np.concatenate([np.zeros(0, dtype=np.int64), *(lines[key].lengths for key in keys)])
         steps = lengths + len(SEPARATOR)
         starts = np.concatenate([[0], np.cumsum(steps)])  # as if the articles' lines lay back to back
         firsts = np.repeat(starts[np.cumsum(counts) - counts], counts)  # where each claim's article starts
         where = np.column_stack([np.repeat([buffer_of[key] for key in keys], counts), starts[:-1] - firsts, lengths])
-        stored = StoredLines([lines[key][0] for key in wanted], where)
-        return StoredClaims((c for k in keys for c in known[k]), stored)
+        columns = ClaimColumns([i for key in keys for i in lines[key].ids],
+                               [a.id for a, n in zip(articles, counts.tolist()) for _ in range(n)],
+                               [a.source for a, n in zip(articles, counts.tolist()) for _ in range(n)],
+                               [lines[key].rebuts.get(n) for key in keys for n in range(len(lines[key].ids))])
+        facts = [(e, v, a.source, lines[key].ids[n]) for a, key in zip(articles, keys) for e, v, n in lines[key].facts]
+        return StoredClaims([known[key] for key in keys], counts.tolist(), columns, claims_from_json,
+                            StoredLines([lines[key].lines for key in wanted], where), facts)
 
     def _extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None) -> list[Claim]:
         if self.settings.engine == "ray":

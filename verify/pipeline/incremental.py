@@ -45,11 +45,15 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from verify.columns import claim_columns
 from verify.pairing import Pairer, PairState, PairTable, unique_ids
 from verify.pipeline.state_files import (
     Group,
@@ -128,6 +132,7 @@ class Incremental:
         self.stored_vectors = np.zeros((0, 0), dtype=np.float32)  # per slot of the state read
         self.vector_segments: list[tuple[str, int, int]] = []  # its vector files: name, first slot, slots
         self._removal: threading.Thread | None = None  # removing the generation read, after ``save``
+        self._reading: tuple[str, str, Future[_Read | None]] | None = None  # a state read ahead (``prefetch``)
 
     # -- pairing -----------------------------------------------------------------------------------------
     def pair(self, claims: Sequence[Claim], embed: Callable[[Sequence[int]], np.ndarray], article_keys: Sequence[str]
@@ -137,7 +142,7 @@ class Incremental:
         vector of (the same claim of the same article, under the same embedding model: the state key)."""
         approximate = self.pairer.approximate(len(claims))
         self.articles, self.claims = sorted(set(article_keys)), claims
-        uids = unique_ids(f"{k}/{c.id}" for k, c in zip(article_keys, claims))
+        uids = unique_ids(f"{k}/{i}" for k, i in zip(article_keys, claim_columns(claims).ids))
         self.state, self.row, self.old = self._load(approximate)
         vectors, held = self._vectors(uids, embed)
         reused = self.state is not None
@@ -307,40 +312,60 @@ class Incremental:
         return out
 
     # -- the stored state --------------------------------------------------------------------------------
+    def prefetch(self, article_keys: Sequence[str]) -> None:
+        """Start reading the state ``pair`` will pick for these articles on a thread of its own (``read_state``)
+        while the claims are extracted: checksumming and reading about a gigabyte at 100k claims wait on the disk
+        and on zlib, which let go of the interpreter lock, so the read goes on beside extraction instead of after
+        it. The thread holds nothing of the store (a SQLite connection is used and closed on its own thread)."""
+        row = self._pick(sorted(set(article_keys)))
+        if row is None:
+            return
+        future: Future[_Read | None] = Future()
+        read = partial(read_state, self.root / row["id"] / row["generation"], row["files"], self.pairer,  # type: ignore[operator]
+                       self.scores_key)
+
+        def run() -> None:
+            try:
+                future.set_result(read())
+            except BaseException as exc:  # noqa: BLE001 - handed to ``_load``, which judges it as if it had read it
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="verify-state-read", daemon=True).start()
+        self._reading = (row["id"], row["generation"], future)
+
+    def _pick(self, articles: Sequence[str]) -> dict[str, Any] | None:
+        """The register row of the state of this key that shares the most of these articles; None when there is no
+        store folder or none shares KEEP_SHARE of them."""
+        if self.root is None:
+            return None
+        mine = set(articles)
+        best = max(self.store.pair_states(self.key), key=lambda r: len(mine & set(r["articles"])), default=None)
+        if best is None or len(mine & set(best["articles"])) < KEEP_SHARE * len(mine):
+            return None
+        return best
+
     def _load(self, approximate: bool) -> tuple[PairState | None, dict[str, Any] | None, StoredVerdicts | None]:
         """The best state of this key moved to nothing yet, its register row and its verdicts; Nones when there is
         none worth updating or it cannot be trusted."""
-        if self.root is None:
+        best = self._pick(self.articles)
+        if best is None:
             return None, None, None
-        mine = set(self.articles)
-        best = max(self.store.pair_states(self.key), key=lambda r: len(mine & set(r["articles"])), default=None)
-        if best is None or len(mine & set(best["articles"])) < KEEP_SHARE * len(mine):
-            return None, None, None
-        folder = self.root / best["id"] / best["generation"]
+        reading, self._reading = self._reading, None
         try:
-            check_files(folder, best["files"])
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-            if (meta["format"], meta["approximate"]) != (FORMAT, approximate):
-                self._drop(best)  # another mode (the corpus crossed the ANN threshold): start afresh
-                return None, None, None
-            dim = int(meta["dim"])
-            with np.load(folder / "pairing.npz", allow_pickle=False) as arrays:
-                index = load_index(folder / "index.usearch") if approximate else None
-                state = PairState.from_arrays(self.pairer, dim, approximate, dict(arrays), index)
-            segments = [(name, int(first), int(count)) for name, first, count in meta["vectors"]]
-            vectors = read_vectors(folder, segments, len(state.uid), dim)
-            if state.alive.sum() < KEEP_SHARE * len(state.alive):
-                self._drop(best)  # mostly claims long gone: cheaper to start afresh than to carry them
-                return None, None, None
-            # scores of another NLI model (or backend) are not this one's: then the pairing alone is kept
-            verdicts = (StoredVerdicts(folder, meta["verdict_key"], meta["report_version"])
-                        if meta["scores_key"] == self.scores_key else None)
+            if reading is not None and reading[:2] == (best["id"], best["generation"]):
+                read = reading[2].result()
+            else:  # nothing read ahead, or another run moved the state on meanwhile
+                read = read_state(self.root / best["id"] / best["generation"], best["files"], self.pairer,  # type: ignore[operator]
+                                  self.scores_key)
         except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
             log.warning("the stored pairing %s cannot be trusted (%s); pairing afresh", best["id"], exc)
             self._drop(best)
             return None, None, None
-        self.stored_vectors, self.vector_segments = vectors, segments
-        return state, best, verdicts
+        if read is None or read.state.approximate != approximate:
+            self._drop(best)  # another format, mostly claims long gone (cheaper to start afresh than to carry them),
+            return None, None, None  # or another mode (the corpus crossed the ANN threshold): start afresh
+        self.stored_vectors, self.vector_segments = read.vectors, read.segments
+        return read.state, best, read.verdicts
 
     def _drop(self, row: dict[str, Any]) -> None:
         """Forget a state's generation (unless another run has moved it on meanwhile)."""
@@ -433,16 +458,50 @@ class Incremental:
             shutil.rmtree(self.root / row["id"], ignore_errors=True)
 
 
+def read_state(folder: Path, files: dict[str, list[int]], pairer: Pairer, scores_key: str) -> _Read | None:
+    """A state's generation folder checked against its registered ``files`` and read; None when it is of another
+    format or holds mostly claims long gone. Raises what an untrustworthy state raises. Touches no store: it runs
+    on ``Incremental.prefetch``'s thread."""
+    check_files(folder, files)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    if meta["format"] != FORMAT:
+        return None
+    dim, approximate = int(meta["dim"]), bool(meta["approximate"])
+    with np.load(folder / "pairing.npz", allow_pickle=False) as arrays:
+        index = load_index(folder / "index.usearch") if approximate else None
+        state = PairState.from_arrays(pairer, dim, approximate, dict(arrays), index)
+    if state.alive.sum() < KEEP_SHARE * len(state.alive):
+        return None
+    segments = [(name, int(first), int(count)) for name, first, count in meta["vectors"]]
+    vectors = read_vectors(folder, segments, len(state.uid), dim)
+    # scores of another NLI model (or backend) are not this one's: then the pairing alone is kept
+    verdicts = (StoredVerdicts(folder, meta["verdict_key"], meta["report_version"])
+                if meta["scores_key"] == scores_key else None)
+    return _Read(state, vectors, segments, verdicts)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A stored state as ``Incremental._read`` reads it: its pairing, vectors per slot, vector segments and verdicts
+    (None when its scores are another model's)."""
+
+    state: PairState
+    vectors: np.ndarray
+    segments: list[tuple[str, int, int]]
+    verdicts: StoredVerdicts | None
+
+
 class GroupIndex:
     """The groups (claim id, other outlet) of a pair list, as the verdict logic forms them. ``rows``: per pair, the
     indices of its claims in ``claims``."""
 
     def __init__(self, pairs: Sequence[ClaimPair], rows: np.ndarray, claims: Sequence[Claim]) -> None:
         self.pairs = pairs
+        columns = claim_columns(claims)
         self.code: dict[str, int] = {}  # claim id -> its number (one per id, however often the claim is given)
-        ids = np.array([self.code.setdefault(c.id, len(self.code)) for c in claims], dtype=np.int64)
+        ids = np.array([self.code.setdefault(i, len(self.code)) for i in columns.ids], dtype=np.int64)
         outlets: dict[str, int] = {}
-        sources = np.array([outlets.setdefault(c.source, len(outlets)) for c in claims], dtype=np.int64)
+        sources = np.array([outlets.setdefault(o, len(outlets)) for o in columns.sources], dtype=np.int64)
         rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
         cross = np.nonzero(sources[rows[:, 0]] != sources[rows[:, 1]])[0]
         ends, owners = np.concatenate([ids[rows[cross, 0]], ids[rows[cross, 1]]]), np.concatenate([cross, cross])

@@ -268,7 +268,7 @@ def write_verdicts(folder: Path, slots: np.ndarray, judgements: Sequence[Judgeme
         heads[same] = np.asarray(old.head_lines, dtype=object)[match[same]]  # type: ignore[union-attr]
     for p in np.nonzero(~same)[0].tolist():
         heads[p] = json.dumps([pairs.via[p], list(pairs.shared[p])])
-    write(folder / "heads.jsonl", ("\n".join(heads.tolist()) + "\n").encode())
+    write(folder / "heads.jsonl", "".join(head + "\n" for head in heads.tolist()).encode())  # none: empty
     kept = np.asarray(kept, dtype=np.int64)
     held = kept >= 0
     fresh = np.nonzero(~held)[0].tolist()

@@ -17,7 +17,7 @@ import socket
 import sqlite3
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +82,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         ("CREATE TABLE claim_lines (content_hash TEXT NOT NULL, extractor TEXT NOT NULL, report TEXT NOT NULL,"
          " lines BLOB NOT NULL, lengths BLOB NOT NULL, PRIMARY KEY (content_hash, extractor, report))"),
     ),
+    ("014_claim_lines_dropped", "DROP TABLE claim_lines"),  # a cache: made again, with the claims' columns
+    (
+        "015_claim_lines_with_columns",
+        ("CREATE TABLE claim_lines (content_hash TEXT NOT NULL, extractor TEXT NOT NULL, report TEXT NOT NULL,"
+         " lines BLOB NOT NULL, lengths BLOB NOT NULL, ids TEXT NOT NULL, rebuts TEXT NOT NULL, facts TEXT NOT NULL,"
+         " PRIMARY KEY (content_hash, extractor, report))"),
+    ),
 ]
 STALE_AFTER_HOURS = 24  # a run of another machine still "running" after this long is marked stale
 TABLES = ("articles", "claims", "claim_lines", "embeddings", "nli_scores", "verdicts", "runs", "pair_states",
           "ingest_files")
+
+
+@dataclass(frozen=True)
+class ClaimLines:
+    """What the store keeps of an article's claims for a report schema: their lines of ``report.json``, each followed
+    by the report's separator (``lines``), each line's length, the claims' ids, rebuttal links by position and
+    entries of the shared facts (entity, value, position)."""
+
+    lines: bytes
+    lengths: np.ndarray
+    ids: list[str]
+    rebuts: dict[int, str]
+    facts: list[tuple[str, str, int]]
 
 
 class Store:
@@ -94,7 +114,9 @@ class Store:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(str(path), timeout=30)
+            # not tied to its thread: the store is used by one thread at a time, but the collector may free it (and
+            # close it) on any thread that happens to allocate - a run's state reader, its report writer
+            self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
             # closed (its WAL written back into the file) when the store is freed or, at the latest, as the process
             # exits - also where the CLI leaves the run's objects to the exit unfreed (verify.cli.app.main)
             self._closer = weakref.finalize(self, self.db.close)
@@ -159,9 +181,11 @@ class Store:
             )
 
     def get_claims(self, extractor: str, keys: Sequence[str]) -> dict[str, list[Claim]]:
-        rows = self._select("claims", "claims", "content_hash", extractor, keys, model_column="extractor")
-        return {key: [claim_from_row(c) if isinstance(c, list) else claim_from_dict(c) for c in json.loads(blob)]
-                for key, blob in rows}
+        return {key: claims_from_json(blob) for key, blob in self.get_claim_rows(extractor, keys).items()}
+
+    def get_claim_rows(self, extractor: str, keys: Sequence[str]) -> dict[str, str]:
+        """Per article key, its claims as stored (JSON, not decoded: ``claims_from_json`` decodes them)."""
+        return dict(self._select("claims", "claims", "content_hash", extractor, keys, model_column="extractor"))
 
     def put_claims(self, extractor: str, items: Iterable[tuple[str, Sequence[Claim]]]) -> None:
         with self.db:
@@ -170,22 +194,28 @@ class Store:
                 [(key, extractor, json.dumps([claim_row(c) for c in claims])) for key, claims in items],
             )
 
-    def get_claim_lines(self, extractor: str, report: str, keys: Sequence[str]) -> dict[str, tuple[bytes, np.ndarray]]:
-        """Per article key, its claims' records in ``report.json`` (schema ``report``) as ``put_claim_lines`` stored
-        them: the lines, each followed by the report's separator, and each line's length."""
-        rows = self._select("lines, lengths", "claim_lines", "content_hash", f"{extractor}\x00{report}", keys,
-                            model_column="extractor || char(0) || report")
-        return {key: (lines, np.frombuffer(lengths, dtype=np.int64)) for key, lines, lengths in rows}
+    def get_claim_lines(self, extractor: str, report: str, keys: Sequence[str]) -> dict[str, ClaimLines]:
+        """Per article key, what ``put_claim_lines`` stored for its claims under report version ``report``."""
+        rows = self._select("lines, lengths, ids, rebuts, facts", "claim_lines", "content_hash",
+                            f"{extractor}\x00{report}", keys, model_column="extractor || char(0) || report")
+        out = {}
+        for key, lines, lengths, ids, rebuts, facts in rows:
+            sizes = np.frombuffer(lengths, dtype=np.int64)
+            out[key] = ClaimLines(lines, sizes, ids.split("\n") if sizes.size else [],
+                                  {int(n): link for n, link in json.loads(rebuts)},
+                                  [(e, v, int(n)) for e, v, n in json.loads(facts)])
+        return out
 
-    def put_claim_lines(self, extractor: str, report: str, items: Iterable[tuple[str, bytes, np.ndarray]]) -> None:
-        """Store (article key, lines, lengths) items (see ``get_claim_lines``); a store that cannot be written to
-        keeps what it has (the lines are made again next time)."""
+    def put_claim_lines(self, extractor: str, report: str, items: Iterable[tuple[str, ClaimLines]]) -> None:
+        """Store (article key, ClaimLines) items; a store that cannot be written to keeps what it has (they are
+        made again next time)."""
         try:
             with self.db:
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO claim_lines (content_hash, extractor, report, lines, lengths) VALUES (?, ?, ?, ?, ?)",
-                    [(key, extractor, report, lines, np.asarray(lengths, dtype=np.int64).tobytes())
-                     for key, lines, lengths in items])
+                    "INSERT OR REPLACE INTO claim_lines (content_hash, extractor, report, lines, lengths, ids, rebuts,"
+                    " facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(key, extractor, report, x.lines, np.asarray(x.lengths, dtype=np.int64).tobytes(), "\n".join(x.ids),
+                      json.dumps(sorted(x.rebuts.items())), json.dumps(x.facts)) for key, x in items])
         except sqlite3.DatabaseError as exc:
             log.warning("%s: claims' report lines not stored (%s)", self.path, exc)
 
@@ -363,6 +393,11 @@ def claim_from_row(row: list[Any]) -> Claim:
     return Claim(claim_id, article_id, source, text, standalone, (span[0], span[1]), attribution, tuple(entities),
                  tuple(numbers), tuple(dates), index, rebuts, TimeSpan(*time) if time else None, tuple(entity_types),
                  tuple(Quantity(low, math.inf if high is None else high, *rest) for low, high, *rest in quantities))
+
+
+def claims_from_json(blob: str) -> list[Claim]:
+    """An article's claims as ``Store.put_claims`` stored them."""
+    return [claim_from_row(c) if isinstance(c, list) else claim_from_dict(c) for c in json.loads(blob)]
 
 
 def claim_from_dict(d: dict[str, Any]) -> Claim:

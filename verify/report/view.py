@@ -10,12 +10,13 @@ import dataclasses
 import heapq
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from verify.columns import claim_columns
 from verify.records import Article, Claim, Cluster, PairVerdict, Report, SharedFact
 from verify.verdict.table import VerdictTable, names_and_confidences, pair_ids, read
 
@@ -188,13 +189,31 @@ def reads_differently(claim: Claim) -> bool:
     return one_line(claim.standalone) != one_line(claim.text)
 
 
+class ClaimsById(Mapping[str, Claim]):
+    """A report's claims by id (the last of a repeated id), each found by its id's position and read only when looked
+    up: a report's 100k stored claims are not decoded for the few a summary names."""
+
+    def __init__(self, claims: Sequence[Claim]) -> None:
+        self.all = claims
+        self.at = {claim_id: n for n, claim_id in enumerate(claim_columns(claims).ids)}
+
+    def __getitem__(self, claim_id: str) -> Claim:
+        return self.all[self.at[claim_id]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.at)
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class View:
     """Look-ups the renderers share: articles by id, claims by id, claims per article, pairs per verdict."""
 
     report: Report
     articles: dict[str, Article]
-    claims: dict[str, Claim]
+    claims: Mapping[str, Claim]
     claim_counts: Counter[str]
     verdicts: dict[str, list[PairVerdict]]  # each verdict's pairs in report order: sorted once, not per section
     totals: dict[str, int]  # pairs per verdict (``verdicts`` may hold only the first few, see ``of``)
@@ -212,8 +231,8 @@ class View:
         return cls(
             report=report,
             articles={a.id: a for a in report.articles},
-            claims={c.id: c for c in report.claims},
-            claim_counts=Counter(c.article_id for c in report.claims),
+            claims=ClaimsById(report.claims),
+            claim_counts=Counter(claim_columns(report.claims).articles),
             verdicts=verdicts,
             totals=verdict_counts(report),
         )

@@ -36,7 +36,7 @@ In this order:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -380,21 +380,31 @@ def shared_facts(claims: Sequence[Claim], knowledge: Any = None) -> list[SharedF
     """Agreement below the sentence: the same date or number given with the same specific entity (of a
     distinct NER type: an event, a monument, a person, not a country) by claims of two or more outlets."""
     knowledge = knowledge if knowledge is not None else default_knowledge()
+    return facts_of((entity, value, c.source, c.id) for c in claims for entity, value in fact_keys(c, knowledge))
+
+
+def fact_keys(claim: Claim, knowledge: Any) -> list[tuple[str, str]]:
+    """The (entity, value) keys a claim gives the shared facts: each of its dates and numbers with a unit with each
+    of its distinct, not generic entities (none for most claims)."""
+    values = (*claim.dates, *number_keys(q for q in claim.quantities if q.unit))
+    if not values:
+        return []
     generic = getattr(knowledge, "generic", frozenset())
-    groups: dict[tuple[str, str], list[Claim]] = {}
-    for c in claims:
-        values = (*c.dates, *number_keys(q for q in c.quantities if q.unit))
-        if not values:  # most claims: no date, no number with a unit
-            continue
-        for entity in [e for e, t in typed(c, knowledge) if t in DISTINCT_TYPES and e not in generic]:
-            for value in values:
-                groups.setdefault((entity, value), []).append(c)
+    return [(entity, value) for entity, t in typed(claim, knowledge) if t in DISTINCT_TYPES and entity not in generic
+            for value in values]
+
+
+def facts_of(entries: Iterable[tuple[str, str, str, str]]) -> list[SharedFact]:
+    """The shared facts of (entity, value, outlet, claim id) entries in claim order (``fact_keys`` of each claim)."""
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for entity, value, source, claim_id in entries:
+        groups.setdefault((entity, value), []).append((source, claim_id))
     out = []
     for (entity, value), members in groups.items():
-        sources = tuple(sorted({c.source for c in members}))
+        sources = tuple(sorted({source for source, _ in members}))
         if len(sources) >= 2:
-            out.append(SharedFact(entity, value, sources, tuple(c.id for c in members)))
+            out.append(SharedFact(entity, value, sources, tuple(claim_id for _, claim_id in members)))
     return sorted(out, key=lambda f: (-len(f.sources), f.entity, f.value))
 
 
-__all__ = ["Aggregator", "Thresholds", "clusters", "decision_key", "rules_version", "shared_facts"]
+__all__ = ["Aggregator", "Thresholds", "clusters", "decision_key", "fact_keys", "facts_of", "rules_version", "shared_facts"]

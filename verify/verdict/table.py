@@ -16,8 +16,9 @@ one by one; ``StoredClaims`` is a run's claims with their lines.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Self, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -95,19 +96,58 @@ class StoredLines:
             yield views[at][start:stop] if at >= 0 else line(first)
 
 
-class StoredClaims(tuple):
-    """A run's claims: a tuple (the pairing indexes it at tuple speed) with each claim's line of ``report.json`` as
-    the store keeps it (``stored``, one per claim), which the JSON report copies instead of writing 100k claims
-    again."""
+class StoredClaims(Sequence[Any]):
+    """A run's claims, article by article: each article's claims as records (``parts[k]``: a list) or as the store
+    keeps them (anything else), decoded by ``decode`` the first time one of them is read - a run at 100k claims
+    reads the columns (``columns``: ids, articles, outlets, rebuttal links), not 100k records. With each claim's
+    line of ``report.json`` as the store keeps it (``stored``), which the JSON report copies instead of writing
+    100k claims again, and per article its entries for the shared facts (``facts``, None when not kept). Equal to a
+    tuple of the same claims."""
 
-    stored: StoredLines
+    def __init__(self, parts: Sequence[Any], counts: Sequence[int], columns: Any, decode: Callable[[Any], list[Any]],
+                 stored: StoredLines | None = None, facts: list[tuple[str, str, str, str]] | None = None) -> None:
+        self.parts, self.decode, self.columns, self.facts = list(parts), decode, columns, facts
+        self.starts = np.concatenate([[0], np.cumsum(np.asarray(counts, dtype=np.int64))]).tolist()
+        size = self.starts[-1]
+        self.stored = stored if stored is not None else StoredLines([], np.full((size, 3), -1))
+        if len(self.parts) != len(counts) or len(self.stored) != size or len(columns.ids) != size:
+            raise ValueError("claims, their columns and their stored lines differ in length")
 
-    def __new__(cls, claims: Iterable[Any] = (), stored: StoredLines | None = None) -> Self:
-        out = super().__new__(cls, claims)
-        out.stored = stored if stored is not None else StoredLines([], np.full((len(out), 3), -1))
-        if len(out.stored) != len(out):
-            raise ValueError("claims and their stored lines differ in length")
-        return out
+    def _part(self, k: int) -> list[Any]:
+        part = self.parts[k]
+        if not isinstance(part, list):
+            part = self.parts[k] = self.decode(part)
+            if len(part) != self.starts[k + 1] - self.starts[k]:
+                raise ValueError("a stored article holds another number of claims than its columns")
+        return part
+
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[n] for n in range(len(self))[index]]
+        n = range(len(self))[index]  # negative positions, and IndexError past the end
+        k = bisect_right(self.starts, n) - 1
+        return self._part(k)[n - self.starts[k]]
+
+    def __iter__(self) -> Iterator[Any]:
+        for k in range(len(self.parts)):
+            yield from self._part(k)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # as a list of claims
+
+    def __repr__(self) -> str:
+        return f"StoredClaims({len(self)} claims of {len(self.parts)} articles)"
 
     def line(self, n: int) -> bytes:
         return self.stored.line(n)

@@ -340,8 +340,8 @@ class Pipeline:
         wanted = list(dict.fromkeys(keys))
         lines = self.store.get_claim_lines(version, derived, wanted)
         made = []
-        for key in wanted:
-            if key not in lines:
+        for key in wanted:  # kept lines are trusted for stored claims (same key: same claims), checked for fresh ones
+            if key not in lines or (isinstance(known[key], list) and len(known[key]) != len(lines[key].ids)):
                 claims = known[key] = known[key] if isinstance(known[key], list) else claims_from_json(known[key])
                 data, lengths = packed([claim_line(c) for c in claims])
                 lines[key] = ClaimLines(data, lengths, [c.id for c in claims],

@@ -19,7 +19,7 @@ mapped into memory (``StoredLines``), never split into 700k lines and joined aga
 
 A run (``Incremental``): picks the state of the same key (embedding model, extraction rules, pairing settings)
 whose articles overlap the run's most - none, or one sharing less than KEEP_SHARE of the run's articles, means a
-fresh one; moves its pairing to the run's claims (``PairState.update``); scores NLI only for pairs the state does
+fresh one - and reads it on a thread while the claims are extracted (``prefetch``, ``read_state``); moves its pairing to the run's claims (``PairState.update``); scores NLI only for pairs the state does
 not hold as they are (same claims in the same order, same similarity and rebuttal link); re-runs the verdict
 logic on the groups the changed pairs can reach (``Incremental.aggregate``), taking every other verdict and
 assessment from the state; then writes the next generation and drops the one it read. What the state holds is read
@@ -482,7 +482,7 @@ def read_state(folder: Path, files: dict[str, list[int]], pairer: Pairer, scores
 
 @dataclass(frozen=True)
 class _Read:
-    """A stored state as ``Incremental._read`` reads it: its pairing, vectors per slot, vector segments and verdicts
+    """A stored state as ``read_state`` reads it: its pairing, vectors per slot, vector segments and verdicts
     (None when its scores are another model's)."""
 
     state: PairState

@@ -1,13 +1,29 @@
-"""Columns of a run's claims: what pairing and grouping read of every claim (ids, articles, outlets, rebuttal
-links), without the records - a run at 100k claims reads these for claims whose records it never decodes (the
-store's ``verify.verdict.table.StoredClaims`` carries them)."""
+"""Records read as columns. ``ClaimColumns``: what pairing and grouping read of every claim (ids, articles, outlets,
+rebuttal links), without the records - a run at 100k claims reads these for claims whose records it never decodes
+(the store's ``verify.verdict.table.StoredClaims`` carries them). ``MadeWhenRead``: the base of the sequences whose
+records are made only when read (claims, pairs, verdicts, assessments)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from verify.records import Claim
+
+T = TypeVar("T")
+
+
+class MadeWhenRead(Sequence[T]):
+    """A sequence whose records are made when read: equal to a list or tuple of the same records (compared one by
+    one, so reading them all), and unhashable like a list."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from verify.columns import claim_columns
+from verify.columns import MadeWhenRead, claim_columns
 from verify.knowledge import Knowledge
 from verify.records import Claim, ClaimPair
 
@@ -288,7 +288,7 @@ class Known:
         return np.where(codes[at] == asked, at, -1)
 
 
-class PairTable(Sequence[ClaimPair]):
+class PairTable(MadeWhenRead[ClaimPair]):
     """Candidate pairs as columns, each ``ClaimPair`` made when read: per pair the indices (i, j) of its claims in
     ``claims`` (``rows``), its ``similarity``, ``shared`` keys and rebuttal link (``via``: the rebutted claim's id or
     None). An incremental run at 100k claims holds 400k pairs and makes a record of only the few it judges or
@@ -336,13 +336,6 @@ class PairTable(Sequence[ClaimPair]):
         claims = self.claims
         for i, j, s, k, v in zip(self._a, self._b, self._s, self.shared, self.via):
             yield ClaimPair(claims[i], claims[j], s, k, v)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]  # as a list of pairs
 
     def __repr__(self) -> str:
         return f"PairTable({len(self)} pairs)"

@@ -218,7 +218,7 @@ class Pipeline:
         s = self.settings
         pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
         incremental = self._incremental(pairer)
-        keys = {a.id: article_key(a) for a in articles}
+        keys = {a.id: article_key(a) for a in articles} if incremental is not None else {}
         if incremental is not None:  # the stored state read on a thread while the claims are extracted
             incremental.prefetch(list(keys.values()))
         with _timed(timings, "claims"):

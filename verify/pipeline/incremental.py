@@ -17,17 +17,17 @@ in report order and ``assessments.jsonl`` in assessment order, each record follo
 (``verify.verdict.table.SEPARATOR``), so the next report copies the kept records in runs, as slices of the files
 mapped into memory (``StoredLines``), never split into 700k lines and joined again.
 
-A run (``Incremental``): picks the state of the same key (embedding model, extraction rules, pairing settings)
-whose articles overlap the run's most - none, or one sharing less than KEEP_SHARE of the run's articles, means a
-fresh one - and reads it on a thread while the claims are extracted (``prefetch``, ``read_state``); moves its pairing to the run's claims (``PairState.update``); scores NLI only for pairs the state does
-not hold as they are (same claims in the same order, same similarity and rebuttal link); re-runs the verdict
-logic on the groups the changed pairs can reach (``Incremental.aggregate``), taking every other verdict and
-assessment from the state; then writes the next generation and drops the one it read. What the state holds is read
-back as it is - vectors, similarities and shared keys for the pairing, scores for the NLI (made into judgements
-only for the pairs the verdict logic reads) - and only what changed is worked out afresh. The kept verdicts and
-assessments are not decoded at all: the run's are a ``VerdictTable`` of names, confidences, ids and report lines and
-an ``AssessmentTable`` of groups and report lines (``verify.verdict.table``), whose records are made only for what a
-view shows.
+A run (``Incremental``): picks the state of the same key (embedding model, extraction rules, pairing settings) whose
+articles overlap the run's most - none, or one sharing less than KEEP_SHARE of the run's articles, means a fresh
+one; reads it on a thread while the claims are extracted (``prefetch``, ``read_state``); moves its pairing to the
+run's claims (``PairState.update``); scores NLI only for pairs the state does not hold as they are (same claims in
+the same order, same similarity and rebuttal link); re-runs the verdict logic on the groups the changed pairs can
+reach (``Incremental.aggregate``), taking every other verdict and assessment from the state; then writes the next
+generation and drops the one it read. What the state holds is read back as it is - vectors, similarities and shared
+keys for the pairing, scores for the NLI (made into judgements only for the pairs the verdict logic reads) - and
+only what changed is worked out afresh. The kept verdicts and assessments are not decoded at all: the run's are a
+``VerdictTable`` of names, confidences, ids and report lines and an ``AssessmentTable`` of groups and report lines
+(``verify.verdict.table``), whose records are made only for what a view shows.
 
 A state that cannot be trusted - a file missing or of another size or checksum, arrays that do not fit, an index of
 another size or dimension - is ignored and the corpus paired afresh from its vectors: never a wrong answer, at
@@ -321,8 +321,7 @@ class Incremental:
         if row is None:
             return
         future: Future[_Read | None] = Future()
-        read = partial(read_state, self.root / row["id"] / row["generation"], row["files"], self.pairer,  # type: ignore[operator]
-                       self.scores_key)
+        read = self._reader(row)
 
         def run() -> None:
             try:
@@ -332,6 +331,11 @@ class Incremental:
 
         threading.Thread(target=run, name="verify-state-read", daemon=True).start()
         self._reading = (row["id"], row["generation"], future)
+
+    def _reader(self, row: dict[str, Any]) -> Callable[[], _Read | None]:
+        """``read_state`` of the state this register row names (nothing of the store in it: see ``prefetch``)."""
+        return partial(read_state, self.root / row["id"] / row["generation"], row["files"], self.pairer,  # type: ignore[operator]
+                       self.scores_key)
 
     def _pick(self, articles: Sequence[str]) -> dict[str, Any] | None:
         """The register row of the state of this key that shares the most of these articles; None when there is no
@@ -355,8 +359,7 @@ class Incremental:
             if reading is not None and reading[:2] == (best["id"], best["generation"]):
                 read = reading[2].result()
             else:  # nothing read ahead, or another run moved the state on meanwhile
-                read = read_state(self.root / best["id"] / best["generation"], best["files"], self.pairer,  # type: ignore[operator]
-                                  self.scores_key)
+                read = self._reader(best)()
         except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
             log.warning("the stored pairing %s cannot be trusted (%s); pairing afresh", best["id"], exc)
             self._drop(best)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar, overload
 
 import numpy as np
 
+from verify.columns import MadeWhenRead
 from verify.records import Assessment, ClaimPair, PairVerdict
 
 READ_CHUNK = 4096  # records made together when a table is read through
@@ -96,13 +97,13 @@ class StoredLines:
             yield views[at][start:stop] if at >= 0 else line(first)
 
 
-class StoredClaims(Sequence[Any]):
+class StoredClaims(MadeWhenRead[Any]):
     """A run's claims, article by article: each article's claims as records (``parts[k]``: a list) or as the store
     keeps them (anything else), decoded by ``decode`` the first time one of them is read - a run at 100k claims
     reads the columns (``columns``: ids, articles, outlets, rebuttal links), not 100k records. With each claim's
     line of ``report.json`` as the store keeps it (``stored``), which the JSON report copies instead of writing
-    100k claims again, and per article its entries for the shared facts (``facts``, None when not kept). Equal to a
-    tuple of the same claims."""
+    100k claims again, and the shared facts' entries (entity, value, outlet, claim id) of every claim in order
+    (``facts``, for ``verify.verdict.aggregate.facts_of``; None when not kept). Equal to a tuple of the same claims."""
 
     def __init__(self, parts: Sequence[Any], counts: Sequence[int], columns: Any, decode: Callable[[Any], list[Any]],
                  stored: StoredLines | None = None, facts: list[tuple[str, str, str, str]] | None = None) -> None:
@@ -139,13 +140,6 @@ class StoredClaims(Sequence[Any]):
         for k in range(len(self.parts)):
             yield from self._part(k)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]  # as a list of claims
-
     def __repr__(self) -> str:
         return f"StoredClaims({len(self)} claims of {len(self.parts)} articles)"
 
@@ -156,7 +150,7 @@ class StoredClaims(Sequence[Any]):
         return self.stored.runs(order, self.line)
 
 
-class RecordTable(Sequence[T]):
+class RecordTable(MadeWhenRead[T]):
     """``size`` records, made by ``read(positions)`` when read; ``lines[n]``: record n as ``report.json`` holds it
     (inert UTF-8), None until rendered or where ``stored`` holds it."""
 
@@ -226,13 +220,6 @@ class RecordTable(Sequence[T]):
     def __iter__(self) -> Iterator[T]:
         for start in range(0, len(self), READ_CHUNK):
             yield from self.read(range(start, min(start + READ_CHUNK, len(self))))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]  # as a tuple of records holding dicts: not hashable
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self)} records)"

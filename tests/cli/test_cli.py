@@ -206,6 +206,31 @@ def test_the_command_runs_with_the_collector_thresholds_raised(monkeypatch: pyte
     assert seen == [app_module.GC_THRESHOLDS] and seen[0][0] > 10 * before[0]
 
 
+def test_the_command_turns_numpy_huge_page_advice_off_unless_the_user_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify`` runs with numpy's transparent-huge-page advice off (kernel compaction cost seconds of system time
+    at 100k claims); NUMPY_MADVISE_HUGEPAGE, when set, is left to numpy."""
+    import importlib
+
+    from numpy._core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
+
+    app_module = importlib.import_module("verify.cli.app")
+    before, thresholds = _get_madvise_hugepage(), app_module.gc.get_threshold()
+    seen: list[bool] = []
+    monkeypatch.setattr(app_module, "app", lambda: seen.append(_get_madvise_hugepage()))
+    monkeypatch.setattr(app_module.gc, "freeze", lambda: None)
+    try:
+        _set_madvise_hugepage(True)
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+        app_module.main()
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+        _set_madvise_hugepage(True)
+        app_module.main()
+    finally:
+        _set_madvise_hugepage(before)
+        app_module.gc.set_threshold(*thresholds)
+    assert seen == [False, True]
+
+
 def test_the_store_is_closed_whole_when_the_command_exits(fake_env, tmp_path):
     """The command leaves its objects to the process's exit (``gc.freeze``), but the store is closed first: its WAL
     is written back, so the database file alone holds the run (a copy of it, a backup, another reader)."""

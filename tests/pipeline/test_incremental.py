@@ -645,9 +645,9 @@ def test_the_state_is_read_on_a_thread_while_the_claims_are_extracted(fake_setti
         events.append(("read", threading.current_thread().name))
         return read(*args)
 
-    def extracting(self, arts, on_batch=None):
+    def extracting(self, arts, on_batch=None, keys=None):
         events.append(("extract", threading.current_thread().name))
-        return extract(self, arts, on_batch)
+        return extract(self, arts, on_batch, keys)
 
     monkeypatch.setattr(incremental, "read_state", reading)
     monkeypatch.setattr(Pipeline, "extract", extracting)
@@ -669,11 +669,11 @@ def test_a_state_moved_on_while_it_was_read_ahead_is_read_again(fake_settings, a
         readers.append(threading.current_thread().name)
         return read(*args)
 
-    def extracting(self, arts, on_batch=None):
+    def extracting(self, arts, on_batch=None, keys=None):
         if not nested:
             nested.append(self)
             Pipeline(fake_settings, store=store).run(articles[:-1])
-        return extract(self, arts, on_batch)
+        return extract(self, arts, on_batch, keys)
 
     monkeypatch.setattr(Pipeline, "extract", extracting)
     monkeypatch.setattr(incremental, "read_state", reading)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from typing import Annotated
 
 import typer
@@ -58,9 +59,28 @@ def main() -> None:
     When the command is done, what is left is frozen (``gc.freeze``): the collection Python makes as it exits
     would walk and free it object by object (two seconds after a run at 100k claims), where exiting the process
     frees it at once; every report file and store transaction is complete by then. The library leaves the
-    caller's collector alone."""
+    caller's collector alone. Nor does it touch numpy's huge pages (``no_huge_page_advice``)."""
     gc.set_threshold(*GC_THRESHOLDS)
+    no_huge_page_advice()
     try:
         app()
     finally:
         gc.freeze()
+
+
+def no_huge_page_advice() -> bool:
+    """Stop numpy asking the kernel for transparent huge pages (``madvise``) for each array of 4 MB or more, unless
+    ``NUMPY_MADVISE_HUGEPAGE`` says what to do. Where the kernel compacts memory to find huge pages as such an
+    array is first touched (THP "defrag" set to madvise: the default of many kernels and VMs), that compaction
+    was the larger part of the system time of an incremental run at 100k claims, which makes and frees gigabytes
+    of arrays: on this project's 2-core VM, 3.4-4.2 s of system time with the advice, 2.1-2.9 s without, and the
+    run 1 s shorter (evaluations/results/bench-cpu/incremental-fake/add-100k.md). Returns whether it was
+    turned off."""
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return False
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # another numpy layout: its default stays
+        return False
+    _set_madvise_hugepage(False)
+    return True

@@ -53,10 +53,11 @@ class TitleClaimPipeline(Pipeline):
     as its one claim (``title_claims="fallback"``). Headlines are fragments the check-worthiness filter
     drops, so without this the claim outlet of a headline item has nothing to verify."""
 
-    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> Sequence[Claim]:
+    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None,
+                keys: Sequence[str] | None = None) -> Sequence[Claim]:
         from verify.extract.claims import claim_from_text
 
-        claims = super().extract(articles, on_batch)
+        claims = super().extract(articles, on_batch, keys)
         have = {c.article_id for c in claims}
         extra = [claim_from_text(a.title, article_id=a.id, source=a.source, article_date=a.date)
                  for a in articles if a.id not in have and a.title and a.title.strip()]

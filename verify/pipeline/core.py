@@ -218,11 +218,11 @@ class Pipeline:
         s = self.settings
         pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
         incremental = self._incremental(pairer)
-        keys = {a.id: article_key(a) for a in articles} if incremental is not None else {}
+        keys = [article_key(a) for a in articles] if self.store is not None else None  # hashed once per run
         if incremental is not None:  # the stored state read on a thread while the claims are extracted
-            incremental.prefetch(list(keys.values()))
+            incremental.prefetch(keys)  # type: ignore[arg-type]
         with _timed(timings, "claims"):
-            claims = self.extract(articles, progress("claims", len(articles)))
+            claims = self.extract(articles, progress("claims", len(articles)), keys=keys)
         on_embed = progress("embed", len(claims))
 
         def embed(positions: Sequence[int]) -> np.ndarray:  # timed as the embed stage, inside the pair stage
@@ -238,7 +238,8 @@ class Pipeline:
             if incremental is None:
                 pairs = pairer.pair(claims, embed(range(len(claims))))
             else:  # pairs among claims the store has seen come from its pairing state, and their vectors
-                pairs = incremental.pair(claims, embed, [keys[a] for a in claim_columns(claims).articles])
+                key_of = dict(zip((a.id for a in articles), keys))  # type: ignore[arg-type]
+                pairs = incremental.pair(claims, embed, [key_of[a] for a in claim_columns(claims).articles])
             self.last_pairing = dict(pairer.stats) | ({"incremental": incremental.stats} if incremental else {})
         timings["pair"] -= timings["embed"]
         with _timed(timings, "nli"):
@@ -303,14 +304,16 @@ class Pipeline:
             return incremental.aggregate(aggregator, decide, short_hash(model, rules))
         return aggregator.aggregate(judgements, decide(judgements))
 
-    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None) -> Sequence[Claim]:
+    def extract(self, articles: Sequence[Article], on_batch: Callable[[int], None] | None = None,
+                keys: Sequence[str] | None = None) -> Sequence[Claim]:
         """Claims of every article; an article already in the store (same content, same rules) is not re-read. With a
         store, a ``StoredClaims``: the stored ones decoded only where read, their report lines, columns and shared
-        facts' entries as the store keeps them riding along."""
+        facts' entries as the store keeps them riding along. ``keys``: the articles' ``article_key``, when the
+        caller has them."""
         if self.store is None:
             return self._extract(articles, on_batch)
         version = extractor_version(self.knowledge, self.nlp)
-        keys = [article_key(a) for a in articles]
+        keys = list(keys) if keys is not None else [article_key(a) for a in articles]
         known: dict[str, Any] = self.store.get_claim_rows(version, list(dict.fromkeys(keys)))
         todo = [a for a, k in zip(articles, keys) if k not in known]
         if on_batch and len(articles) > len(todo):
@@ -320,7 +323,7 @@ class Pipeline:
             by_article: dict[str, list[Claim]] = {a.id: [] for a in todo}
             for c in fresh:
                 by_article[c.article_id].append(c)
-            new = {article_key(a): by_article[a.id] for a in todo}
+            new = {k: by_article[a.id] for a, k in zip(articles, keys) if k not in known}
             self.store.put_articles(todo)
             self.store.put_claims(version, new.items())
             known |= new

@@ -218,11 +218,11 @@ class Pipeline:
         s = self.settings
         pairer = Pairer(s.top_k, s.min_similarity, s.shared_min_similarity, s.within_source, knowledge=self.knowledge)
         incremental = self._incremental(pairer)
-        keys = [article_key(a) for a in articles] if self.store is not None else None  # hashed once per run
+        keys = [article_key(a) for a in articles] if incremental is not None else []  # hashed once per run
         if incremental is not None:  # the stored state read on a thread while the claims are extracted
-            incremental.prefetch(keys)  # type: ignore[arg-type]
+            incremental.prefetch(keys)
         with _timed(timings, "claims"):
-            claims = self.extract(articles, progress("claims", len(articles)), keys=keys)
+            claims = self.extract(articles, progress("claims", len(articles)), keys=keys or None)
         on_embed = progress("embed", len(claims))
 
         def embed(positions: Sequence[int]) -> np.ndarray:  # timed as the embed stage, inside the pair stage
@@ -238,7 +238,7 @@ class Pipeline:
             if incremental is None:
                 pairs = pairer.pair(claims, embed(range(len(claims))))
             else:  # pairs among claims the store has seen come from its pairing state, and their vectors
-                key_of = dict(zip((a.id for a in articles), keys))  # type: ignore[arg-type]
+                key_of = dict(zip((a.id for a in articles), keys))
                 pairs = incremental.pair(claims, embed, [key_of[a] for a in claim_columns(claims).articles])
             self.last_pairing = dict(pairer.stats) | ({"incremental": incremental.stats} if incremental else {})
         timings["pair"] -= timings["embed"]

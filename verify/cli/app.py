@@ -68,19 +68,17 @@ def main() -> None:
         gc.freeze()
 
 
-def no_huge_page_advice() -> bool:
+def no_huge_page_advice() -> None:
     """Stop numpy asking the kernel for transparent huge pages (``madvise``) for each array of 4 MB or more, unless
     ``NUMPY_MADVISE_HUGEPAGE`` says what to do. Where the kernel compacts memory to find huge pages as such an
     array is first touched (THP "defrag" set to madvise, as on this project's machine), that compaction
     was the larger part of the system time of an incremental run at 100k claims, which makes and frees gigabytes
     of arrays: on this project's 2-core VM, 3.4-4.2 s of system time with the advice, 2.1-2.9 s without, and the
-    run 1 s shorter (evaluations/results/bench-cpu/incremental-fake/add-100k.md). Returns whether it was
-    turned off."""
+    run 1 s shorter (evaluations/results/bench-cpu/incremental-fake/add-100k.md)."""
     if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
-        return False
+        return
     try:
         from numpy._core.multiarray import _set_madvise_hugepage
     except ImportError:  # another numpy layout: its default stays
-        return False
+        return
     _set_madvise_hugepage(False)
-    return True

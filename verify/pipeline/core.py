@@ -315,7 +315,8 @@ class Pipeline:
         version = extractor_version(self.knowledge, self.nlp)
         keys = list(keys) if keys is not None else [article_key(a) for a in articles]
         known: dict[str, Any] = self.store.get_claim_rows(version, list(dict.fromkeys(keys)))
-        todo = [a for a, k in zip(articles, keys) if k not in known]
+        missing = [(a, k) for a, k in zip(articles, keys) if k not in known]
+        todo = [a for a, _ in missing]
         if on_batch and len(articles) > len(todo):
             on_batch(len(articles) - len(todo))
         if todo:
@@ -323,7 +324,7 @@ class Pipeline:
             by_article: dict[str, list[Claim]] = {a.id: [] for a in todo}
             for c in fresh:
                 by_article[c.article_id].append(c)
-            new = {k: by_article[a.id] for a, k in zip(articles, keys) if k not in known}
+            new = {k: by_article[a.id] for a, k in missing}
             self.store.put_articles(todo)
             self.store.put_claims(version, new.items())
             known |= new
@@ -360,9 +361,10 @@ class Pipeline:
         starts = np.concatenate([[0], np.cumsum(steps)])  # as if the articles' lines lay back to back
         firsts = np.repeat(starts[np.cumsum(counts) - counts], counts)  # where each claim's article starts
         where = np.column_stack([np.repeat([buffer_of[key] for key in keys], counts), starts[:-1] - firsts, lengths])
+        per_article = list(zip(articles, counts.tolist()))
         columns = ClaimColumns([i for key in keys for i in lines[key].ids],
-                               [a.id for a, n in zip(articles, counts.tolist()) for _ in range(n)],
-                               [a.source for a, n in zip(articles, counts.tolist()) for _ in range(n)],
+                               [a.id for a, n in per_article for _ in range(n)],
+                               [a.source for a, n in per_article for _ in range(n)],
                                [lines[key].rebuts.get(n) for key in keys for n in range(len(lines[key].ids))])
         facts = [(e, v, a.source, lines[key].ids[n]) for a, key in zip(articles, keys) for e, v, n in lines[key].facts]
         return StoredClaims([known[key] for key in keys], counts.tolist(), columns, claims_from_json,

@@ -22,7 +22,7 @@ from typing import Any, TypeVar, overload
 
 import numpy as np
 
-from verify.columns import MadeWhenRead
+from verify.columns import ClaimColumns, MadeWhenRead
 from verify.records import Assessment, ClaimPair, PairVerdict
 
 READ_CHUNK = 4096  # records made together when a table is read through
@@ -105,7 +105,8 @@ class StoredClaims(MadeWhenRead[Any]):
     100k claims again, and the shared facts' entries (entity, value, outlet, claim id) of every claim in order
     (``facts``, for ``verify.verdict.aggregate.facts_of``; None when not kept). Equal to a tuple of the same claims."""
 
-    def __init__(self, parts: Sequence[Any], counts: Sequence[int], columns: Any, decode: Callable[[Any], list[Any]],
+    def __init__(self, parts: Sequence[Any], counts: Sequence[int], columns: ClaimColumns,
+                 decode: Callable[[Any], list[Any]],
                  stored: StoredLines | None = None, facts: list[tuple[str, str, str, str]] | None = None) -> None:
         self.parts, self.decode, self.columns, self.facts = list(parts), decode, columns, facts
         self.starts = np.concatenate([[0], np.cumsum(np.asarray(counts, dtype=np.int64))]).tolist()
